@@ -1,0 +1,281 @@
+//! Per-lesion statistics and atlas regions, from the foreground runs only.
+//!
+//! One pass over the labelled runs of [`crate::ccl::Components`] accumulates, per component,
+//! its voxel count, index sums (for the centroid), bounding box, intensity sum and peak, and
+//! how many of its voxels fall in each atlas label. Components below the minimum volume are
+//! dropped; the rest become lesions numbered 1..N from head to foot (descending world z of
+//! the centroid; ties by the subject's right first, then anterior first).
+
+use crate::ccl::Components;
+use crate::labels::{LabelTable, RegionInfo};
+use crate::reference::Reference;
+use crate::volume::{Grid, Volume};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One atlas region a lesion overlaps.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RegionOverlap {
+    /// Region name from the label table.
+    pub name: String,
+    /// Atlas label value.
+    pub label: u32,
+    /// Lesion voxels in this region.
+    pub voxels: u64,
+    /// Share of the lesion's voxels in this region.
+    pub fraction_of_lesion: f64,
+    /// Share of the region's voxels that belong to the lesion (CROMRIS extent).
+    pub fraction_of_region: f64,
+}
+
+/// Intensity statistics of a lesion.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Intensity {
+    /// Mean intensity.
+    pub mean: f64,
+    /// Maximum intensity.
+    pub max: f64,
+    /// z-score of the mean against the reference.
+    pub z_mean: f64,
+    /// z-score of the maximum.
+    pub z_max: f64,
+    /// Mean intensity divided by the reference median.
+    pub ratio_to_reference: f64,
+}
+
+/// A detected lesion.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Lesion {
+    /// 1..N, head to foot.
+    pub id: u32,
+    /// The atlas region holding most of the lesion's voxels.
+    pub region: String,
+    /// The whole bone of `region` (e.g. `hip_right` for `acetabulum_roof_right`).
+    pub bone: String,
+    /// Bone class of `region` (vertebra, sacrum, pelvis, femur, ...).
+    pub bone_class: String,
+    /// Vertebral level of `region`, for vertebral bodies and sacral segments.
+    pub vertebral_level: Option<String>,
+    /// Every overlapped region, most voxels first.
+    pub regions: Vec<RegionOverlap>,
+    /// The subject's side of `region`.
+    pub side: String,
+    /// Voxel count.
+    pub voxels: u64,
+    /// Volume in mm^3 (voxels times the voxel volume).
+    pub volume_mm3: f64,
+    /// Share of `region`'s voxels in the lesion.
+    pub fraction_of_region: f64,
+    /// Unweighted mean of the voxel centres, RAS+ world mm.
+    pub centroid_mm: [f64; 3],
+    /// The same centroid in voxel indices.
+    pub centroid_voxel: [f64; 3],
+    /// Centre of the brightest voxel (the first in memory order on ties), RAS+ world mm.
+    pub peak_mm: [f64; 3],
+    /// Half-open voxel bounding box `[[i0, j0, k0], [i1, j1, k1]]`.
+    pub bbox_voxel: [[usize; 3]; 2],
+    /// Intensity statistics.
+    pub intensity: Intensity,
+}
+
+#[derive(Clone)]
+struct Acc {
+    voxels: u64,
+    sum: [u64; 3],
+    lo: [usize; 3],
+    hi: [usize; 3],
+    isum: f64,
+    imax: f32,
+    peak: [usize; 3],
+    labels: BTreeMap<u16, u64>,
+}
+
+impl Acc {
+    fn new() -> Acc {
+        Acc {
+            voxels: 0,
+            sum: [0; 3],
+            lo: [usize::MAX; 3],
+            hi: [0; 3],
+            isum: 0.0,
+            imax: f32::NEG_INFINITY,
+            peak: [0; 3],
+            labels: BTreeMap::new(),
+        }
+    }
+}
+
+/// What [`measure`] needs besides the components.
+pub struct Inputs<'a> {
+    /// The scan intensities.
+    pub scan: &'a Volume<f32>,
+    /// The atlas labels on the scan's grid.
+    pub atlas: &'a [u16],
+    /// The label table.
+    pub table: &'a LabelTable,
+    /// Voxel count of every atlas label (see [`crate::reference::label_histogram`]).
+    pub region_voxels: &'a [u64],
+    /// The reference statistics.
+    pub reference: &'a Reference,
+}
+
+/// Measures every component, drops those under `min_volume_mm3`, and returns the lesions in
+/// id order plus, for each component label (index = label), its lesion id or 0 if dropped.
+pub fn measure(comps: &Components, inp: &Inputs, min_volume_mm3: f64) -> (Vec<Lesion>, Vec<u16>) {
+    let grid: &Grid = &inp.scan.grid;
+    let [nx, ny, _] = grid.dims;
+    let mut acc = vec![Acc::new(); comps.count + 1];
+    comps.for_each_run(|row, run, label| {
+        let (j, k) = (row % ny, row / ny);
+        let a = &mut acc[label as usize];
+        let n = (run.end - run.start) as u64;
+        let (i0, i1) = (run.start as usize, run.end as usize);
+        a.voxels += n;
+        a.sum[0] += (i0 as u64 + i1 as u64 - 1) * n / 2;
+        a.sum[1] += j as u64 * n;
+        a.sum[2] += k as u64 * n;
+        a.lo = [a.lo[0].min(i0), a.lo[1].min(j), a.lo[2].min(k)];
+        a.hi = [a.hi[0].max(i1), a.hi[1].max(j + 1), a.hi[2].max(k + 1)];
+        let base = nx * row;
+        for i in i0..i1 {
+            let v = inp.scan.data[base + i];
+            a.isum += v as f64;
+            if v > a.imax {
+                a.imax = v;
+                a.peak = [i, j, k];
+            }
+            *a.labels.entry(inp.atlas[base + i]).or_insert(0) += 1;
+        }
+    });
+    let voxel_mm3 = grid.affine.voxel_volume_mm3();
+    let reference = inp.reference;
+    let mut lesions: Vec<(u32, Lesion)> = Vec::new();
+    for (label, a) in acc.into_iter().enumerate().skip(1) {
+        let volume_mm3 = a.voxels as f64 * voxel_mm3;
+        if volume_mm3 < min_volume_mm3 || a.voxels == 0 {
+            continue;
+        }
+        let n = a.voxels as f64;
+        let centroid_voxel = a.sum.map(|s| s as f64 / n);
+        let mut regions: Vec<RegionOverlap> = a
+            .labels
+            .iter()
+            .map(|(&l, &c)| RegionOverlap {
+                name: if l == 0 { "outside_atlas".into() } else { inp.table.name(l as u32).unwrap_or("unknown").into() },
+                label: l as u32,
+                voxels: c,
+                fraction_of_lesion: c as f64 / n,
+                fraction_of_region: if l == 0 { 0.0 } else { c as f64 / inp.region_voxels[l as usize].max(1) as f64 },
+            })
+            .collect();
+        // Most voxels first; on ties the lower label value first (BTreeMap order, stable sort).
+        regions.sort_by(|a, b| b.voxels.cmp(&a.voxels));
+        let main = regions.iter().find(|r| r.label != 0).unwrap_or(&regions[0]).clone();
+        let info = RegionInfo::from_name(&main.name);
+        let mean = a.isum / n;
+        let max = a.imax as f64;
+        lesions.push((
+            label as u32,
+            Lesion {
+                id: 0,
+                region: main.name.clone(),
+                bone: info.bone,
+                bone_class: info.bone_class.as_str().into(),
+                vertebral_level: info.vertebral_level,
+                regions,
+                side: info.side.as_str().into(),
+                voxels: a.voxels,
+                volume_mm3,
+                fraction_of_region: main.fraction_of_region,
+                centroid_mm: grid.affine.voxel_to_world(centroid_voxel),
+                centroid_voxel,
+                peak_mm: grid.affine.voxel_to_world(a.peak.map(|x| x as f64)),
+                bbox_voxel: [a.lo, a.hi],
+                intensity: Intensity {
+                    mean,
+                    max,
+                    z_mean: reference.z(mean),
+                    z_max: reference.z(max),
+                    ratio_to_reference: mean / reference.median,
+                },
+            },
+        ));
+    }
+    lesions.sort_by(|(la, a), (lb, b)| {
+        b.centroid_mm[2]
+            .total_cmp(&a.centroid_mm[2])
+            .then(b.centroid_mm[0].total_cmp(&a.centroid_mm[0]))
+            .then(b.centroid_mm[1].total_cmp(&a.centroid_mm[1]))
+            .then(la.cmp(lb))
+    });
+    let mut to_id = vec![0u16; comps.count + 1];
+    let lesions = lesions
+        .into_iter()
+        .enumerate()
+        .map(|(n, (label, mut l))| {
+            l.id = n as u32 + 1;
+            to_id[label as usize] = l.id as u16;
+            l
+        })
+        .collect();
+    (lesions, to_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ccl::{label, Connectivity};
+    use crate::volume::Affine;
+
+    #[test]
+    fn statistics_of_two_boxes() {
+        // A 10x6x8 grid, 2 mm voxels, two boxes: a big one low (k 1..3) and a small one high.
+        let grid = Grid { dims: [10, 6, 8], affine: Affine::from_spacing_origin([2.0, 2.0, 2.0], [-10.0, 0.0, 0.0]) };
+        let mut scan = Volume::filled(grid, 10.0f32);
+        let mut atlas = vec![0u16; grid.len()];
+        let mut mask = vec![false; grid.len()];
+        for k in 0..grid.dims[2] {
+            for j in 0..grid.dims[1] {
+                for i in 0..grid.dims[0] {
+                    let v = grid.index(i, j, k);
+                    atlas[v] = if i < 5 { 1 } else { 2 };
+                    let big = (1..4).contains(&i) && (1..3).contains(&j) && (1..3).contains(&k);
+                    let small = i == 8 && j == 4 && k == 6;
+                    if big || small {
+                        mask[v] = true;
+                        scan.data[v] = 50.0 + i as f32;
+                    }
+                }
+            }
+        }
+        let comps = label(&mask, grid.dims, Connectivity::Corners26);
+        let table = LabelTable::from_pairs([(1, "femur_neck_left"), (2, "femur_shaft_left")]);
+        let hist = crate::reference::label_histogram(&atlas);
+        let reference = Reference { method: "t".into(), median: 10.0, mad: 1.0, voxels: 1 };
+        let inp = Inputs { scan: &scan, atlas: &atlas, table: &table, region_voxels: &hist, reference: &reference };
+        let (lesions, to_id) = measure(&comps, &inp, 0.0);
+        assert_eq!(lesions.len(), 2);
+        // Head to foot: the small high one first.
+        assert_eq!(lesions[0].voxels, 1);
+        assert_eq!(lesions[0].region, "femur_shaft_left");
+        let big = &lesions[1];
+        assert_eq!(big.id, 2);
+        assert_eq!(big.voxels, 12);
+        assert_eq!(big.volume_mm3, 96.0);
+        assert_eq!(big.centroid_voxel, [2.0, 1.5, 1.5]);
+        assert_eq!(big.centroid_mm, [-6.0, 3.0, 3.0]);
+        assert_eq!(big.bbox_voxel, [[1, 1, 1], [4, 3, 3]]);
+        assert_eq!(big.intensity.max, 53.0);
+        assert_eq!(big.peak_mm, grid.affine.voxel_to_world([3.0, 1.0, 1.0]));
+        assert_eq!(big.intensity.mean, 52.0);
+        assert_eq!(big.side, "left");
+        assert_eq!(big.bone, "femur_left");
+        assert!((big.fraction_of_region - 12.0 / 240.0).abs() < 1e-12);
+        assert_eq!(to_id[1..].iter().filter(|&&x| x != 0).count(), 2);
+        // The minimum volume drops the single voxel (8 mm^3).
+        let (kept, to_id) = measure(&comps, &inp, 10.0);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].id, 1);
+        assert_eq!(to_id.iter().filter(|&&x| x != 0).count(), 1);
+    }
+}

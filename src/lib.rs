@@ -1,0 +1,36 @@
+//! # crmo-map
+//!
+//! Bone-lesion maps and lesion reports from whole-body STIR MRI for children with chronic
+//! recurrent multifocal osteomyelitis (CRMO, also called CNO).
+//!
+//! The pipeline, one module per stage:
+//!
+//! 1. [`io`]: load a NIfTI scan and atlas (any datatype, `scl_slope`, any orientation) into
+//!    [`volume::Volume`]s that carry their RAS+ affine;
+//! 2. [`reference`]: robust statistics (median, MAD) of the patient's own bone marrow;
+//! 3. [`threshold`]: candidate voxels where the z-score exceeds a threshold inside the atlas;
+//! 4. [`ccl`]: 3-D connected components (6/18/26), parallel over slabs, canonical labels;
+//! 5. [`lesions`]: per-lesion statistics and atlas regions, computed from the foreground only;
+//! 6. [`report`]: JSON, CSV and the summary that staging consumes;
+//! 7. [`render`]: the overview PNG.
+//!
+//! [`pipeline::run`] chains them; [`phantom`] generates synthetic whole-body scans with
+//! ground truth, including the founding case.
+#![deny(missing_docs)]
+
+pub mod ccl;
+pub mod error;
+pub mod io;
+pub mod labels;
+pub mod lesions;
+pub mod output;
+pub mod phantom;
+pub mod pipeline;
+pub mod reference;
+pub mod render;
+pub mod report;
+pub mod threshold;
+pub mod volume;
+
+pub use error::{Error, Result};
+pub use volume::{Affine, Grid, Volume};

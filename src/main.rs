@@ -1,0 +1,247 @@
+//! `crmo-map`: the command line. Parsing and presentation only; the work is in the library.
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use crmo_map::ccl::Connectivity;
+use crmo_map::io::Datatype;
+use crmo_map::phantom::{self, Case, PhantomOptions};
+use crmo_map::pipeline::{self, Observer, Params, PhantomStorage, RunConfig};
+use crmo_map::report;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Bone-lesion maps and lesion reports from whole-body STIR MRI for CRMO/CNO.
+#[derive(Parser, Debug)]
+#[command(name = "crmo-map", version, about, long_about = None)]
+struct Cli {
+    /// Worker threads (default: all cores).
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
+    /// No progress display on stderr.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Map the bone lesions of one scan: writes report.json, lesions.csv, lesions.nii.gz and
+    /// overview.png into --out.
+    Run(RunArgs),
+    /// Generate a synthetic whole-body STIR phantom with atlas and ground truth.
+    Phantom(PhantomArgs),
+    /// Generate the founding-case phantom under DIR/input/, map it into DIR/ and print the lesions.
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug)]
+struct DetectArgs {
+    /// Candidate voxels have a z-score (I - median) / (1.4826 MAD) of bone above this.
+    #[arg(long, value_name = "Z", default_value_t = pipeline::DEFAULT_Z_THRESHOLD)]
+    z_threshold: f64,
+    /// Drop lesions smaller than this volume in mm^3.
+    #[arg(long = "min-volume-mm3", value_name = "V", default_value_t = pipeline::DEFAULT_MIN_VOLUME_MM3)]
+    min_volume_mm3: f64,
+    /// Voxel connectivity of a lesion: 6 (faces), 18 (edges) or 26 (corners).
+    #[arg(long, value_name = "6|18|26", default_value_t = 26, value_parser = parse_connectivity)]
+    connectivity: u32,
+}
+
+fn parse_connectivity(s: &str) -> Result<u32, String> {
+    s.parse::<u32>()
+        .ok()
+        .filter(|n| Connectivity::from_count(*n).is_some())
+        .ok_or_else(|| format!("connectivity must be 6, 18 or 26, not {s:?}"))
+}
+
+impl DetectArgs {
+    fn params(&self) -> Params {
+        Params {
+            z_threshold: self.z_threshold,
+            min_volume_mm3: self.min_volume_mm3,
+            connectivity: Connectivity::from_count(self.connectivity).expect("validated by clap"),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// The STIR scan (NIfTI-1 .nii or .nii.gz, 3-D or 4-D with one volume).
+    #[arg(long, value_name = "SCAN")]
+    scan: PathBuf,
+    /// Atlas label volume on the scan's grid (same shape and affine).
+    #[arg(long, value_name = "ATLAS")]
+    atlas: PathBuf,
+    /// Label table: BIDS-style TSV (columns index, name) or JSON ({"1": "vertebra_T7"}).
+    #[arg(long, value_name = "TABLE")]
+    labels: PathBuf,
+    /// Output folder (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    #[command(flatten)]
+    detect: DetectArgs,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum CaseArg {
+    /// The founding case's seven foci.
+    Seed,
+    /// K lesions drawn from CRMO's site distribution.
+    Random,
+}
+
+#[derive(Args, Debug)]
+struct PhantomArgs {
+    /// Which lesions to place.
+    #[arg(long, value_enum, default_value_t = CaseArg::Seed)]
+    case: CaseArg,
+    /// Seed of every random choice (noise, bias, lesion shapes and, for random, sites).
+    #[arg(long, default_value_t = PhantomOptions::default().seed)]
+    seed: u64,
+    /// Number of lesions for --case random.
+    #[arg(long, value_name = "K", default_value_t = PhantomOptions::default().lesions)]
+    lesions: usize,
+    /// Voxel size in mm along x (right-left), y (anterior-posterior) and z (head-foot).
+    #[arg(long, num_args = 3, value_names = ["X", "Y", "Z"])]
+    spacing: Option<Vec<f64>>,
+    /// Orientation of the stored voxel axes, as an orientation code (RAS, LPS, ASR, ...).
+    #[arg(long, default_value = "RAS")]
+    orientation: String,
+    /// Storage datatype of the scan (uint8, int16, uint16, int32, float32, float64, ...).
+    #[arg(long, default_value = "int16", value_parser = parse_datatype)]
+    datatype: String,
+    /// Multiply the scan's intensities by this factor.
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// Output folder (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+fn parse_datatype(s: &str) -> Result<String, String> {
+    Datatype::from_name(s).map(|d| d.name().to_string()).ok_or_else(|| {
+        let all: Vec<&str> = Datatype::ALL.iter().map(|d| d.name()).collect();
+        format!("unknown datatype {s:?}; one of {}", all.join(", "))
+    })
+}
+
+#[derive(Args, Debug)]
+struct DemoArgs {
+    /// Folder for the phantom (DIR/input/) and the outputs.
+    #[arg(long, value_name = "DIR", default_value = "crmo-map-demo")]
+    out: PathBuf,
+    /// Seed of the phantom's noise and lesion shapes.
+    #[arg(long, default_value_t = PhantomOptions::default().seed)]
+    seed: u64,
+    #[command(flatten)]
+    detect: DetectArgs,
+}
+
+/// Progress on stderr: a spinner naming the stage, drawn only on a terminal.
+struct Progress {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Progress {
+        if quiet || !std::io::stderr().is_terminal() {
+            return Progress { bar: None };
+        }
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}").expect("valid template"));
+        bar.enable_steady_tick(Duration::from_millis(100));
+        Progress { bar: Some(bar) }
+    }
+
+    fn done(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl Observer for Progress {
+    fn stage(&self, name: &str) {
+        if let Some(b) = &self.bar {
+            b.set_message(name.to_string());
+        }
+    }
+}
+
+fn phantom_options(case: Case, seed: u64, lesions: usize, spacing: Option<&[f64]>) -> PhantomOptions {
+    let mut o = PhantomOptions { case, seed, lesions, ..PhantomOptions::default() };
+    if let Some(s) = spacing {
+        o.spacing = [s[0], s[1], s[2]];
+    }
+    o
+}
+
+fn run_cli(cli: Cli) -> Result<()> {
+    if let Some(n) = cli.threads {
+        anyhow::ensure!(n >= 1, "--threads must be at least 1");
+        rayon::ThreadPoolBuilder::new().num_threads(n).build_global().context("cannot start the thread pool")?;
+    }
+    let progress = Progress::new(cli.quiet);
+    let result = match cli.command {
+        Command::Run(a) => {
+            let cfg = RunConfig { scan: a.scan, atlas: a.atlas, labels: a.labels, out: a.out, params: a.detect.params() };
+            pipeline::run(&cfg, &progress).map(|rep| {
+                progress.done();
+                if !cli.quiet {
+                    eprintln!("{} lesion(s); outputs in {}", rep.summary.lesion_count, cfg.out.display());
+                }
+            })
+        }
+        Command::Phantom(a) => {
+            let case = match a.case {
+                CaseArg::Seed => Case::Seed,
+                CaseArg::Random => Case::Random,
+            };
+            progress.stage("generating phantom");
+            let ph = phantom::generate(&phantom_options(case, a.seed, a.lesions, a.spacing.as_deref()))?;
+            progress.stage("writing phantom");
+            let storage = PhantomStorage {
+                orientation: a.orientation,
+                datatype: Datatype::from_name(&a.datatype).expect("validated by clap"),
+                scale: a.scale,
+            };
+            pipeline::write_phantom(&ph, &a.out, &storage).map(|()| progress.done())
+        }
+        Command::Demo(a) => {
+            let input = a.out.join("input");
+            progress.stage("generating the founding-case phantom");
+            let ph = phantom::generate(&phantom_options(Case::Seed, a.seed, 0, None))?;
+            pipeline::write_phantom(&ph, &input, &PhantomStorage::default())?;
+            let cfg = RunConfig {
+                scan: input.join("scan.nii.gz"),
+                atlas: input.join("atlas.nii.gz"),
+                labels: input.join("labels.tsv"),
+                out: a.out.clone(),
+                params: a.detect.params(),
+            };
+            pipeline::run(&cfg, &progress).map(|rep| {
+                progress.done();
+                print!("{}", report::text_table(&rep));
+                println!("outputs: {}", a.out.display());
+            })
+        }
+    };
+    progress.done();
+    Ok(result?)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run_cli(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let msg = format!("{e:#}").replace('\n', " ");
+            eprintln!("crmo-map: error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,347 @@
+//! The whole job: inputs on disk to an output folder, and the phantom writer.
+//!
+//! [`run`] loads, checks, [`analyse`]s and writes `report.json`, `lesions.csv`,
+//! `lesions.nii.gz` and `overview.png` into the output folder, all or nothing.
+
+use crate::ccl::{self, Connectivity};
+use crate::error::{Error, Result};
+use crate::io::{self, Datatype, Loaded, WriteOptions};
+use crate::labels::LabelTable;
+use crate::lesions::{self, Lesion};
+use crate::output::OutputSet;
+use crate::phantom::Phantom;
+use crate::reference::{self, Reference};
+use crate::render;
+use crate::report::{self, InputInfo, Parameters, Report, Software, Summary};
+use crate::threshold;
+use crate::volume::Volume;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// Default z-score threshold (see the README for how it was chosen).
+pub const DEFAULT_Z_THRESHOLD: f64 = 4.0;
+/// Default minimum lesion volume in mm^3.
+pub const DEFAULT_MIN_VOLUME_MM3: f64 = 100.0;
+
+/// Detection parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Params {
+    /// Candidates have z above this.
+    pub z_threshold: f64,
+    /// Smaller components are dropped.
+    pub min_volume_mm3: f64,
+    /// Voxel connectivity of lesions.
+    pub connectivity: Connectivity,
+}
+
+impl Default for Params {
+    fn default() -> Params {
+        Params {
+            z_threshold: DEFAULT_Z_THRESHOLD,
+            min_volume_mm3: DEFAULT_MIN_VOLUME_MM3,
+            connectivity: Connectivity::Corners26,
+        }
+    }
+}
+
+impl Params {
+    /// Checks ranges.
+    ///
+    /// # Errors
+    /// [`Error::Parameter`] naming the bad value.
+    pub fn validate(&self) -> Result<()> {
+        if !self.z_threshold.is_finite() {
+            return Err(Error::Parameter(format!("--z-threshold must be a finite number, got {}", self.z_threshold)));
+        }
+        if !self.min_volume_mm3.is_finite() || self.min_volume_mm3 < 0.0 {
+            return Err(Error::Parameter(format!(
+                "--min-volume-mm3 must be a number >= 0, got {}",
+                self.min_volume_mm3
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Told about each stage as it starts (for progress display).
+pub trait Observer: Sync {
+    /// A stage begins.
+    fn stage(&self, _name: &str) {}
+}
+
+/// An observer that ignores everything.
+pub struct Silent;
+impl Observer for Silent {}
+
+/// What [`analyse`] finds.
+pub struct Analysis {
+    /// Reference statistics.
+    pub reference: Reference,
+    /// The intensity threshold applied.
+    pub cutoff: f64,
+    /// Lesions, ids 1..N head to foot.
+    pub lesions: Vec<Lesion>,
+    /// Lesion ids on the scan's grid.
+    pub lesion_map: Volume<u16>,
+    /// Atlas voxels (label != 0).
+    pub atlas_voxels: usize,
+}
+
+/// Runs detection on volumes already in memory and on the same grid.
+///
+/// # Errors
+/// [`Error::Atlas`] (naming `atlas_path`) when the atlas has no voxel, the reference marrow has
+/// no spread, or there are more than 65535 lesions.
+pub fn analyse(
+    scan: &Volume<f32>,
+    atlas: &Volume<u16>,
+    table: &LabelTable,
+    params: &Params,
+    atlas_path: &Path,
+    obs: &dyn Observer,
+) -> Result<Analysis> {
+    let atlas_err = |message: String| Error::Atlas { path: atlas_path.to_path_buf(), message };
+    obs.stage("reference statistics");
+    let (reference, hist) = rayon::join(
+        || reference::bone_reference(&scan.data, &atlas.data),
+        || reference::label_histogram(&atlas.data),
+    );
+    let reference = reference.ok_or_else(|| atlas_err("the atlas has no labelled voxel with a finite intensity".into()))?;
+    if !(reference.mad > 0.0) {
+        return Err(atlas_err(format!(
+            "scan intensities inside the atlas have no spread (all near {}); cannot compute z-scores",
+            reference.median
+        )));
+    }
+    let cutoff = reference.intensity_at(params.z_threshold);
+    obs.stage("thresholding");
+    let mask = threshold::candidates(&scan.data, &atlas.data, cutoff as f32);
+    obs.stage("connected components");
+    let comps = ccl::label(&mask, scan.grid.dims, params.connectivity);
+    drop(mask);
+    obs.stage("lesion statistics");
+    let inputs = lesions::Inputs {
+        scan,
+        atlas: &atlas.data,
+        table,
+        region_voxels: &hist,
+        reference: &reference,
+    };
+    let (lesions, to_id) = lesions::measure(&comps, &inputs, params.min_volume_mm3);
+    if lesions.len() > u16::MAX as usize {
+        return Err(atlas_err(format!(
+            "{} lesions found, more than a lesion map can hold (65535): raise --z-threshold or --min-volume-mm3",
+            lesions.len()
+        )));
+    }
+    let lesion_map = Volume { grid: scan.grid, data: comps.paint(|l| to_id[l as usize]) };
+    let atlas_voxels = (hist.iter().sum::<u64>() - hist[0]) as usize;
+    Ok(Analysis { reference, cutoff, lesions, lesion_map, atlas_voxels })
+}
+
+/// Inputs and settings of `crmo-map run`.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// The STIR scan.
+    pub scan: PathBuf,
+    /// The atlas label volume on the scan's grid.
+    pub atlas: PathBuf,
+    /// The label table.
+    pub labels: PathBuf,
+    /// Output folder.
+    pub out: PathBuf,
+    /// Detection parameters.
+    pub params: Params,
+}
+
+fn sha256_file(path: &Path) -> Result<String> {
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h).map_err(|e| Error::io(path, e))?;
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Checks that the atlas sits on the scan's grid and that the table names every label in it.
+///
+/// # Errors
+/// [`Error::Atlas`] for another shape or affine; [`Error::Labels`] for unnamed label values.
+pub fn check_atlas(scan: &Loaded<f32>, atlas: &Loaded<u16>, table: &LabelTable, cfg: &RunConfig) -> Result<()> {
+    let (sg, ag) = (&scan.volume.grid, &atlas.volume.grid);
+    if sg.dims != ag.dims {
+        return Err(Error::Atlas {
+            path: cfg.atlas.clone(),
+            message: format!("atlas shape {:?} differs from the scan's {:?}", ag.dims, sg.dims),
+        });
+    }
+    let d = sg.affine.max_abs_diff(&ag.affine);
+    if d > 1e-3 {
+        return Err(Error::Atlas {
+            path: cfg.atlas.clone(),
+            message: format!("atlas affine differs from the scan's (by up to {d:.4} mm)"),
+        });
+    }
+    let mut seen = vec![false; 1 << 16];
+    for &l in &atlas.volume.data {
+        seen[l as usize] = true;
+    }
+    let missing: Vec<String> = (1..seen.len())
+        .filter(|&l| seen[l] && table.name(l as u32).is_none())
+        .map(|l| l.to_string())
+        .collect();
+    if !missing.is_empty() {
+        let shown = missing.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
+        let more = if missing.len() > 10 { format!(" and {} more", missing.len() - 10) } else { String::new() };
+        return Err(Error::Labels {
+            path: cfg.labels.clone(),
+            message: format!("atlas {} has label value(s) {shown}{more} that the table lacks", cfg.atlas.display()),
+        });
+    }
+    Ok(())
+}
+
+/// Runs the whole job and returns the report written.
+///
+/// # Errors
+/// Any [`Error`] from reading, checking, analysing or writing; on error nothing is left in
+/// the output folder (and the folder itself is removed if this run created it).
+pub fn run(cfg: &RunConfig, obs: &dyn Observer) -> Result<Report> {
+    cfg.params.validate()?;
+    obs.stage("reading scan and atlas");
+    let table = LabelTable::read(&cfg.labels)?;
+    let (scan, atlas) = rayon::join(|| io::read_scan(&cfg.scan), || io::read_labels(&cfg.atlas));
+    let (scan, atlas) = (scan?, atlas?);
+    check_atlas(&scan, &atlas, &table, cfg)?;
+    let an = analyse(&scan.volume, &atlas.volume, &table, &cfg.params, &cfg.atlas, obs)?;
+
+    obs.stage("writing outputs");
+    let grid = scan.volume.grid;
+    let mut rep = Report {
+        schema_version: report::SCHEMA_VERSION.into(),
+        software: Software::current(),
+        input: InputInfo {
+            scan: cfg.scan.display().to_string(),
+            atlas: cfg.atlas.display().to_string(),
+            labels: cfg.labels.display().to_string(),
+            scan_sha256: sha256_file(&cfg.scan)?,
+            atlas_sha256: sha256_file(&cfg.atlas)?,
+            labels_sha256: sha256_file(&cfg.labels)?,
+            shape: grid.dims,
+            spacing_mm: grid.spacing(),
+            affine: grid.affine.0,
+            affine_source: scan.affine_source.into(),
+            orientation: grid.affine.axcodes(),
+            datatype: scan.datatype.name().into(),
+            atlas_voxels: an.atlas_voxels,
+        },
+        parameters: Parameters {
+            method: "global".into(),
+            z_threshold: cfg.params.z_threshold,
+            intensity_threshold: an.cutoff,
+            min_volume_mm3: cfg.params.min_volume_mm3,
+            connectivity: cfg.params.connectivity.count(),
+        },
+        reference: an.reference.clone(),
+        summary: Summary::of(&an.lesions),
+        lesions: an.lesions,
+    };
+    report::round_report(&mut rep);
+
+    let markers: Vec<render::Marker> =
+        rep.lesions.iter().map(|l| render::Marker { id: l.id, centroid_voxel: l.centroid_voxel }).collect();
+    let ((map_bytes, png), json) = rayon::join(
+        || {
+            rayon::join(
+                || {
+                    let mut opts = WriteOptions::labels(rep.lesions.len() as u32);
+                    opts.description = "crmo-map lesion ids".into();
+                    io::encode(&an.lesion_map, &opts, Some(&scan.header), true)
+                },
+                || render::encode_png(&render::overview(&scan.volume, &an.lesion_map, &markers)),
+            )
+        },
+        || report::to_json(&rep),
+    );
+    let mut out = OutputSet::new(&cfg.out)?;
+    out.add("report.json", json.as_bytes())?;
+    out.add("lesions.csv", report::to_csv(&rep).as_bytes())?;
+    out.add("lesions.nii.gz", &map_bytes)?;
+    out.add("overview.png", &png?)?;
+    out.commit()?;
+    Ok(rep)
+}
+
+/// How `crmo-map phantom` stores a phantom.
+#[derive(Clone, Debug)]
+pub struct PhantomStorage {
+    /// Orientation code of the stored voxel axes (e.g. `RAS`, `LPS`, `ASR`).
+    pub orientation: String,
+    /// Storage datatype of the scan.
+    pub datatype: Datatype,
+    /// Multiply every scan intensity by this before storing.
+    pub scale: f64,
+}
+
+impl Default for PhantomStorage {
+    fn default() -> PhantomStorage {
+        PhantomStorage { orientation: "RAS".into(), datatype: Datatype::I16, scale: 1.0 }
+    }
+}
+
+/// Writes `scan.nii.gz`, `atlas.nii.gz`, `labels.tsv`, `truth.nii.gz` and `truth.json` into
+/// `dir`, all or nothing. Integer scans get a `scl_slope` when their range needs one.
+///
+/// # Errors
+/// [`Error::Parameter`] for a bad orientation or scale; [`Error::Io`] when writing fails.
+pub fn write_phantom(ph: &Phantom, dir: &Path, storage: &PhantomStorage) -> Result<()> {
+    if !(storage.scale.is_finite() && storage.scale > 0.0) {
+        return Err(Error::Parameter(format!("--scale must be a positive number, got {}", storage.scale)));
+    }
+    let bad_code = || {
+        Error::Parameter(format!(
+            "--orientation {:?} is not an orientation code such as RAS, LPS or ASR",
+            storage.orientation
+        ))
+    };
+    let orient = |v: &Volume<u16>| v.reoriented(&storage.orientation).ok_or_else(bad_code);
+    let mut scan = ph.scan.reoriented(&storage.orientation).ok_or_else(bad_code)?;
+    if storage.scale != 1.0 {
+        let s = storage.scale as f32;
+        scan.data.iter_mut().for_each(|v| *v *= s);
+    }
+    let atlas = orient(&ph.atlas)?;
+    let truth = orient(&ph.truth)?;
+    // Integer storage: use the type's range with a slope if the values would not fit or
+    // would lose too much precision.
+    let max = scan.data.iter().copied().fold(0f32, f32::max) as f64;
+    let mut scan_opts = WriteOptions::new(storage.datatype);
+    let int_max = match storage.datatype {
+        Datatype::U8 => Some(255.0),
+        Datatype::I8 => Some(127.0),
+        Datatype::I16 => Some(32767.0),
+        Datatype::U16 => Some(65535.0),
+        _ => None,
+    };
+    if let Some(top) = int_max {
+        if max > top || max < top / 64.0 {
+            scan_opts.slope = (max / (top * 0.9)).max(f32::MIN_POSITIVE as f64) as f32;
+        }
+    }
+    scan_opts.description = "crmo-map phantom STIR".into();
+    let mut atlas_opts = WriteOptions::labels(ph.labels.max_label());
+    atlas_opts.description = "crmo-map phantom atlas".into();
+    let mut truth_opts = WriteOptions::labels(ph.lesions.len() as u32);
+    truth_opts.description = "crmo-map phantom truth".into();
+    let (s, (a, t)) = rayon::join(
+        || io::encode(&scan, &scan_opts, None, true),
+        || rayon::join(|| io::encode(&atlas, &atlas_opts, None, true), || io::encode(&truth, &truth_opts, None, true)),
+    );
+    let mut out = OutputSet::new(dir)?;
+    out.add("scan.nii.gz", &s)?;
+    out.add("atlas.nii.gz", &a)?;
+    out.add("labels.tsv", ph.labels.to_tsv().as_bytes())?;
+    out.add("truth.nii.gz", &t)?;
+    let mut truth_json = serde_json::to_string_pretty(&ph.lesions).expect("truth serialises");
+    truth_json.push('\n');
+    out.add("truth.json", truth_json.as_bytes())?;
+    out.commit()
+}

@@ -1,0 +1,341 @@
+//! The lesion report: JSON (`report.json`), CSV (`lesions.csv`) and the patient summary
+//! that CRMO staging consumes (CROMRIS, RINBO-style counts, Jansson and Bristol inputs).
+//!
+//! Floats are rounded when written (millimetres and intensities to 3 decimals, fractions and
+//! z-scores to 4) so that reports are stable and readable; see [`round_report`].
+
+use crate::labels::{vertebral_level_rank, BoneClass, RegionInfo, Side};
+use crate::lesions::Lesion;
+use crate::reference::Reference;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Version of the report layout; bumped when a field changes meaning or is removed.
+pub const SCHEMA_VERSION: &str = "1.0.0";
+
+/// The software that wrote the report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Software {
+    /// `crmo-map`.
+    pub name: String,
+    /// Crate version.
+    pub version: String,
+}
+
+impl Software {
+    /// This build of crmo-map.
+    pub fn current() -> Software {
+        Software { name: env!("CARGO_PKG_NAME").into(), version: env!("CARGO_PKG_VERSION").into() }
+    }
+}
+
+/// What was read.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct InputInfo {
+    /// Scan path as given.
+    pub scan: String,
+    /// Atlas path as given.
+    pub atlas: String,
+    /// Label table path as given.
+    pub labels: String,
+    /// SHA-256 of the scan file.
+    pub scan_sha256: String,
+    /// SHA-256 of the atlas file.
+    pub atlas_sha256: String,
+    /// SHA-256 of the label table.
+    pub labels_sha256: String,
+    /// Voxels along i, j, k.
+    pub shape: [usize; 3],
+    /// Voxel size along i, j, k in mm.
+    pub spacing_mm: [f64; 3],
+    /// Voxel index to RAS+ world mm, 4x4 rows.
+    pub affine: [[f64; 4]; 4],
+    /// Which header transform gave the affine (`sform`, `qform`, `pixdim`).
+    pub affine_source: String,
+    /// Orientation code of the voxel axes (e.g. `RAS`, `LPS`).
+    pub orientation: String,
+    /// Storage datatype of the scan.
+    pub datatype: String,
+    /// Number of atlas voxels (label != 0).
+    pub atlas_voxels: usize,
+}
+
+/// The detection parameters used.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Parameters {
+    /// Detection method.
+    pub method: String,
+    /// Candidate voxels have z above this.
+    pub z_threshold: f64,
+    /// That threshold as an intensity.
+    pub intensity_threshold: f64,
+    /// Components below this volume are dropped.
+    pub min_volume_mm3: f64,
+    /// 6, 18 or 26.
+    pub connectivity: u32,
+}
+
+/// Per-patient figures for staging.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    /// Number of lesions.
+    pub lesion_count: usize,
+    /// Sorted unique `region` of the lesions.
+    pub regions_involved: Vec<String>,
+    /// Sorted unique whole bones involved.
+    pub bones_involved: Vec<String>,
+    /// Number of bones involved (Bristol: more than one bone).
+    pub bone_count: usize,
+    /// More than one lesion (Jansson: more than one lesion).
+    pub multifocal: bool,
+    /// Paired bones involved on both sides (e.g. `hip`, `femur`): symmetric lesions.
+    pub symmetric_pairs: Vec<String>,
+    /// Any vertebral body or sacral segment involved.
+    pub vertebral_involvement: bool,
+    /// Any vertebral body above the sacrum (C, T, L) involved: a bisphosphonate indication.
+    pub mobile_spine_involvement: bool,
+    /// Levels involved, head to foot (`T7`, `S2`, ...).
+    pub vertebral_levels: Vec<String>,
+    /// A clavicle is involved.
+    pub clavicle_involvement: bool,
+    /// The sternum is involved.
+    pub sternum_involvement: bool,
+    /// The mandible is involved.
+    pub mandible_involvement: bool,
+    /// Lesions per bone class.
+    pub lesions_by_bone_class: BTreeMap<String, usize>,
+    /// Volume of the largest lesion (0 when none).
+    pub largest_lesion_mm3: f64,
+    /// Sum of lesion volumes.
+    pub total_lesion_volume_mm3: f64,
+}
+
+impl Summary {
+    /// The summary of a list of lesions.
+    pub fn of(lesions: &[Lesion]) -> Summary {
+        let regions: BTreeSet<String> = lesions.iter().map(|l| l.region.clone()).collect();
+        let infos: Vec<RegionInfo> = lesions.iter().map(|l| RegionInfo::from_name(&l.region)).collect();
+        let bones: BTreeSet<String> = infos.iter().map(|i| i.bone.clone()).collect();
+        let mut sides: BTreeMap<String, BTreeSet<&'static str>> = BTreeMap::new();
+        for i in &infos {
+            if i.side != Side::Midline {
+                let stem = i.bone.trim_end_matches("_left").trim_end_matches("_right").to_string();
+                sides.entry(stem).or_default().insert(i.side.as_str());
+            }
+        }
+        let symmetric_pairs = sides.into_iter().filter(|(_, s)| s.len() == 2).map(|(b, _)| b).collect();
+        let mut levels: Vec<String> =
+            infos.iter().filter_map(|i| i.vertebral_level.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        levels.sort_by_key(|l| vertebral_level_rank(l));
+        let has = |c: BoneClass| infos.iter().any(|i| i.bone_class == c);
+        let mut by_class = BTreeMap::new();
+        for i in &infos {
+            *by_class.entry(i.bone_class.as_str().to_string()).or_insert(0) += 1;
+        }
+        Summary {
+            lesion_count: lesions.len(),
+            regions_involved: regions.into_iter().collect(),
+            bone_count: bones.len(),
+            bones_involved: bones.into_iter().collect(),
+            multifocal: lesions.len() > 1,
+            symmetric_pairs,
+            vertebral_involvement: !levels.is_empty(),
+            mobile_spine_involvement: levels.iter().any(|l| !l.starts_with('S')),
+            vertebral_levels: levels,
+            clavicle_involvement: has(BoneClass::Clavicle),
+            sternum_involvement: has(BoneClass::Sternum),
+            mandible_involvement: has(BoneClass::Mandible),
+            lesions_by_bone_class: by_class,
+            largest_lesion_mm3: lesions.iter().map(|l| l.volume_mm3).fold(0.0, f64::max),
+            total_lesion_volume_mm3: lesions.iter().map(|l| l.volume_mm3).sum(),
+        }
+    }
+}
+
+/// The whole report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: String,
+    /// Who wrote it.
+    pub software: Software,
+    /// What was read.
+    pub input: InputInfo,
+    /// How detection was set up.
+    pub parameters: Parameters,
+    /// The reference marrow statistics.
+    pub reference: Reference,
+    /// Lesions, ids 1..N head to foot.
+    pub lesions: Vec<Lesion>,
+    /// Per-patient figures.
+    pub summary: Summary,
+}
+
+fn r(x: f64, digits: i32) -> f64 {
+    let p = 10f64.powi(digits);
+    let v = (x * p).round() / p;
+    if v == 0.0 {
+        0.0
+    } else {
+        v
+    }
+}
+
+/// Rounds the report's floats for writing (mm and intensities 3 decimals, fractions and
+/// z-scores 4). Voxel counts, ids and boxes are exact.
+pub fn round_report(rep: &mut Report) {
+    let mm = |v: &mut [f64; 3]| v.iter_mut().for_each(|x| *x = r(*x, 3));
+    for row in &mut rep.input.affine {
+        row.iter_mut().for_each(|x| *x = r(*x, 6));
+    }
+    rep.input.spacing_mm.iter_mut().for_each(|x| *x = r(*x, 6));
+    rep.parameters.intensity_threshold = r(rep.parameters.intensity_threshold, 3);
+    rep.reference.median = r(rep.reference.median, 4);
+    rep.reference.mad = r(rep.reference.mad, 4);
+    for l in &mut rep.lesions {
+        l.volume_mm3 = r(l.volume_mm3, 3);
+        l.fraction_of_region = r(l.fraction_of_region, 6);
+        mm(&mut l.centroid_mm);
+        mm(&mut l.centroid_voxel);
+        mm(&mut l.peak_mm);
+        let i = &mut l.intensity;
+        i.mean = r(i.mean, 3);
+        i.max = r(i.max, 3);
+        i.z_mean = r(i.z_mean, 4);
+        i.z_max = r(i.z_max, 4);
+        i.ratio_to_reference = r(i.ratio_to_reference, 4);
+        for g in &mut l.regions {
+            g.fraction_of_lesion = r(g.fraction_of_lesion, 6);
+            g.fraction_of_region = r(g.fraction_of_region, 6);
+        }
+    }
+    rep.summary.largest_lesion_mm3 = r(rep.summary.largest_lesion_mm3, 3);
+    rep.summary.total_lesion_volume_mm3 = r(rep.summary.total_lesion_volume_mm3, 3);
+}
+
+/// Pretty JSON with a trailing newline.
+pub fn to_json(rep: &Report) -> String {
+    let mut s = serde_json::to_string_pretty(rep).expect("report serialises");
+    s.push('\n');
+    s
+}
+
+/// Column names of `lesions.csv`.
+pub const CSV_COLUMNS: [&str; 29] = [
+    "id",
+    "region",
+    "bone",
+    "bone_class",
+    "vertebral_level",
+    "side",
+    "voxels",
+    "volume_mm3",
+    "fraction_of_region",
+    "centroid_x_mm",
+    "centroid_y_mm",
+    "centroid_z_mm",
+    "centroid_i",
+    "centroid_j",
+    "centroid_k",
+    "peak_x_mm",
+    "peak_y_mm",
+    "peak_z_mm",
+    "bbox_i0",
+    "bbox_j0",
+    "bbox_k0",
+    "bbox_i1",
+    "bbox_j1",
+    "bbox_k1",
+    "intensity_mean",
+    "intensity_max",
+    "z_mean",
+    "z_max",
+    "ratio_to_reference",
+];
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// `lesions.csv`: one row per lesion, the report's lesion fields flattened, plus a last
+/// column `regions` listing `name:fraction_of_lesion:fraction_of_region` joined by `;`.
+pub fn to_csv(rep: &Report) -> String {
+    let mut s = CSV_COLUMNS.join(",");
+    s.push_str(",regions\n");
+    for l in &rep.lesions {
+        let mut f: Vec<String> = vec![
+            l.id.to_string(),
+            csv_field(&l.region),
+            csv_field(&l.bone),
+            l.bone_class.clone(),
+            l.vertebral_level.clone().unwrap_or_default(),
+            l.side.clone(),
+            l.voxels.to_string(),
+            l.volume_mm3.to_string(),
+            l.fraction_of_region.to_string(),
+        ];
+        f.extend(l.centroid_mm.iter().map(|v| v.to_string()));
+        f.extend(l.centroid_voxel.iter().map(|v| v.to_string()));
+        f.extend(l.peak_mm.iter().map(|v| v.to_string()));
+        f.extend(l.bbox_voxel.iter().flatten().map(|v| v.to_string()));
+        let i = &l.intensity;
+        f.extend([i.mean, i.max, i.z_mean, i.z_max, i.ratio_to_reference].iter().map(|v| v.to_string()));
+        let regions: Vec<String> = l
+            .regions
+            .iter()
+            .map(|g| format!("{}:{}:{}", g.name, g.fraction_of_lesion, g.fraction_of_region))
+            .collect();
+        f.push(csv_field(&regions.join(";")));
+        s.push_str(&f.join(","));
+        s.push('\n');
+    }
+    s
+}
+
+/// A short human-readable table of lesions (what `crmo-map demo` prints).
+pub fn text_table(rep: &Report) -> String {
+    let mut s = format!(
+        "{:>3}  {:<36} {:<8} {:>10} {:>7}  centroid RAS mm\n",
+        "id", "region", "side", "volume mm3", "z max"
+    );
+    for l in &rep.lesions {
+        s.push_str(&format!(
+            "{:>3}  {:<36} {:<8} {:>10.1} {:>7.1}  ({:.1}, {:.1}, {:.1})\n",
+            l.id, l.region, l.side, l.volume_mm3, l.intensity.z_max, l.centroid_mm[0], l.centroid_mm[1], l.centroid_mm[2]
+        ));
+    }
+    let sm = &rep.summary;
+    s.push_str(&format!(
+        "{} lesion(s) in {} bone(s); regions: {}\nvertebral involvement: {}{}\n",
+        sm.lesion_count,
+        sm.bone_count,
+        if sm.regions_involved.is_empty() { "none".to_string() } else { sm.regions_involved.join(", ") },
+        if sm.vertebral_involvement { "yes" } else { "no" },
+        if sm.vertebral_levels.is_empty() { String::new() } else { format!(" ({})", sm.vertebral_levels.join(", ")) },
+    ));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_is_stable_and_drops_negative_zero() {
+        assert_eq!(r(1.23456, 3), 1.235);
+        assert_eq!(r(-0.0001, 3).to_string(), "0");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+    }
+
+    #[test]
+    fn empty_summary() {
+        let s = Summary::of(&[]);
+        assert_eq!(s.lesion_count, 0);
+        assert!(!s.multifocal && !s.vertebral_involvement);
+        assert_eq!(s.largest_lesion_mm3, 0.0);
+    }
+}
