@@ -201,14 +201,15 @@ fn run_cli(cli: Cli) -> Result<()> {
                 CaseArg::Seed => Case::Seed,
                 CaseArg::Random => Case::Random,
             };
-            progress.stage("generating phantom");
-            let ph = phantom::generate(&phantom_options(case, a.seed, a.lesions, a.spacing.as_deref()))?;
-            progress.stage("writing phantom");
             let storage = PhantomStorage {
                 orientation: a.orientation,
                 datatype: Datatype::from_name(&a.datatype).expect("validated by clap"),
                 scale: a.scale,
             };
+            storage.validate()?;
+            progress.stage("generating phantom");
+            let ph = phantom::generate(&phantom_options(case, a.seed, a.lesions, a.spacing.as_deref()))?;
+            progress.stage("writing phantom");
             pipeline::write_phantom(&ph, &a.out, &storage).map(|()| progress.done())
         }
         Command::Demo(a) => {

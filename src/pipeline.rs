@@ -281,6 +281,25 @@ pub struct PhantomStorage {
     pub scale: f64,
 }
 
+impl PhantomStorage {
+    /// Checks the orientation code and the scale.
+    ///
+    /// # Errors
+    /// [`Error::Parameter`] naming the bad value.
+    pub fn validate(&self) -> Result<()> {
+        if crate::volume::parse_axcodes(&self.orientation).is_none() {
+            return Err(Error::Parameter(format!(
+                "--orientation {:?} is not an orientation code such as RAS, LPS or ASR",
+                self.orientation
+            )));
+        }
+        if !(self.scale.is_finite() && self.scale > 0.0) {
+            return Err(Error::Parameter(format!("--scale must be a positive number, got {}", self.scale)));
+        }
+        Ok(())
+    }
+}
+
 impl Default for PhantomStorage {
     fn default() -> PhantomStorage {
         PhantomStorage { orientation: "RAS".into(), datatype: Datatype::I16, scale: 1.0 }
@@ -293,15 +312,8 @@ impl Default for PhantomStorage {
 /// # Errors
 /// [`Error::Parameter`] for a bad orientation or scale; [`Error::Io`] when writing fails.
 pub fn write_phantom(ph: &Phantom, dir: &Path, storage: &PhantomStorage) -> Result<()> {
-    if !(storage.scale.is_finite() && storage.scale > 0.0) {
-        return Err(Error::Parameter(format!("--scale must be a positive number, got {}", storage.scale)));
-    }
-    let bad_code = || {
-        Error::Parameter(format!(
-            "--orientation {:?} is not an orientation code such as RAS, LPS or ASR",
-            storage.orientation
-        ))
-    };
+    storage.validate()?;
+    let bad_code = || Error::Parameter(format!("--orientation {:?} does not fit this grid", storage.orientation));
     let orient = |v: &Volume<u16>| v.reoriented(&storage.orientation).ok_or_else(bad_code);
     let mut scan = ph.scan.reoriented(&storage.orientation).ok_or_else(bad_code)?;
     if storage.scale != 1.0 {

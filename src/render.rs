@@ -15,8 +15,10 @@
 //!    longer side of the picture is [`TARGET_LONG_SIDE`] pixels: linear interpolation where the
 //!    picture is finer than the grid, maximum over the covered cells where it is coarser (so
 //!    thin bright structures and small lesions survive).
-//! 4. **Window.** Grey levels run from 0 to the 99.5th percentile of the positive MIP values,
-//!    so bright fluid (bladder, CSF) does not wash out bone marrow.
+//! 4. **Window.** Grey levels run from 0 to the 99.5th percentile of the positive MIP values
+//!    (a selection on the projected plane, not a sort of the volume), so a few very bright
+//!    voxels do not set the scale, with a mild gamma (0.7) so that bone marrow stays visible
+//!    next to bright fluid (bladder, CSF).
 //! 5. **Overlay.** Lesions are blended in a cycled high-contrast palette with a solid 1-pixel
 //!    outline, numbered in small dark boxes placed beside their centroids (with a leader line),
 //!    and the picture carries `R` / `L` orientation letters and a caption in a header band.
@@ -50,6 +52,9 @@ const MIN_CANVAS_W: usize = 240;
 const FILL_ALPHA: f32 = 0.45;
 /// Upper end of the grey window, as a percentile of the positive MIP values.
 const WINDOW_PERCENTILE: f64 = 99.5;
+/// Display gamma applied inside the window: fluid (bladder, CSF) still fills the top of the
+/// window on STIR, so mid-grey bone marrow is lifted a little to stay visible.
+const GAMMA: f32 = 0.7;
 /// Scale of the lesion numbers and the caption (5x7 glyphs become 10x14).
 const LABEL_SCALE: usize = 2;
 /// Scale of the orientation letters.
@@ -87,8 +92,8 @@ fn lesion_colour(id: u32) -> [u8; 3] {
 /// The projection runs along the voxel axis closest to world anterior-posterior; the picture
 /// is in radiological convention (superior at the top, the subject's right on the viewer's
 /// left, marked `R` and `L` in the header) with square pixels, its longer side
-/// [`TARGET_LONG_SIDE`] pixels. Each pixel shows the lesion whose brightest voxel is the
-/// brightest lesion voxel on its ray. Markers are numbered beside their projected centroids.
+/// [`TARGET_LONG_SIDE`] pixels. Each pixel shows the lesion that owns the brightest lesion
+/// voxel on its ray. Markers are numbered beside their projected centroids.
 ///
 /// `lesion_map` must be on the scan's grid (same dimensions); if it is not, no lesion is
 /// filled, but the markers are still numbered. An empty or all-zero scan gives a black picture.
@@ -104,7 +109,7 @@ pub fn overview(scan: &Volume<f32>, lesion_map: &Volume<u16>, markers: &[Marker]
     let grey: Vec<f32> = plane
         .mip
         .iter()
-        .map(|&v| if v.is_nan() { 0.0 } else { ((v - lo) / (hi - lo)).clamp(0.0, 1.0) })
+        .map(|&v| if v.is_nan() { 0.0 } else { ((v - lo) / (hi - lo)).clamp(0.0, 1.0).powf(GAMMA) })
         .collect();
     let taps_h = taps(view.n_h, layout.w);
     let taps_v = taps(view.n_v, layout.h);
@@ -354,9 +359,8 @@ fn project(data: &[f32], labels: Option<&[u16]>, dims: [usize; 3], p: usize) -> 
                         let (s, l) = slice_of(k);
                         max_into(&mut acc.mip, s);
                         if let Some(l) = l {
-                            for (lrow, (row, (lval, lid))) in l
-                                .chunks(nx)
-                                .zip(s.chunks(nx).zip(acc.lval.chunks_mut(nx).zip(acc.lid.chunks_mut(nx))))
+                            for (lrow, (row, (lval, lid))) in
+                                l.chunks(nx).zip(s.chunks(nx).zip(acc.lval.chunks_mut(nx).zip(acc.lid.chunks_mut(nx))))
                             {
                                 if any_lesion(lrow) {
                                     for i in 0..nx {
@@ -577,17 +581,17 @@ impl Canvas {
         }
     }
 
-    /// A 1-pixel line (Bresenham), optionally with a dark halo around it.
-    fn line(&mut self, from: (i64, i64), to: (i64, i64), c: [u8; 3], halo: bool) {
-        let points = line_points(from, to);
-        if halo {
-            for &(x, y) in &points {
-                for (dx, dy) in [(-1, 0), (1, 0), (0, -1), (0, 1)] {
-                    self.set(x + dx, y + dy, BLACK);
-                }
-            }
+    /// A 1-pixel line through `points` with a 1-pixel dark shadow on one side, so it shows on
+    /// bright and dark backgrounds alike.
+    fn leader(&mut self, points: &[(i64, i64)], c: [u8; 3]) {
+        let (Some(&(x0, y0)), Some(&(x1, y1))) = (points.first(), points.last()) else {
+            return;
+        };
+        let (sx, sy) = if (x1 - x0).abs() >= (y1 - y0).abs() { (0, 1) } else { (1, 0) };
+        for &(x, y) in points {
+            self.set(x + sx, y + sy, BLACK);
         }
-        for &(x, y) in &points {
+        for &(x, y) in points {
             self.set(x, y, c);
         }
     }
@@ -732,7 +736,14 @@ impl LesionCount {
 /// Numbers each marker in a box beside its projected centroid, joined to it by a leader line.
 /// Boxes are placed greedily, in marker order, at the candidate position that overlaps the
 /// fewest other boxes, centroids and lesion pixels, and are always kept inside the canvas.
-fn draw_markers(canvas: &mut Canvas, layout: &Layout, view: &View, ids: &[u16], markers: &[Marker], reserved: Vec<Rect>) {
+fn draw_markers(
+    canvas: &mut Canvas,
+    layout: &Layout,
+    view: &View,
+    ids: &[u16],
+    markers: &[Marker],
+    reserved: Vec<Rect>,
+) {
     // Anchor pixel of each drawable marker.
     let anchors: Vec<(Marker, (i64, i64))> = markers
         .iter()
@@ -785,7 +796,7 @@ fn draw_markers(canvas: &mut Canvas, layout: &Layout, view: &View, ids: &[u16], 
                 let boxes: i64 = placed.iter().map(|p| p.overlap(&r)).sum();
                 let centroids = anchors.iter().filter(|(_, (px, py))| r.contains(*px, *py, 2)).count() as i64;
                 let cost = boxes * 1000 + centroids * 20_000 + lesions.count(&r) * 4 + shift * 3 + d;
-                if best.map_or(true, |(c, _)| cost < c) {
+                if !matches!(best, Some((c, _)) if c <= cost) {
                     best = Some((cost, r));
                 }
             }
@@ -795,13 +806,25 @@ fn draw_markers(canvas: &mut Canvas, layout: &Layout, view: &View, ids: &[u16], 
         }
     }
     let boxes = &placed[first_box..];
-    // Leader lines first, then the boxes over them.
-    for (&(m, (ax, ay)), r) in anchors.iter().zip(boxes) {
-        let anchor = (ax, ay);
-        let near = (ax.clamp(r.x, r.x + r.w - 1), ay.clamp(r.y, r.y + r.h - 1));
-        if near != anchor {
-            canvas.line(anchor, near, lesion_colour(m.id), true);
+    // Leader lines first, then the boxes over them. A line runs from the box toward the
+    // centroid and stops just inside the lesion's rim, so it does not hide the lesion.
+    let id_at = |x: i64, y: i64| {
+        let (cx, cy) = (x - layout.x0 as i64, y - layout.y0 as i64);
+        if cx < 0 || cy < 0 || cx >= layout.w as i64 || cy >= layout.h as i64 {
+            return 0;
         }
+        ids[cy as usize * layout.w + cx as usize] as u32
+    };
+    for (&(m, (ax, ay)), r) in anchors.iter().zip(boxes) {
+        let near = (ax.clamp(r.x, r.x + r.w - 1), ay.clamp(r.y, r.y + r.h - 1));
+        if near == (ax, ay) {
+            continue;
+        }
+        let mut points = line_points(near, (ax, ay));
+        if let Some(hit) = points.iter().position(|&(x, y)| id_at(x, y) == m.id) {
+            points.truncate((hit + 2).max(3).min(points.len()));
+        }
+        canvas.leader(&points, lesion_colour(m.id));
     }
     for ((m, _), r) in anchors.iter().zip(boxes) {
         canvas.fill(*r, BLACK);
@@ -874,7 +897,13 @@ mod tests {
         v
     }
 
-    fn lesion_box(map: &mut Volume<u16>, id: u16, i: std::ops::Range<usize>, j: std::ops::Range<usize>, k: std::ops::Range<usize>) {
+    fn lesion_box(
+        map: &mut Volume<u16>,
+        id: u16,
+        i: std::ops::Range<usize>,
+        j: std::ops::Range<usize>,
+        k: std::ops::Range<usize>,
+    ) {
         for kk in k {
             for jj in j.clone() {
                 for ii in i.clone() {
@@ -1017,7 +1046,10 @@ mod tests {
         }
         let img = overview(&scan, &map, &[]);
         let l = layout_of(&scan);
-        let rim = img.get_pixel((l.x0 as f64 + 31.5 * l.w as f64 / 40.0) as u32, (l.y0 as f64 + 38.0 * l.h as f64 / 50.0).ceil() as u32);
+        let rim = img.get_pixel(
+            (l.x0 as f64 + 31.5 * l.w as f64 / 40.0) as u32,
+            (l.y0 as f64 + 38.0 * l.h as f64 / 50.0).ceil() as u32,
+        );
         assert_eq!(rim.0, PALETTE[1]);
     }
 
@@ -1074,7 +1106,8 @@ mod tests {
             Marker { id: 5, centroid_voxel: [f64::NAN, 0.0, 0.0] },
         ];
         let img = overview(&scan, &map, &markers);
-        let lit = |s: &str| s.chars().map(|c| glyph(c).iter().map(|r| r.count_ones() as usize).sum::<usize>()).sum::<usize>();
+        let lit =
+            |s: &str| s.chars().map(|c| glyph(c).iter().map(|r| r.count_ones() as usize).sum::<usize>()).sum::<usize>();
         let expected = lit("723") * LABEL_SCALE * LABEL_SCALE + lit("RL") * LETTER_SCALE * LETTER_SCALE;
         let white = img.pixels().filter(|p| p.0 == WHITE).count();
         assert_eq!(white, expected);
@@ -1094,7 +1127,8 @@ mod tests {
         odd.data[5] = f32::NAN;
         odd.data[6] = f32::INFINITY;
         odd.data[7] = f32::NEG_INFINITY;
-        let other = Volume::filled(Grid { dims: [2, 2, 2], affine: Affine::from_spacing_origin([1.0; 3], [0.0; 3]) }, 1u16);
+        let other =
+            Volume::filled(Grid { dims: [2, 2, 2], affine: Affine::from_spacing_origin([1.0; 3], [0.0; 3]) }, 1u16);
         overview(&odd, &other, &[Marker { id: 1, centroid_voxel: [1e9, -1e9, 3.0] }]);
 
         // No voxels at all, and a singular affine.

@@ -1,0 +1,110 @@
+//! Kernel benchmarks on masks and volumes generated in code: `cargo bench --bench kernels`.
+//! Throughput is reported in voxels per second.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use crmo_map::ccl::{self, Connectivity};
+use crmo_map::io::{self, Datatype, WriteOptions};
+use crmo_map::reference;
+use crmo_map::threshold;
+use crmo_map::volume::{Affine, Grid, Volume};
+
+const DIMS: [usize; 3] = [192, 128, 256];
+
+fn xorshift(seed: u64) -> impl FnMut() -> f64 {
+    let mut s = seed | 1;
+    move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Random mask of a given density.
+fn random_mask(density: f64) -> Vec<bool> {
+    let mut r = xorshift(42);
+    (0..DIMS.iter().product::<usize>()).map(|_| r() < density).collect()
+}
+
+/// Sparse, lesion-like mask: a few hundred balls of 2-8 voxel radius.
+fn sparse_mask() -> Vec<bool> {
+    let mut r = xorshift(7);
+    let [nx, ny, nz] = DIMS;
+    let mut m = vec![false; nx * ny * nz];
+    for _ in 0..300 {
+        let c = [r() * nx as f64, r() * ny as f64, r() * nz as f64];
+        let rad = 2.0 + 6.0 * r();
+        let lo = |a: usize| (c[a] - rad).max(0.0) as usize;
+        let hi = |a: usize, n: usize| ((c[a] + rad + 1.0) as usize).min(n);
+        for k in lo(2)..hi(2, nz) {
+            for j in lo(1)..hi(1, ny) {
+                for i in lo(0)..hi(0, nx) {
+                    let d = (i as f64 - c[0]).powi(2) + (j as f64 - c[1]).powi(2) + (k as f64 - c[2]).powi(2);
+                    if d <= rad * rad {
+                        m[i + nx * (j + ny * k)] = true;
+                    }
+                }
+            }
+        }
+    }
+    m
+}
+
+fn bench_ccl(c: &mut Criterion) {
+    let n = DIMS.iter().product::<usize>() as u64;
+    let mut g = c.benchmark_group("ccl");
+    g.throughput(Throughput::Elements(n));
+    g.sample_size(10);
+    let masks = [("sparse", sparse_mask()), ("random-0.1", random_mask(0.1)), ("random-0.5", random_mask(0.5))];
+    for (name, mask) in &masks {
+        for conn in [Connectivity::Faces6, Connectivity::Edges18, Connectivity::Corners26] {
+            let id = format!("{name}/{}", conn.count());
+            g.bench_with_input(BenchmarkId::new("parallel", &id), mask, |b, m| b.iter(|| ccl::label(m, DIMS, conn)));
+            g.bench_with_input(BenchmarkId::new("sequential", &id), mask, |b, m| {
+                b.iter(|| ccl::label_with_slabs(m, DIMS, conn, 1))
+            });
+        }
+    }
+    g.finish();
+}
+
+fn scan_and_atlas() -> (Vec<f32>, Vec<u16>) {
+    let mut r = xorshift(3);
+    let n = DIMS.iter().product::<usize>();
+    let scan: Vec<f32> = (0..n).map(|_| (100.0 + 50.0 * r()) as f32).collect();
+    let atlas: Vec<u16> = (0..n).map(|v| if v % 7 < 2 { (v % 40) as u16 + 1 } else { 0 }).collect();
+    (scan, atlas)
+}
+
+fn bench_voxelwise(c: &mut Criterion) {
+    let n = DIMS.iter().product::<usize>() as u64;
+    let (scan, atlas) = scan_and_atlas();
+    let mut g = c.benchmark_group("voxelwise");
+    g.throughput(Throughput::Elements(n));
+    g.sample_size(10);
+    g.bench_function("threshold", |b| b.iter(|| threshold::candidates(&scan, &atlas, 140.0)));
+    g.bench_function("reference", |b| b.iter(|| reference::bone_reference(&scan, &atlas)));
+    g.bench_function("label_histogram", |b| b.iter(|| reference::label_histogram(&atlas)));
+    g.finish();
+}
+
+fn bench_nifti(c: &mut Criterion) {
+    let (scan, _) = scan_and_atlas();
+    let grid = Grid { dims: DIMS, affine: Affine::from_spacing_origin([1.5, 4.0, 1.5], [0.0; 3]) };
+    let vol = Volume::from_vec(grid, scan);
+    let dir = std::env::temp_dir().join(format!("crmo-map-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("scan.nii.gz");
+    let opts = WriteOptions::new(Datatype::I16);
+    io::write_volume(&path, &vol, &opts, None).unwrap();
+    let mut g = c.benchmark_group("nifti");
+    g.throughput(Throughput::Elements(grid.len() as u64));
+    g.sample_size(10);
+    g.bench_function("read_int16_gz", |b| b.iter(|| io::read_scan(&path).unwrap()));
+    g.bench_function("encode_int16_gz", |b| b.iter(|| io::encode(&vol, &opts, None, true)));
+    g.finish();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group!(benches, bench_ccl, bench_voxelwise, bench_nifti);
+criterion_main!(benches);

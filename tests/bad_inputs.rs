@@ -1,0 +1,91 @@
+//! Bad inputs: a one-line error naming the file, a non-zero exit, no panic, and nothing left
+//! in the output folder.
+
+use crate::util::*;
+use std::path::Path;
+
+/// Runs `crmo-map run` expecting failure; returns stderr.
+fn run_fails(scan: &Path, atlas: &Path, labels: &Path, out: &Path) -> String {
+    let res = crmo(&["run", "--scan", s(scan), "--atlas", s(atlas), "--labels", s(labels), "--out", s(out)]);
+    let err = String::from_utf8_lossy(&res.stderr).into_owned();
+    assert!(!res.status.success(), "expected failure, got success for {}", scan.display());
+    assert_eq!(res.status.code(), Some(1), "exit code for {}: {err}", scan.display());
+    assert!(!err.contains("panicked"), "panic: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line expected: {err:?}");
+    assert!(err.starts_with("crmo-map: error: "), "{err}");
+    assert!(!out.exists(), "output folder left behind for {}: {:?}", scan.display(), listing(out));
+    err
+}
+
+#[test]
+fn every_file_in_the_bad_corpus_is_rejected_as_scan_and_as_atlas() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (scan, atlas, labels) = (fixture("tiny/scan.nii.gz"), fixture("tiny/atlas.nii.gz"), fixture("tiny/labels.tsv"));
+    let mut n = 0;
+    for entry in std::fs::read_dir(fixture("bad")).unwrap() {
+        let bad = entry.unwrap().path();
+        let name = bad.file_name().unwrap().to_string_lossy().into_owned();
+        let out = tmp.path().join(format!("out-{name}"));
+        let err = run_fails(&bad, &atlas, &labels, &out);
+        assert!(err.contains(&name), "error does not name {name}: {err}");
+        let err = run_fails(&scan, &bad, &labels, &out);
+        assert!(err.contains(&name), "error does not name {name}: {err}");
+        n += 1;
+    }
+    assert!(n >= 10, "the bad corpus has {n} files");
+}
+
+#[test]
+fn specific_messages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let (scan, atlas, labels) = (fixture("tiny/scan.nii.gz"), fixture("tiny/atlas.nii.gz"), fixture("tiny/labels.tsv"));
+    let cases: Vec<(std::path::PathBuf, std::path::PathBuf, std::path::PathBuf, &str)> = vec![
+        (tmp.path().join("missing.nii.gz"), atlas.clone(), labels.clone(), "No such file"),
+        (fixture("bad/truncated.nii.gz"), atlas.clone(), labels.clone(), "truncated"),
+        (fixture("bad/text.nii"), atlas.clone(), labels.clone(), "not a NIfTI-1 file"),
+        (fixture("bad/nifti2.nii"), atlas.clone(), labels.clone(), "NIfTI-2"),
+        (fixture("bad/two-volumes.nii.gz"), atlas.clone(), labels.clone(), "2 volumes"),
+        (scan.clone(), fixture("tiny/atlas-other-shape.nii.gz"), labels.clone(), "shape"),
+        (scan.clone(), fixture("tiny/atlas-unlisted-label.nii.gz"), labels.clone(), "label value(s) 3"),
+        (scan.clone(), atlas.clone(), fixture("tiny/labels-empty.tsv"), "no label"),
+        (scan.clone(), atlas.clone(), fixture("bad/text.nii"), "index"),
+    ];
+    for (sc, at, lb, want) in cases {
+        let err = run_fails(&sc, &at, &lb, &out);
+        assert!(err.contains(want), "{want:?} not in {err:?}");
+    }
+}
+
+#[test]
+fn a_failed_run_leaves_an_existing_output_folder_as_it_was() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    let res = crmo(&[
+        "run", "--scan", s(&fixture("bad/truncated.nii.gz")), "--atlas", s(&fixture("tiny/atlas.nii.gz")),
+        "--labels", s(&fixture("tiny/labels.tsv")), "--out", s(&out),
+    ]);
+    assert!(!res.status.success());
+    assert_eq!(listing(&out), vec!["notes.txt"]);
+}
+
+#[test]
+fn bad_parameters_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let base = ["run", "--scan", "fixtures/tiny/scan.nii.gz", "--atlas", "fixtures/tiny/atlas.nii.gz",
+        "--labels", "fixtures/tiny/labels.tsv", "--out", s(&out)];
+    for extra in [&["--connectivity", "8"][..], &["--min-volume-mm3", "-1"], &["--z-threshold", "nan"], &["--threads", "0"]] {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        let res = crmo(&args);
+        assert!(!res.status.success(), "{extra:?} accepted");
+        assert!(!out.exists());
+    }
+    let res = crmo(&["phantom", "--orientation", "XYZ", "--spacing", "3", "5", "3", "--out", s(&out)]);
+    assert!(!res.status.success());
+    assert!(String::from_utf8_lossy(&res.stderr).contains("orientation"));
+    assert!(!out.exists());
+}

@@ -1,0 +1,65 @@
+//! The command-line contract: help texts, version, quiet output.
+
+use crate::util::*;
+
+#[test]
+fn help_explains_every_flag() {
+    let cases: [(&str, &[&str]); 3] = [
+        ("run", &["--scan", "--atlas", "--labels", "--out", "--z-threshold", "--min-volume-mm3", "--connectivity", "--threads", "--quiet"]),
+        ("phantom", &["--case", "--seed", "--lesions", "--spacing", "--out", "--orientation", "--datatype", "--scale"]),
+        ("demo", &["--out", "--seed", "--z-threshold"]),
+    ];
+    for (cmd, flags) in cases {
+        let out = crmo_ok(&[cmd, "--help"]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        for f in flags {
+            let line = text.lines().find(|l| l.trim_start().starts_with(f) || l.contains(&format!(" {f}")));
+            let line = line.unwrap_or_else(|| panic!("`{cmd} --help` lacks {f}:\n{text}"));
+            // Every flag has words after it, on its line or the next.
+            assert!(line.split_whitespace().count() > 2 || text.contains(&format!("{f} ")), "{f} undocumented");
+        }
+    }
+    let top = crmo_ok(&["--help"]);
+    let text = String::from_utf8_lossy(&top.stdout);
+    for cmd in ["run", "phantom", "demo"] {
+        assert!(text.contains(cmd));
+    }
+}
+
+#[test]
+fn version_and_missing_arguments() {
+    let out = crmo_ok(&["--version"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
+    let res = crmo(&["run", "--scan", "x.nii"]);
+    assert_eq!(res.status.code(), Some(2), "clap usage errors exit 2");
+}
+
+#[test]
+fn quiet_run_prints_nothing_and_loud_run_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = ["run", "--scan", "fixtures/tiny/scan.nii.gz", "--atlas", "fixtures/tiny/atlas.nii.gz",
+        "--labels", "fixtures/tiny/labels.tsv", "--threads", "2"];
+    let q = tmp.path().join("q");
+    let mut args = base.to_vec();
+    args.extend(["--quiet", "--out", s(&q)]);
+    let out = crmo_ok(&args);
+    assert!(out.stderr.is_empty() && out.stdout.is_empty());
+    let l = tmp.path().join("l");
+    let mut args = base.to_vec();
+    args.extend(["--out", s(&l)]);
+    let out = crmo_ok(&args);
+    // Not a terminal: no progress drawing, just the closing line.
+    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
+    assert_eq!(listing(&l), vec!["lesions.csv", "lesions.nii.gz", "overview.png", "report.json"]);
+}
+
+#[test]
+fn connectivity_changes_are_accepted() {
+    let tmp = tempfile::tempdir().unwrap();
+    for c in ["6", "18", "26"] {
+        let out = tmp.path().join(c);
+        let rep = run_on(&fixture("tiny"), &out, &["--connectivity", c]);
+        assert_eq!(rep["parameters"]["connectivity"], c.parse::<u32>().unwrap());
+        assert_eq!(rep["summary"]["lesion_count"], 2);
+    }
+}

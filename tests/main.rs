@@ -1,0 +1,8 @@
+//! Integration tests: one binary, one module per concern.
+
+mod bad_inputs;
+mod cli;
+mod golden;
+mod loader;
+mod phantom_runs;
+mod util;

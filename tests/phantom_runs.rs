@@ -1,0 +1,126 @@
+//! The phantom through the CLI: the founding case, orientations, datatypes, scales.
+
+use crate::util::*;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+const FOUNDING: [&str; 7] = [
+    "acetabulum_posterior_column_left",
+    "acetabulum_roof_right",
+    "femur_neck_left",
+    "vertebra_S2",
+    "vertebra_S3",
+    "vertebra_S4",
+    "vertebra_T7",
+];
+
+fn regions(rep: &Value) -> Vec<String> {
+    rep["summary"]["regions_involved"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+}
+
+/// Lesion ids present in a lesion map, read back with the library's reader; also checks the
+/// map's grid against the scan's.
+fn map_ids(scan: &std::path::Path, map: &std::path::Path) -> BTreeSet<u64> {
+    let scan = crmo_map::io::read_scan(scan).unwrap();
+    let map = crmo_map::io::read_labels(map).unwrap();
+    assert_eq!(map.volume.grid.dims, scan.volume.grid.dims);
+    assert!(map.volume.grid.affine.max_abs_diff(&scan.volume.grid.affine) < 1e-4);
+    assert_eq!(map.header.intent_code, 1002, "label map intent");
+    map.volume.data.iter().filter(|&&v| v != 0).map(|&v| v as u64).collect()
+}
+
+#[test]
+fn demo_finds_the_founding_case() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let out = crmo_ok(&["demo", "--quiet", "--out", s(&dir)]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for r in FOUNDING {
+        assert!(stdout.contains(r), "demo output lacks {r}:\n{stdout}");
+    }
+    let rep = json(&dir.join("report.json"));
+    assert_eq!(regions(&rep), FOUNDING);
+    assert_eq!(rep["summary"]["lesion_count"], 7);
+    assert_eq!(rep["summary"]["vertebral_involvement"], true);
+    assert_eq!(rep["summary"]["mobile_spine_involvement"], true);
+    assert_eq!(rep["summary"]["vertebral_levels"], serde_json::json!(["T7", "S2", "S3", "S4"]));
+    let report_ids: BTreeSet<u64> = rep["lesions"].as_array().unwrap().iter().map(|l| l["id"].as_u64().unwrap()).collect();
+    assert_eq!(report_ids, (1..=7).collect());
+    assert_eq!(map_ids(&dir.join("input/scan.nii.gz"), &dir.join("lesions.nii.gz")), report_ids);
+    // Ids run head to foot: T7 first.
+    assert_eq!(rep["lesions"][0]["region"], "vertebra_T7");
+    check_contract(&dir.join("input/scan.nii.gz"), &dir);
+    assert!(dir.join("overview.png").exists());
+}
+
+#[test]
+fn orientation_datatype_and_scale_do_not_change_what_is_found() {
+    let tmp = tempfile::tempdir().unwrap();
+    let variants: [&[&str]; 5] = [
+        &["--orientation", "RAS", "--datatype", "float32"],
+        &["--orientation", "LPS", "--datatype", "int16"],
+        &["--orientation", "ASR", "--datatype", "uint16", "--scale", "10"],
+        &["--orientation", "PIL", "--datatype", "float64", "--scale", "0.1"],
+        &["--orientation", "ILA", "--datatype", "int32"],
+    ];
+    let mut first: Option<Value> = None;
+    for (n, v) in variants.iter().enumerate() {
+        let input = tmp.path().join(format!("in{n}"));
+        let out = tmp.path().join(format!("out{n}"));
+        let mut args = vec!["--case", "seed", "--seed", "11", "--spacing", "3", "5", "3"];
+        args.extend_from_slice(v);
+        phantom(&input, &args);
+        let rep = run_on(&input, &out, &[]);
+        assert_eq!(rep["input"]["orientation"], v[1]);
+        assert_eq!(regions(&rep), FOUNDING, "{v:?}");
+        check_contract(&input.join("scan.nii.gz"), &out);
+        match &first {
+            None => first = Some(rep),
+            Some(f) => {
+                let (a, b) = (f["lesions"].as_array().unwrap(), rep["lesions"].as_array().unwrap());
+                assert_eq!(a.len(), b.len());
+                for (la, lb) in a.iter().zip(b) {
+                    assert_eq!(la["region"], lb["region"], "{v:?}");
+                    for c in 0..3 {
+                        let (x, y) = (la["centroid_mm"][c].as_f64().unwrap(), lb["centroid_mm"][c].as_f64().unwrap());
+                        assert!((x - y).abs() < 0.5, "{v:?} lesion {} centroid {c}: {x} vs {y}", la["id"]);
+                    }
+                    let (va, vb) = (la["voxels"].as_f64().unwrap(), lb["voxels"].as_f64().unwrap());
+                    assert!((va - vb).abs() <= 0.03 * va.max(vb), "{v:?} voxels {va} vs {vb}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn random_phantoms_get_their_regions_right() {
+    let tmp = tempfile::tempdir().unwrap();
+    for seed in ["101", "202"] {
+        let input = tmp.path().join(format!("in{seed}"));
+        let out = tmp.path().join(format!("out{seed}"));
+        phantom(&input, &["--case", "random", "--seed", seed, "--lesions", "8", "--spacing", "2", "4", "2"]);
+        let rep = run_on(&input, &out, &[]);
+        let truth = json(&input.join("truth.json"));
+        let truth = truth.as_array().unwrap();
+        let found = rep["lesions"].as_array().unwrap();
+        // Each true lesion is matched by the reported lesion nearest to it (within 10 mm),
+        // and that lesion names the true region.
+        let mut right = 0;
+        for t in truth {
+            let tc: Vec<f64> = (0..3).map(|c| t["centroid_mm"][c].as_f64().unwrap()).collect();
+            let near = found.iter().min_by(|a, b| {
+                let d = |l: &Value| (0..3).map(|c| (l["centroid_mm"][c].as_f64().unwrap() - tc[c]).powi(2)).sum::<f64>();
+                d(a).total_cmp(&d(b))
+            });
+            if let Some(l) = near {
+                let d: f64 = (0..3).map(|c| (l["centroid_mm"][c].as_f64().unwrap() - tc[c]).powi(2)).sum::<f64>().sqrt();
+                if d < 10.0 && l["region"] == t["region"] {
+                    right += 1;
+                }
+            }
+        }
+        assert_eq!(right, truth.len(), "seed {seed}: {right} of {} lesions found in their region", truth.len());
+        assert_eq!(found.len(), truth.len(), "seed {seed}: false positives");
+    }
+}

@@ -1,0 +1,101 @@
+//! Helpers shared by the integration tests.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fixture file.
+pub fn fixture(rel: &str) -> PathBuf {
+    root().join("fixtures").join(rel)
+}
+
+/// Runs the crmo-map binary with arguments, from the repository root.
+pub fn crmo(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_crmo-map"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the crmo-map binary runs")
+}
+
+/// Runs crmo-map and panics with its stderr unless it succeeds.
+pub fn crmo_ok(args: &[&str]) -> Output {
+    let out = crmo(args);
+    assert!(
+        out.status.success(),
+        "crmo-map {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Path as &str.
+pub fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// Reads a JSON file.
+pub fn json(p: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(p).expect("readable")).expect("valid JSON")
+}
+
+/// Generates a phantom with extra CLI arguments into `dir`.
+pub fn phantom(dir: &Path, extra: &[&str]) {
+    let mut args = vec!["phantom", "--quiet", "--out", s(dir)];
+    args.extend_from_slice(extra);
+    crmo_ok(&args);
+}
+
+/// Runs the pipeline on a phantom folder into `out` with extra arguments; returns the report.
+pub fn run_on(input: &Path, out: &Path, extra: &[&str]) -> Value {
+    let (scan, atlas, labels) = (input.join("scan.nii.gz"), input.join("atlas.nii.gz"), input.join("labels.tsv"));
+    let mut args = vec![
+        "run", "--quiet", "--scan", s(&scan), "--atlas", s(&atlas), "--labels", s(&labels), "--out", s(out),
+    ];
+    args.extend_from_slice(extra);
+    crmo_ok(&args);
+    json(&out.join("report.json"))
+}
+
+/// The Python interpreter with nibabel that the independent checks use: $CRMO_MAP_PYTHON,
+/// else the repository's .venv made by scripts/python-env.sh.
+pub fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("CRMO_MAP_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = root().join(".venv/bin/python");
+    assert!(
+        venv.exists(),
+        "no Python with nibabel: run the tests with scripts/test.sh (it makes .venv) or set CRMO_MAP_PYTHON"
+    );
+    venv
+}
+
+/// Runs shared/tools/check-contract.py (the independent nibabel reader) on a run's outputs.
+pub fn check_contract(scan: &Path, out: &Path) {
+    let tool = root().join("../shared/tools/check-contract.py");
+    let tool = if tool.exists() { tool } else { root().join("scripts/check-contract.py") };
+    let res = Command::new(python()).arg(&tool).arg(scan).arg(out).output().expect("python runs");
+    assert!(
+        res.status.success(),
+        "contract check failed for {}:\n{}{}",
+        out.display(),
+        String::from_utf8_lossy(&res.stdout),
+        String::from_utf8_lossy(&res.stderr)
+    );
+}
+
+/// Sorted file names in a folder (empty when it does not exist).
+pub fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect(),
+        Err(_) => Vec::new(),
+    };
+    v.sort();
+    v
+}
