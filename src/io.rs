@@ -388,7 +388,7 @@ pub fn read_labels(path: &Path) -> Result<Loaded<u16>> {
     decode_chunks(&raw, &mut data, |o, it| {
         for (o, v) in o.iter_mut().zip(it) {
             let v = v * scale.0 + scale.1;
-            if v >= 0.0 && v <= 65535.0 && v.fract() == 0.0 {
+            if (0.0..=65535.0).contains(&v) && v.fract() == 0.0 {
                 *o = v as u16;
             } else {
                 first_bad.lock().unwrap().get_or_insert(v);

@@ -260,7 +260,7 @@ impl RegionInfo {
     pub fn from_name(name: &str) -> RegionInfo {
         let lower = name.to_ascii_lowercase();
         let tokens: Vec<&str> = lower.split(['_', '-', ' ', '.']).filter(|t| !t.is_empty()).collect();
-        let has = |w: &str| tokens.iter().any(|t| *t == w);
+        let has = |w: &str| tokens.contains(&w);
         let starts = |w: &str| tokens.iter().any(|t| t.starts_with(w));
         let side = if has("left") || has("l") || has("lt") {
             Side::Left

@@ -169,7 +169,7 @@ pub fn measure(comps: &Components, inp: &Inputs, min_volume_mm3: f64) -> (Vec<Le
             })
             .collect();
         // Most voxels first; on ties the lower label value first (BTreeMap order, stable sort).
-        regions.sort_by(|a, b| b.voxels.cmp(&a.voxels));
+        regions.sort_by_key(|r| std::cmp::Reverse(r.voxels));
         let main = regions.iter().find(|r| r.label != 0).unwrap_or(&regions[0]).clone();
         let info = RegionInfo::from_name(&main.name);
         let mean = a.isum / n;

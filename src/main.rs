@@ -188,7 +188,8 @@ fn run_cli(cli: Cli) -> Result<()> {
     let progress = Progress::new(cli.quiet);
     let result = match cli.command {
         Command::Run(a) => {
-            let cfg = RunConfig { scan: a.scan, atlas: a.atlas, labels: a.labels, out: a.out, params: a.detect.params() };
+            let cfg =
+                RunConfig { scan: a.scan, atlas: a.atlas, labels: a.labels, out: a.out, params: a.detect.params() };
             pipeline::run(&cfg, &progress).map(|rep| {
                 progress.done();
                 if !cli.quiet {

@@ -107,7 +107,7 @@ pub fn analyse(
         || reference::label_histogram(&atlas.data),
     );
     let reference = reference.ok_or_else(|| atlas_err("the atlas has no labelled voxel with a finite intensity".into()))?;
-    if !(reference.mad > 0.0) {
+    if reference.mad.is_nan() || reference.mad <= 0.0 {
         return Err(atlas_err(format!(
             "scan intensities inside the atlas have no spread (all near {}); cannot compute z-scores",
             reference.median

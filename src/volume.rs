@@ -113,9 +113,9 @@ impl Affine {
         // Assign greedily by the largest absolute component, so oblique grids still get a
         // permutation (each world axis used once).
         let mut cells: Vec<(f64, usize, usize)> = Vec::with_capacity(9);
-        for c in 0..3 {
-            for r in 0..3 {
-                cells.push((m[r][c].abs(), r, c));
+        for (r, row) in m.iter().take(3).enumerate() {
+            for (c, v) in row.iter().take(3).enumerate() {
+                cells.push((v.abs(), r, c));
             }
         }
         cells.sort_by(|a, b| b.0.total_cmp(&a.0));

@@ -64,8 +64,15 @@ fn a_failed_run_leaves_an_existing_output_folder_as_it_was() {
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("notes.txt"), "mine").unwrap();
     let res = crmo(&[
-        "run", "--scan", s(&fixture("bad/truncated.nii.gz")), "--atlas", s(&fixture("tiny/atlas.nii.gz")),
-        "--labels", s(&fixture("tiny/labels.tsv")), "--out", s(&out),
+        "run",
+        "--scan",
+        s(&fixture("bad/truncated.nii.gz")),
+        "--atlas",
+        s(&fixture("tiny/atlas.nii.gz")),
+        "--labels",
+        s(&fixture("tiny/labels.tsv")),
+        "--out",
+        s(&out),
     ]);
     assert!(!res.status.success());
     assert_eq!(listing(&out), vec!["notes.txt"]);
@@ -75,9 +82,20 @@ fn a_failed_run_leaves_an_existing_output_folder_as_it_was() {
 fn bad_parameters_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let base = ["run", "--scan", "fixtures/tiny/scan.nii.gz", "--atlas", "fixtures/tiny/atlas.nii.gz",
-        "--labels", "fixtures/tiny/labels.tsv", "--out", s(&out)];
-    for extra in [&["--connectivity", "8"][..], &["--min-volume-mm3", "-1"], &["--z-threshold", "nan"], &["--threads", "0"]] {
+    let base = [
+        "run",
+        "--scan",
+        "fixtures/tiny/scan.nii.gz",
+        "--atlas",
+        "fixtures/tiny/atlas.nii.gz",
+        "--labels",
+        "fixtures/tiny/labels.tsv",
+        "--out",
+        s(&out),
+    ];
+    for extra in
+        [&["--connectivity", "8"][..], &["--min-volume-mm3", "-1"], &["--z-threshold", "nan"], &["--threads", "0"]]
+    {
         let mut args = base.to_vec();
         args.extend_from_slice(extra);
         let res = crmo(&args);

@@ -5,7 +5,20 @@ use crate::util::*;
 #[test]
 fn help_explains_every_flag() {
     let cases: [(&str, &[&str]); 3] = [
-        ("run", &["--scan", "--atlas", "--labels", "--out", "--z-threshold", "--min-volume-mm3", "--connectivity", "--threads", "--quiet"]),
+        (
+            "run",
+            &[
+                "--scan",
+                "--atlas",
+                "--labels",
+                "--out",
+                "--z-threshold",
+                "--min-volume-mm3",
+                "--connectivity",
+                "--threads",
+                "--quiet",
+            ],
+        ),
         ("phantom", &["--case", "--seed", "--lesions", "--spacing", "--out", "--orientation", "--datatype", "--scale"]),
         ("demo", &["--out", "--seed", "--z-threshold"]),
     ];
@@ -37,8 +50,17 @@ fn version_and_missing_arguments() {
 #[test]
 fn quiet_run_prints_nothing_and_loud_run_one_line() {
     let tmp = tempfile::tempdir().unwrap();
-    let base = ["run", "--scan", "fixtures/tiny/scan.nii.gz", "--atlas", "fixtures/tiny/atlas.nii.gz",
-        "--labels", "fixtures/tiny/labels.tsv", "--threads", "2"];
+    let base = [
+        "run",
+        "--scan",
+        "fixtures/tiny/scan.nii.gz",
+        "--atlas",
+        "fixtures/tiny/atlas.nii.gz",
+        "--labels",
+        "fixtures/tiny/labels.tsv",
+        "--threads",
+        "2",
+    ];
     let q = tmp.path().join("q");
     let mut args = base.to_vec();
     args.extend(["--quiet", "--out", s(&q)]);

@@ -18,7 +18,8 @@ fn compare(name: &str, got: &str) {
         std::fs::write(&path, &got).unwrap();
         return;
     }
-    let want = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} missing: run scripts/bless_golden.sh", path.display()));
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} missing: run scripts/bless_golden.sh", path.display()));
     if want != got {
         let first = want.lines().zip(got.lines()).position(|(a, b)| a != b).unwrap_or(0);
         panic!(
@@ -35,8 +36,16 @@ fn tiny_fixture_report_and_csv() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     crmo_ok(&[
-        "run", "--quiet", "--scan", "fixtures/tiny/scan.nii.gz", "--atlas", "fixtures/tiny/atlas.nii.gz",
-        "--labels", "fixtures/tiny/labels.tsv", "--out", s(&out),
+        "run",
+        "--quiet",
+        "--scan",
+        "fixtures/tiny/scan.nii.gz",
+        "--atlas",
+        "fixtures/tiny/atlas.nii.gz",
+        "--labels",
+        "fixtures/tiny/labels.tsv",
+        "--out",
+        s(&out),
     ]);
     compare("tiny-report.json", &std::fs::read_to_string(out.join("report.json")).unwrap());
     compare("tiny-lesions.csv", &std::fs::read_to_string(out.join("lesions.csv")).unwrap());
@@ -51,8 +60,16 @@ fn json_and_tsv_tables_give_the_same_lesions() {
         let out = tmp.path().join(table);
         let labels = format!("fixtures/tiny/{table}");
         crmo_ok(&[
-            "run", "--quiet", "--scan", "fixtures/tiny/scan.nii.gz", "--atlas", "fixtures/tiny/atlas.nii.gz",
-            "--labels", &labels, "--out", s(&out),
+            "run",
+            "--quiet",
+            "--scan",
+            "fixtures/tiny/scan.nii.gz",
+            "--atlas",
+            "fixtures/tiny/atlas.nii.gz",
+            "--labels",
+            &labels,
+            "--out",
+            s(&out),
         ]);
         reports.push(json(&out.join("report.json")));
     }

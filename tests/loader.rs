@@ -6,7 +6,14 @@ use std::process::Command;
 
 #[test]
 fn edge_fixtures_read_as_nibabel_reads_them() {
-    let names = ["nan-slope.nii", "qfac-zero.nii", "4d-t1.nii.gz", "multi-member.nii.gz", "big-endian.nii", "scaled-int32.nii.gz"];
+    let names = [
+        "nan-slope.nii",
+        "qfac-zero.nii",
+        "4d-t1.nii.gz",
+        "multi-member.nii.gz",
+        "big-endian.nii",
+        "scaled-int32.nii.gz",
+    ];
     let files: Vec<_> = names.iter().map(|n| fixture("edge").join(n)).collect();
     // nibabel's values (Fortran order, i fastest) and affine for each file, as JSON.
     let script = "import sys, json, nibabel as nib, numpy as np\n\

@@ -44,7 +44,8 @@ fn demo_finds_the_founding_case() {
     assert_eq!(rep["summary"]["vertebral_involvement"], true);
     assert_eq!(rep["summary"]["mobile_spine_involvement"], true);
     assert_eq!(rep["summary"]["vertebral_levels"], serde_json::json!(["T7", "S2", "S3", "S4"]));
-    let report_ids: BTreeSet<u64> = rep["lesions"].as_array().unwrap().iter().map(|l| l["id"].as_u64().unwrap()).collect();
+    let report_ids: BTreeSet<u64> =
+        rep["lesions"].as_array().unwrap().iter().map(|l| l["id"].as_u64().unwrap()).collect();
     assert_eq!(report_ids, (1..=7).collect());
     assert_eq!(map_ids(&dir.join("input/scan.nii.gz"), &dir.join("lesions.nii.gz")), report_ids);
     // Ids run head to foot: T7 first.
@@ -110,11 +111,13 @@ fn random_phantoms_get_their_regions_right() {
         for t in truth {
             let tc: Vec<f64> = (0..3).map(|c| t["centroid_mm"][c].as_f64().unwrap()).collect();
             let near = found.iter().min_by(|a, b| {
-                let d = |l: &Value| (0..3).map(|c| (l["centroid_mm"][c].as_f64().unwrap() - tc[c]).powi(2)).sum::<f64>();
+                let d =
+                    |l: &Value| (0..3).map(|c| (l["centroid_mm"][c].as_f64().unwrap() - tc[c]).powi(2)).sum::<f64>();
                 d(a).total_cmp(&d(b))
             });
             if let Some(l) = near {
-                let d: f64 = (0..3).map(|c| (l["centroid_mm"][c].as_f64().unwrap() - tc[c]).powi(2)).sum::<f64>().sqrt();
+                let d: f64 =
+                    (0..3).map(|c| (l["centroid_mm"][c].as_f64().unwrap() - tc[c]).powi(2)).sum::<f64>().sqrt();
                 if d < 10.0 && l["region"] == t["region"] {
                     right += 1;
                 }

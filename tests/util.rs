@@ -26,11 +26,7 @@ pub fn crmo(args: &[&str]) -> Output {
 /// Runs crmo-map and panics with its stderr unless it succeeds.
 pub fn crmo_ok(args: &[&str]) -> Output {
     let out = crmo(args);
-    assert!(
-        out.status.success(),
-        "crmo-map {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "crmo-map {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     out
 }
 
@@ -54,9 +50,8 @@ pub fn phantom(dir: &Path, extra: &[&str]) {
 /// Runs the pipeline on a phantom folder into `out` with extra arguments; returns the report.
 pub fn run_on(input: &Path, out: &Path, extra: &[&str]) -> Value {
     let (scan, atlas, labels) = (input.join("scan.nii.gz"), input.join("atlas.nii.gz"), input.join("labels.tsv"));
-    let mut args = vec![
-        "run", "--quiet", "--scan", s(&scan), "--atlas", s(&atlas), "--labels", s(&labels), "--out", s(out),
-    ];
+    let mut args =
+        vec!["run", "--quiet", "--scan", s(&scan), "--atlas", s(&atlas), "--labels", s(&labels), "--out", s(out)];
     args.extend_from_slice(extra);
     crmo_ok(&args);
     json(&out.join("report.json"))
