@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""Wall time and peak memory of `crmo-map run` on a phantom (standard library only).
+
+usage: python3 scripts/time_run.py [--repeat N] [--spacing X Y Z] [--case seed|random]
+Builds the release binary, generates the phantom once into target/time-run/input, runs the
+pipeline N times and prints the median, min and max wall time and the peak resident memory
+of one run. Timings on shared machines are noisy: compare ratios measured in one session.
+"""
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--spacing", nargs=3, default=None)
+    ap.add_argument("--case", default="seed")
+    a = ap.parse_args()
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    exe = os.path.join(ROOT, "target", "release", "crmo-map")
+    work = os.path.join(ROOT, "target", "time-run")
+    inp = os.path.join(work, "input")
+    cmd = [exe, "phantom", "--quiet", "--case", a.case, "--out", inp]
+    if a.spacing:
+        cmd += ["--spacing", *a.spacing]
+    subprocess.run(cmd, check=True)
+    run = [exe, "run", "--quiet", "--scan", os.path.join(inp, "scan.nii.gz"),
+           "--atlas", os.path.join(inp, "atlas.nii.gz"), "--labels", os.path.join(inp, "labels.tsv"),
+           "--out", os.path.join(work, "out")]
+    times = []
+    for _ in range(a.repeat):
+        t = time.perf_counter()
+        subprocess.run(run, check=True)
+        times.append(time.perf_counter() - t)
+    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    size = os.path.getsize(os.path.join(inp, "scan.nii.gz")) / 2**20
+    print(f"crmo-map run on the {a.case} phantom ({size:.1f} MiB scan.nii.gz), {a.repeat} runs:")
+    print(f"  wall median {statistics.median(times):.3f} s  (min {min(times):.3f}, max {max(times):.3f})")
+    print(f"  peak RSS of the largest child process {peak_mib:.0f} MiB")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
