@@ -31,10 +31,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=20)
     ap.add_argument("--out", default=os.path.join(ROOT, "target", "sweep"))
+    ap.add_argument("--run-args", default="", help="extra arguments for crmo-map run, e.g. '--z-threshold 6'")
+    ap.add_argument("--reuse", action="store_true", help="keep phantoms already generated in --out")
     a = ap.parse_args()
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     exe = os.path.join(ROOT, "target", "release", "crmo-map")
-    totals = dict(true=0, found=0, region_ok=0, fp=0, failed=0)
+    totals = dict(true=0, found=0, region_ok=0, fp=0, failed=0, inter=0, sizes=0)
     for n in range(a.n):
         case = "seed" if n % 4 == 0 else "random"
         seed = str(1000 + 37 * n)
@@ -46,9 +48,10 @@ def main():
                "--out", os.path.join(d, "input")]
         run = [exe, "run", "--quiet", "--scan", os.path.join(d, "input", "scan.nii.gz"),
                "--atlas", os.path.join(d, "input", "atlas.nii.gz"),
-               "--labels", os.path.join(d, "input", "labels.tsv"), "--out", os.path.join(d, "out")]
+               "--labels", os.path.join(d, "input", "labels.tsv"), "--out", os.path.join(d, "out"), *a.run_args.split()]
         desc = f"{case:6} seed {seed} spacing {'x'.join(sp):11} {orient} {dtype:7} x{scale:4}"
-        ok = subprocess.run(gen, capture_output=True, text=True)
+        have = a.reuse and os.path.exists(os.path.join(d, "input", "truth.json"))
+        ok = subprocess.run(["true"] if have else gen, capture_output=True, text=True)
         res = ok if ok.returncode else subprocess.run(run, capture_output=True, text=True)
         if res.returncode:
             totals["failed"] += 1
@@ -74,15 +77,20 @@ def main():
                     misses.append(f"{t['region']}->{got}")
             else:
                 misses.append(f"missed {t['region']} ({t['volume_mm3']:.0f} mm3)")
+        inter = int(np.sum((truth > 0) & (found_map > 0)))
+        sizes = int(np.sum(truth > 0) + np.sum(found_map > 0))
+        totals["inter"] += inter
+        totals["sizes"] += sizes
         fp = sum(1 for l in rep["lesions"] if not np.any(truth[found_map == l["id"]]))
         totals["true"] += len(tj)
         totals["found"] += found
         totals["region_ok"] += region_ok
         totals["fp"] += fp
-        print(f"{desc}  found {found}/{len(tj)}  region ok {region_ok}/{found}  FP {fp}  {' '.join(misses)}")
+        print(f"{desc}  found {found}/{len(tj)}  region ok {region_ok}/{found}  FP {fp}  Dice {2 * inter / max(sizes, 1):.3f}  {' '.join(misses)}")
     t = totals
     print(f"\n{a.n} phantoms, {t['failed']} failed runs; lesions found {t['found']}/{t['true']}, "
-          f"region right {t['region_ok']}/{t['found']}, false positives {t['fp']}")
+          f"region right {t['region_ok']}/{t['found']}, false positives {t['fp']}, "
+          f"pooled voxel Dice {2 * t['inter'] / max(t['sizes'], 1):.3f}")
     return 1 if t["failed"] else 0
 
 

@@ -164,11 +164,8 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     if file.len() >= 2 && file[0] == 0x1f && file[1] == 0x8b {
         // ISIZE (the last 4 bytes) is the inflated size mod 2^32 of the last member: a good
         // capacity hint for the usual single-member file.
-        let hint = if file.len() >= 4 {
-            u32::from_le_bytes(file[file.len() - 4..].try_into().unwrap()) as usize
-        } else {
-            0
-        };
+        let hint =
+            if file.len() >= 4 { u32::from_le_bytes(file[file.len() - 4..].try_into().unwrap()) as usize } else { 0 };
         let mut out = Vec::with_capacity(hint.max(file.len()));
         MultiGzDecoder::new(&file[..])
             .read_to_end(&mut out)
@@ -580,7 +577,12 @@ macro_rules! storable {
 storable!(u8, u16, u32, f32, f64, i16);
 
 /// Encodes a volume as NIfTI-1 bytes; gzipped when `gzip` is true.
-pub fn encode<T: Storable>(vol: &Volume<T>, opts: &WriteOptions, reference: Option<&NiftiHeader>, gzip: bool) -> Vec<u8> {
+pub fn encode<T: Storable>(
+    vol: &Volume<T>,
+    opts: &WriteOptions,
+    reference: Option<&NiftiHeader>,
+    gzip: bool,
+) -> Vec<u8> {
     let header = make_header(&vol.grid, opts, reference);
     let size = opts.datatype.size();
     let mut out = header_bytes(&header);
@@ -642,7 +644,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Writes a volume as NIfTI-1 (gzipped when the name ends in `.gz`), atomically.
-pub fn write_volume<T: Storable>(path: &Path, vol: &Volume<T>, opts: &WriteOptions, reference: Option<&NiftiHeader>) -> Result<()> {
+pub fn write_volume<T: Storable>(
+    path: &Path,
+    vol: &Volume<T>,
+    opts: &WriteOptions,
+    reference: Option<&NiftiHeader>,
+) -> Result<()> {
     write_atomic(path, &encode(vol, opts, reference, is_gz_path(path)))
 }
 

@@ -27,9 +27,7 @@ impl LabelTable {
         I: IntoIterator<Item = (u32, S)>,
         S: Into<String>,
     {
-        LabelTable {
-            entries: pairs.into_iter().filter(|(k, _)| *k != 0).map(|(k, v)| (k, v.into())).collect(),
-        }
+        LabelTable { entries: pairs.into_iter().filter(|(k, _)| *k != 0).map(|(k, v)| (k, v.into())).collect() }
     }
 
     /// Reads a TSV or JSON table; the format is told by the content (JSON starts with `{`).
@@ -86,9 +84,8 @@ impl LabelTable {
             let (Some(idx), Some(name)) = (fields.get(ci), fields.get(cn)) else {
                 return Err(format!("line {}: fewer columns than the header", lineno + 1));
             };
-            let idx: u32 = idx
-                .parse()
-                .map_err(|_| format!("line {}: index {idx:?} is not a non-negative integer", lineno + 1))?;
+            let idx: u32 =
+                idx.parse().map_err(|_| format!("line {}: index {idx:?} is not a non-negative integer", lineno + 1))?;
             if name.is_empty() {
                 return Err(format!("line {}: label {idx} has an empty name", lineno + 1));
             }
@@ -276,8 +273,14 @@ impl RegionInfo {
             BoneClass::Sacrum
         } else if spine_word || (level.is_some() && tokens.len() == 1) {
             BoneClass::Vertebra
-        } else if starts("ilium") || starts("iliac") || starts("acetabul") || starts("ischi") || starts("pubi")
-            || has("hip") || has("pelvis") || starts("coxa")
+        } else if starts("ilium")
+            || starts("iliac")
+            || starts("acetabul")
+            || starts("ischi")
+            || starts("pubi")
+            || has("hip")
+            || has("pelvis")
+            || starts("coxa")
         {
             BoneClass::Pelvis
         } else if starts("femur") || starts("femor") {
@@ -286,8 +289,14 @@ impl RegionInfo {
             BoneClass::Tibia
         } else if starts("fibula") {
             BoneClass::Fibula
-        } else if starts("calcane") || starts("talus") || starts("tars") || starts("metatars") || has("foot")
-            || starts("navicular") || starts("cuboid") || starts("cuneiform")
+        } else if starts("calcane")
+            || starts("talus")
+            || starts("tars")
+            || starts("metatars")
+            || has("foot")
+            || starts("navicular")
+            || starts("cuboid")
+            || starts("cuneiform")
         {
             BoneClass::Foot
         } else if starts("humer") {
@@ -364,7 +373,10 @@ mod tests {
         let r = RegionInfo::from_name("acetabulum_roof_right");
         assert_eq!((r.bone.as_str(), r.bone_class, r.side), ("hip_right", BoneClass::Pelvis, Side::Right));
         let r = RegionInfo::from_name("vertebra_S3");
-        assert_eq!((r.bone.as_str(), r.bone_class, r.vertebral_level.as_deref()), ("sacrum", BoneClass::Sacrum, Some("S3")));
+        assert_eq!(
+            (r.bone.as_str(), r.bone_class, r.vertebral_level.as_deref()),
+            ("sacrum", BoneClass::Sacrum, Some("S3"))
+        );
         let r = RegionInfo::from_name("vertebrae_T7");
         assert_eq!((r.bone.as_str(), r.bone_class, r.side), ("vertebra_T7", BoneClass::Vertebra, Side::Midline));
         let r = RegionInfo::from_name("vertebra_D7");
@@ -382,7 +394,9 @@ mod tests {
 
     #[test]
     fn tsv_and_json_tables() {
-        let t = LabelTable::parse_tsv("index\tname\tcolor\n0\tbackground\t#000\n1\tvertebra_T7\t#fff\n7\tsternum\t#f00\n").unwrap();
+        let t =
+            LabelTable::parse_tsv("index\tname\tcolor\n0\tbackground\t#000\n1\tvertebra_T7\t#fff\n7\tsternum\t#f00\n")
+                .unwrap();
         assert_eq!(t.len(), 2);
         assert_eq!(t.name(7), Some("sternum"));
         let j = LabelTable::parse_json(r#"{"1": "vertebra_T7", "7": "sternum"}"#).unwrap();

@@ -161,7 +161,11 @@ pub fn measure(comps: &Components, inp: &Inputs, min_volume_mm3: f64) -> (Vec<Le
             .labels
             .iter()
             .map(|(&l, &c)| RegionOverlap {
-                name: if l == 0 { "outside_atlas".into() } else { inp.table.name(l as u32).unwrap_or("unknown").into() },
+                name: if l == 0 {
+                    "outside_atlas".into()
+                } else {
+                    inp.table.name(l as u32).unwrap_or("unknown").into()
+                },
                 label: l as u32,
                 voxels: c,
                 fraction_of_lesion: c as f64 / n,

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// Default z-score threshold (see the README for how it was chosen).
-pub const DEFAULT_Z_THRESHOLD: f64 = 4.0;
+pub const DEFAULT_Z_THRESHOLD: f64 = 6.0;
 /// Default minimum lesion volume in mm^3.
 pub const DEFAULT_MIN_VOLUME_MM3: f64 = 100.0;
 
@@ -102,11 +102,10 @@ pub fn analyse(
 ) -> Result<Analysis> {
     let atlas_err = |message: String| Error::Atlas { path: atlas_path.to_path_buf(), message };
     obs.stage("reference statistics");
-    let (reference, hist) = rayon::join(
-        || reference::bone_reference(&scan.data, &atlas.data),
-        || reference::label_histogram(&atlas.data),
-    );
-    let reference = reference.ok_or_else(|| atlas_err("the atlas has no labelled voxel with a finite intensity".into()))?;
+    let (reference, hist) =
+        rayon::join(|| reference::bone_reference(&scan.data, &atlas.data), || reference::label_histogram(&atlas.data));
+    let reference =
+        reference.ok_or_else(|| atlas_err("the atlas has no labelled voxel with a finite intensity".into()))?;
     if reference.mad.is_nan() || reference.mad <= 0.0 {
         return Err(atlas_err(format!(
             "scan intensities inside the atlas have no spread (all near {}); cannot compute z-scores",
@@ -120,13 +119,7 @@ pub fn analyse(
     let comps = ccl::label(&mask, scan.grid.dims, params.connectivity);
     drop(mask);
     obs.stage("lesion statistics");
-    let inputs = lesions::Inputs {
-        scan,
-        atlas: &atlas.data,
-        table,
-        region_voxels: &hist,
-        reference: &reference,
-    };
+    let inputs = lesions::Inputs { scan, atlas: &atlas.data, table, region_voxels: &hist, reference: &reference };
     let (lesions, to_id) = lesions::measure(&comps, &inputs, params.min_volume_mm3);
     if lesions.len() > u16::MAX as usize {
         return Err(atlas_err(format!(
@@ -184,10 +177,8 @@ pub fn check_atlas(scan: &Loaded<f32>, atlas: &Loaded<u16>, table: &LabelTable, 
     for &l in &atlas.volume.data {
         seen[l as usize] = true;
     }
-    let missing: Vec<String> = (1..seen.len())
-        .filter(|&l| seen[l] && table.name(l as u32).is_none())
-        .map(|l| l.to_string())
-        .collect();
+    let missing: Vec<String> =
+        (1..seen.len()).filter(|&l| seen[l] && table.name(l as u32).is_none()).map(|l| l.to_string()).collect();
     if !missing.is_empty() {
         let shown = missing.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
         let more = if missing.len() > 10 { format!(" and {} more", missing.len() - 10) } else { String::new() };

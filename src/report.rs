@@ -284,11 +284,8 @@ pub fn to_csv(rep: &Report) -> String {
         f.extend(l.bbox_voxel.iter().flatten().map(|v| v.to_string()));
         let i = &l.intensity;
         f.extend([i.mean, i.max, i.z_mean, i.z_max, i.ratio_to_reference].iter().map(|v| v.to_string()));
-        let regions: Vec<String> = l
-            .regions
-            .iter()
-            .map(|g| format!("{}:{}:{}", g.name, g.fraction_of_lesion, g.fraction_of_region))
-            .collect();
+        let regions: Vec<String> =
+            l.regions.iter().map(|g| format!("{}:{}:{}", g.name, g.fraction_of_lesion, g.fraction_of_region)).collect();
         f.push(csv_field(&regions.join(";")));
         s.push_str(&f.join(","));
         s.push('\n');
@@ -298,14 +295,19 @@ pub fn to_csv(rep: &Report) -> String {
 
 /// A short human-readable table of lesions (what `crmo-map demo` prints).
 pub fn text_table(rep: &Report) -> String {
-    let mut s = format!(
-        "{:>3}  {:<36} {:<8} {:>10} {:>7}  centroid RAS mm\n",
-        "id", "region", "side", "volume mm3", "z max"
-    );
+    let mut s =
+        format!("{:>3}  {:<36} {:<8} {:>10} {:>7}  centroid RAS mm\n", "id", "region", "side", "volume mm3", "z max");
     for l in &rep.lesions {
         s.push_str(&format!(
             "{:>3}  {:<36} {:<8} {:>10.1} {:>7.1}  ({:.1}, {:.1}, {:.1})\n",
-            l.id, l.region, l.side, l.volume_mm3, l.intensity.z_max, l.centroid_mm[0], l.centroid_mm[1], l.centroid_mm[2]
+            l.id,
+            l.region,
+            l.side,
+            l.volume_mm3,
+            l.intensity.z_max,
+            l.centroid_mm[0],
+            l.centroid_mm[1],
+            l.centroid_mm[2]
         ));
     }
     let sm = &rep.summary;

@@ -11,13 +11,11 @@ pub fn candidates(scan: &[f32], atlas: &[u16], cutoff: f32) -> Vec<bool> {
     assert_eq!(scan.len(), atlas.len(), "scan and atlas on the same grid");
     let mut mask = vec![false; scan.len()];
     const CHUNK: usize = 1 << 16;
-    mask.par_chunks_mut(CHUNK)
-        .zip(scan.par_chunks(CHUNK).zip(atlas.par_chunks(CHUNK)))
-        .for_each(|(m, (s, a))| {
-            for ((m, &s), &a) in m.iter_mut().zip(s).zip(a) {
-                *m = (a != 0) & (s > cutoff);
-            }
-        });
+    mask.par_chunks_mut(CHUNK).zip(scan.par_chunks(CHUNK).zip(atlas.par_chunks(CHUNK))).for_each(|(m, (s, a))| {
+        for ((m, &s), &a) in m.iter_mut().zip(s).zip(a) {
+            *m = (a != 0) & (s > cutoff);
+        }
+    });
     mask
 }
 

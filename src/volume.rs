@@ -49,18 +49,13 @@ impl Affine {
 
     fn linear(&self) -> [[f64; 3]; 3] {
         let m = &self.0;
-        [
-            [m[0][0], m[0][1], m[0][2]],
-            [m[1][0], m[1][1], m[1][2]],
-            [m[2][0], m[2][1], m[2][2]],
-        ]
+        [[m[0][0], m[0][1], m[0][2]], [m[1][0], m[1][1], m[1][2]], [m[2][0], m[2][1], m[2][2]]]
     }
 
     /// Determinant of the 3x3 linear part.
     pub fn determinant(&self) -> f64 {
         let a = self.linear();
-        a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1])
-            - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0])
+        a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0])
             + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0])
     }
 
@@ -307,10 +302,7 @@ mod tests {
     use super::*;
 
     fn sample() -> Volume<u16> {
-        let grid = Grid {
-            dims: [3, 4, 5],
-            affine: Affine::from_spacing_origin([1.5, 4.0, 2.0], [-10.0, 5.0, 30.0]),
-        };
+        let grid = Grid { dims: [3, 4, 5], affine: Affine::from_spacing_origin([1.5, 4.0, 2.0], [-10.0, 5.0, 30.0]) };
         let data = (0..grid.len() as u16).collect();
         Volume::from_vec(grid, data)
     }

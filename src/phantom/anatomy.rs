@@ -46,9 +46,9 @@ pub mod level {
     /// Growth-plate cartilage.
     pub const PHYSIS: f64 = 300.0;
     /// Nucleus pulposus of an intervertebral disc.
-    pub const DISC_NUCLEUS: f64 = 430.0;
+    pub const DISC_NUCLEUS: f64 = 440.0;
     /// Annulus fibrosus of an intervertebral disc.
-    pub const DISC_ANNULUS: f64 = 330.0;
+    pub const DISC_ANNULUS: f64 = 380.0;
     /// Cerebrospinal fluid.
     pub const CSF: f64 = 650.0;
     /// Urine in the bladder.
@@ -391,7 +391,7 @@ pub fn build() -> Scene {
         Builder { labels: vec![], bones: vec![], organs: vec![], body: vec![], anchors: vec![], founding: vec![] };
     let spine = spine(&mut b);
     pelvis_and_legs(&mut b, &spine);
-    upper_body(&mut b, &spine);
+    upper_body(&mut b);
     // Unlabelled bones after every labelled one, so labelled bones win any contact.
     other_bones(&mut b, &spine);
     soft_tissues(&mut b, &spine);
@@ -854,8 +854,7 @@ fn pelvis_and_legs(b: &mut Builder, spine: &Spine) {
     }
 }
 
-fn upper_body(b: &mut Builder, spine: &Spine) {
-    let _ = spine;
+fn upper_body(b: &mut Builder) {
     // ---- Sternum: manubrium and three sternebrae separated by cartilage ------------------
     let l_st = b.label("sternum".into());
     let st_prims = vec![
@@ -1052,8 +1051,6 @@ fn other_bones(b: &mut Builder, spine: &Spine) {
             foot.push(Prim::capsule(m([53.0 + dx, 10.0, 32.0]), m([54.0 + dx * 1.2, 10.0 + len, 22.0]), 4.0));
         }
         b.plain_bone(&format!("foot_{side}"), Shape::union(foot, 2.0), 70.0);
-        // Mandible.
-        let _ = side;
     }
     let skull = Shape::one(Prim::difference(
         Prim::ellipsoid([0.0, -10.0, 1302.0], [66.0, 84.0, 94.0]),

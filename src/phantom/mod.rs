@@ -6,7 +6,7 @@
 //!   subcutaneous fat 40, muscle and soft tissue 110, cortical bone 15 (a 1.2-1.8 mm shell),
 //!   yellow marrow 60-65 (diaphyses, epiphyses, calcaneus), red marrow 150 (metaphyses,
 //!   vertebral bodies, pelvis, sternum, femoral neck, proximal humerus; graded into the
-//!   shafts), growth plates 300 (2 mm), intervertebral discs 330 (annulus) and 430
+//!   shafts), growth plates 300 (2 mm), intervertebral discs 380 (annulus) and 440
 //!   (nucleus), CSF 650, bladder 700, lymph nodes 360, lungs 12, spleen 240, kidneys 210;
 //!   lesions (bone-marrow oedema) peak at 580-680, about 520-680 inside. Marrow carries a
 //!   +-8% low-frequency texture, soft tissue +-4%. Then a smooth multiplicative bias field
@@ -14,13 +14,16 @@
 //!   comes from supersampling every voxel near a surface.
 //! - `atlas` and `labels`: the skeleton regions of `shared/domain.md`'s vocabulary. A
 //!   voxel is labelled when labelled bone (cortex included) fills at least half of it, with
-//!   the most frequent region. Growth-plate voxels belong to the **metaphysis** (see
-//!   [`anatomy`] for the other conventions).
+//!   the most frequent region. Growth-plate voxels belong to the **metaphysis**; the humeral
+//!   head is labelled `humerus_proximal_metaphysis`, the distal tibial epiphysis
+//!   `tibia_distal_metaphysis` and the distal humerus `humerus_shaft` (the vocabulary has no
+//!   label of their own), and the trochanters belong to `femur_shaft`.
 //! - `truth` and `lesions`: lesion ids 1..N where a lesion covers at least half of a voxel
 //!   that is in the atlas.
 //!
-//! Everything random comes from `opts.seed` through hash-based generators ([`rng`]), so the
-//! output is bit-identical for the same options whatever the number of threads.
+//! Everything random comes from `opts.seed` through a small SplitMix64 stream (lesion sites,
+//! shapes, bias field) and stateless hashes of (seed, voxel index) (noise), so the output is
+//! bit-identical for the same options whatever the number of threads.
 
 mod anatomy;
 mod geom;

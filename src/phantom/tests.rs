@@ -600,3 +600,66 @@ fn truth_serialises_and_lesion_shapes_are_blobs() {
         assert!(dot(l.c, l.c) > 0.0);
     }
 }
+
+/// Diagnostic, not a check: robust statistics of the atlas and z-scores per tissue at the
+/// default spacing. Run with `cargo test --release phantom::tests::intensity_report --
+/// --ignored --nocapture`.
+#[test]
+#[ignore]
+fn intensity_report() {
+    for (case, seed, n, spacing) in
+        [(Case::Seed, 7, 0, [1.5, 4.0, 1.5]), (Case::Seed, 7, 0, COARSE), (Case::Random, 101, 8, [2.0, 4.0, 2.0])]
+    {
+        let ph = generate(&opts(case, seed, n, spacing)).unwrap();
+        let scene = anatomy::build();
+        let mut v: Vec<f64> =
+            ph.scan.data.iter().zip(&ph.atlas.data).filter(|(_, &a)| a != 0).map(|(s, _)| *s as f64).collect();
+        v.sort_by(f64::total_cmp);
+        let med = v[v.len() / 2];
+        let mut d: Vec<f64> = v.iter().map(|x| (x - med).abs()).collect();
+        d.sort_by(f64::total_cmp);
+        let mad = d[d.len() / 2];
+        let z = |x: f64| (x - med) / (1.4826 * mad);
+        println!("{case:?} seed {seed} spacing {spacing:?}: {} atlas voxels, median {med:.1}, MAD {mad:.1}", v.len());
+        let g = ph.scan.grid;
+        let mut groups: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+        for idx in 0..g.len() {
+            if ph.atlas.data[idx] == 0 {
+                continue;
+            }
+            let x = ph.scan.data[idx] as f64;
+            if ph.truth.data[idx] != 0 {
+                groups.entry("lesion (truth voxels)").or_default().push(x);
+                continue;
+            }
+            let p = g.affine.voxel_to_world(g.ijk(idx).map(|c| c as f64));
+            for bone in &scene.bones {
+                let dd = bone.shape.sdf(p);
+                if dd < 0.0 {
+                    let key = match bone.classify(p, dd).1 {
+                        Tissue::Physis => "physis (voxel centre)",
+                        Tissue::Cortex => "cortex (voxel centre)",
+                        Tissue::Marrow(m) if m >= 140.0 => "red marrow (centre)",
+                        Tissue::Marrow(m) if m <= 70.0 => "yellow marrow (centre)",
+                        Tissue::Marrow(_) => "mixed marrow (centre)",
+                    };
+                    groups.entry(key).or_default().push(x);
+                    break;
+                }
+            }
+        }
+        for (k, mut xs) in groups {
+            xs.sort_by(f64::total_cmp);
+            let q = |f: f64| xs[((xs.len() - 1) as f64 * f) as usize];
+            println!(
+                "  {k:<24} n {:>7}  median {:>5.0} (z {:>5.2})  p5 z {:>5.2}  p95 z {:>5.2}  max z {:>5.2}",
+                xs.len(),
+                q(0.5),
+                z(q(0.5)),
+                z(q(0.05)),
+                z(q(0.95)),
+                z(q(1.0))
+            );
+        }
+    }
+}
