@@ -82,22 +82,13 @@ fn a_failed_run_leaves_an_existing_output_folder_as_it_was() {
 fn bad_parameters_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let base = [
-        "run",
-        "--scan",
-        "fixtures/tiny/scan.nii.gz",
-        "--atlas",
-        "fixtures/tiny/atlas.nii.gz",
-        "--labels",
-        "fixtures/tiny/labels.tsv",
-        "--out",
-        s(&out),
-    ];
+    let mut base = tiny_args("labels.tsv");
+    base.extend(["--out".to_string(), s(&out).to_string()]);
     for extra in
         [&["--connectivity", "8"][..], &["--min-volume-mm3", "-1"], &["--z-threshold", "nan"], &["--threads", "0"]]
     {
-        let mut args = base.to_vec();
-        args.extend_from_slice(extra);
+        let mut args = base.clone();
+        args.extend(extra.iter().map(|a| a.to_string()));
         let res = crmo(&args);
         assert!(!res.status.success(), "{extra:?} accepted");
         assert!(!out.exists());

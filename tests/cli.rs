@@ -50,25 +50,16 @@ fn version_and_missing_arguments() {
 #[test]
 fn quiet_run_prints_nothing_and_loud_run_one_line() {
     let tmp = tempfile::tempdir().unwrap();
-    let base = [
-        "run",
-        "--scan",
-        "fixtures/tiny/scan.nii.gz",
-        "--atlas",
-        "fixtures/tiny/atlas.nii.gz",
-        "--labels",
-        "fixtures/tiny/labels.tsv",
-        "--threads",
-        "2",
-    ];
+    let mut base = tiny_args("labels.tsv");
+    base.extend(["--threads".to_string(), "2".to_string()]);
     let q = tmp.path().join("q");
-    let mut args = base.to_vec();
-    args.extend(["--quiet", "--out", s(&q)]);
+    let mut args = base.clone();
+    args.extend(["--quiet".to_string(), "--out".to_string(), s(&q).to_string()]);
     let out = crmo_ok(&args);
     assert!(out.stderr.is_empty() && out.stdout.is_empty());
     let l = tmp.path().join("l");
-    let mut args = base.to_vec();
-    args.extend(["--out", s(&l)]);
+    let mut args = base.clone();
+    args.extend(["--out".to_string(), s(&l).to_string()]);
     let out = crmo_ok(&args);
     // Not a terminal: no progress drawing, just the closing line.
     assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
@@ -80,7 +71,7 @@ fn connectivity_changes_are_accepted() {
     let tmp = tempfile::tempdir().unwrap();
     for c in ["6", "18", "26"] {
         let out = tmp.path().join(c);
-        let rep = run_on(&fixture("tiny"), &out, &["--connectivity", c]);
+        let rep = run_tiny("labels.tsv", &out, &["--connectivity", c]);
         assert_eq!(rep["parameters"]["connectivity"], c.parse::<u32>().unwrap());
         assert_eq!(rep["summary"]["lesion_count"], 2);
     }

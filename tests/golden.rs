@@ -35,18 +35,7 @@ fn compare(name: &str, got: &str) {
 fn tiny_fixture_report_and_csv() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    crmo_ok(&[
-        "run",
-        "--quiet",
-        "--scan",
-        "fixtures/tiny/scan.nii.gz",
-        "--atlas",
-        "fixtures/tiny/atlas.nii.gz",
-        "--labels",
-        "fixtures/tiny/labels.tsv",
-        "--out",
-        s(&out),
-    ]);
+    run_tiny("labels.tsv", &out, &[]);
     compare("tiny-report.json", &std::fs::read_to_string(out.join("report.json")).unwrap());
     compare("tiny-lesions.csv", &std::fs::read_to_string(out.join("lesions.csv")).unwrap());
     check_contract(&fixture("tiny/scan.nii.gz"), &out);
@@ -58,20 +47,7 @@ fn json_and_tsv_tables_give_the_same_lesions() {
     let mut reports = Vec::new();
     for table in ["labels.tsv", "labels.json"] {
         let out = tmp.path().join(table);
-        let labels = format!("fixtures/tiny/{table}");
-        crmo_ok(&[
-            "run",
-            "--quiet",
-            "--scan",
-            "fixtures/tiny/scan.nii.gz",
-            "--atlas",
-            "fixtures/tiny/atlas.nii.gz",
-            "--labels",
-            &labels,
-            "--out",
-            s(&out),
-        ]);
-        reports.push(json(&out.join("report.json")));
+        reports.push(run_tiny(table, &out, &[]));
     }
     assert_eq!(reports[0]["lesions"], reports[1]["lesions"]);
     assert_eq!(reports[0]["summary"], reports[1]["summary"]);

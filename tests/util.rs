@@ -15,7 +15,7 @@ pub fn fixture(rel: &str) -> PathBuf {
 }
 
 /// Runs the crmo-map binary with arguments, from the repository root.
-pub fn crmo(args: &[&str]) -> Output {
+pub fn crmo<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_crmo-map"))
         .args(args)
         .current_dir(root())
@@ -24,7 +24,7 @@ pub fn crmo(args: &[&str]) -> Output {
 }
 
 /// Runs crmo-map and panics with its stderr unless it succeeds.
-pub fn crmo_ok(args: &[&str]) -> Output {
+pub fn crmo_ok<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(args: &[S]) -> Output {
     let out = crmo(args);
     assert!(out.status.success(), "crmo-map {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     out
@@ -53,6 +53,25 @@ pub fn run_on(input: &Path, out: &Path, extra: &[&str]) -> Value {
     let mut args =
         vec!["run", "--quiet", "--scan", s(&scan), "--atlas", s(&atlas), "--labels", s(&labels), "--out", s(out)];
     args.extend_from_slice(extra);
+    crmo_ok(&args);
+    json(&out.join("report.json"))
+}
+
+/// `run` arguments for the tiny fixture with the given label table (relative paths, so that
+/// the report's input paths are the same on every machine), without `--out`.
+pub fn tiny_args(table: &str) -> Vec<String> {
+    ["run", "--scan", "fixtures/tiny/scan.nii.gz", "--atlas", "fixtures/tiny/atlas.nii.gz", "--labels"]
+        .iter()
+        .map(|a| a.to_string())
+        .chain([format!("fixtures/tiny/{table}")])
+        .collect()
+}
+
+/// Runs the tiny fixture into `out` with extra arguments and returns the report.
+pub fn run_tiny(table: &str, out: &Path, extra: &[&str]) -> Value {
+    let mut args = tiny_args(table);
+    args.extend(["--quiet".to_string(), "--out".to_string(), s(out).to_string()]);
+    args.extend(extra.iter().map(|a| a.to_string()));
     crmo_ok(&args);
     json(&out.join("report.json"))
 }
