@@ -20,6 +20,7 @@
 
 pub mod ccl;
 pub mod error;
+pub mod evaluate;
 pub mod io;
 pub mod labels;
 pub mod lesions;

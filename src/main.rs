@@ -3,7 +3,9 @@
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use crmo_map::ccl::Connectivity;
+use crmo_map::evaluate;
 use crmo_map::io::Datatype;
+use crmo_map::output::OutputSet;
 use crmo_map::phantom::{self, Case, PhantomOptions};
 use crmo_map::pipeline::{self, Observer, Params, PhantomStorage, RunConfig};
 use crmo_map::report;
@@ -36,6 +38,8 @@ enum Command {
     Phantom(PhantomArgs),
     /// Generate the founding-case phantom under DIR/input/, map it into DIR/ and print the lesions.
     Demo(DemoArgs),
+    /// Score detection against ground truth over a folder of phantoms or a generated suite.
+    Evaluate(EvaluateArgs),
 }
 
 #[derive(Args, Debug)]
@@ -141,6 +145,33 @@ struct DemoArgs {
     detect: DetectArgs,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum SuiteArg {
+    /// Founding and random cases across voxel sizes, orientations, datatypes and scales.
+    Basic,
+}
+
+#[derive(Args, Debug)]
+struct EvaluateArgs {
+    /// Folder of phantom folders (each as `crmo-map phantom` writes it, with truth.json).
+    #[arg(long, value_name = "DIR", conflicts_with = "suite", required_unless_present = "suite")]
+    phantoms: Option<PathBuf>,
+    /// Generate this suite into OUT/phantoms/ (kept, so a rerun resumes) and evaluate it.
+    #[arg(long, value_enum)]
+    suite: Option<SuiteArg>,
+    /// Number of phantoms in the suite.
+    #[arg(long, default_value_t = 30, value_name = "N")]
+    count: usize,
+    /// First seed of the suite.
+    #[arg(long, default_value_t = 5000)]
+    seed: u64,
+    /// Output folder: runs/<phantom>/ with each run's outputs, evaluation.json, evaluation.txt.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    #[command(flatten)]
+    detect: DetectArgs,
+}
+
 /// Progress on stderr: a spinner naming the stage, drawn only on a terminal.
 struct Progress {
     bar: Option<ProgressBar>,
@@ -230,6 +261,25 @@ fn run_cli(cli: Cli) -> Result<()> {
                 print!("{}", report::text_table(&rep));
                 println!("outputs: {}", a.out.display());
             })
+        }
+        Command::Evaluate(a) => {
+            let phantoms = match (&a.phantoms, a.suite) {
+                (Some(p), _) => p.clone(),
+                (None, Some(SuiteArg::Basic)) => {
+                    let dir = a.out.join("phantoms");
+                    evaluate::write_suite(&evaluate::basic_suite(a.count, a.seed), &dir, &progress)?;
+                    dir
+                }
+                (None, None) => unreachable!("clap requires --phantoms or --suite"),
+            };
+            let ev = evaluate::evaluate_folder(&phantoms, &a.out.join("runs"), &a.detect.params(), &progress)?;
+            progress.done();
+            let mut set = OutputSet::new(&a.out)?;
+            set.add("evaluation.json", ev.to_json().as_bytes())?;
+            set.add("evaluation.txt", ev.table().as_bytes())?;
+            set.commit()?;
+            print!("{}", ev.table());
+            Ok(())
         }
     };
     progress.done();

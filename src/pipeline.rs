@@ -196,6 +196,14 @@ pub fn check_atlas(scan: &Loaded<f32>, atlas: &Loaded<u16>, table: &LabelTable, 
 /// Any [`Error`] from reading, checking, analysing or writing; on error nothing is left in
 /// the output folder (and the folder itself is removed if this run created it).
 pub fn run(cfg: &RunConfig, obs: &dyn Observer) -> Result<Report> {
+    run_with_map(cfg, obs).map(|(report, _)| report)
+}
+
+/// [`run`], also returning the lesion map it wrote.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_with_map(cfg: &RunConfig, obs: &dyn Observer) -> Result<(Report, Volume<u16>)> {
     cfg.params.validate()?;
     obs.stage("reading scan and atlas");
     let table = LabelTable::read(&cfg.labels)?;
@@ -258,7 +266,7 @@ pub fn run(cfg: &RunConfig, obs: &dyn Observer) -> Result<Report> {
     out.add("lesions.nii.gz", &map_bytes)?;
     out.add("overview.png", &png?)?;
     out.commit()?;
-    Ok(rep)
+    Ok((rep, an.lesion_map))
 }
 
 /// How `crmo-map phantom` stores a phantom.

@@ -2,6 +2,7 @@
 
 mod bad_inputs;
 mod cli;
+mod evaluate;
 mod golden;
 mod loader;
 mod phantom_runs;

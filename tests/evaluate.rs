@@ -1,0 +1,40 @@
+//! `crmo-map evaluate`: scores a folder of phantoms, survives a broken one.
+
+use crate::util::*;
+
+#[test]
+fn evaluates_a_folder_and_keeps_going_past_a_broken_scan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let phantoms = tmp.path().join("phantoms");
+    phantom(&phantoms.join("a-seed"), &["--case", "seed", "--spacing", "3", "5", "3"]);
+    phantom(
+        &phantoms.join("b-random"),
+        &["--case", "random", "--seed", "5", "--lesions", "5", "--spacing", "3", "5", "3"],
+    );
+    phantom(&phantoms.join("c-broken"), &["--case", "seed", "--spacing", "3", "5", "3"]);
+    std::fs::write(phantoms.join("c-broken/scan.nii.gz"), b"not a scan").unwrap();
+    let out = tmp.path().join("eval");
+    let res = crmo_ok(&["evaluate", "--quiet", "--phantoms", s(&phantoms), "--out", s(&out)]);
+    let table = String::from_utf8_lossy(&res.stdout);
+    assert!(table.contains("c-broken") && table.contains("FAILED"), "{table}");
+    let ev = json(&out.join("evaluation.json"));
+    let scans = ev["scans"].as_array().unwrap();
+    assert_eq!(scans.len(), 2);
+    assert_eq!(ev["failures"].as_array().unwrap().len(), 1);
+    assert_eq!(ev["summary"]["scans"], 3);
+    assert_eq!(ev["summary"]["failed_scans"], 1);
+    // Every true lesion of these two phantoms is found in its region, with no false positive.
+    for sc in scans {
+        assert_eq!(sc["found"], sc["true_lesions"], "{}", sc["name"]);
+        assert_eq!(sc["region_correct"], sc["true_lesions"], "{}", sc["name"]);
+        assert_eq!(sc["false_positives"], 0, "{}", sc["name"]);
+        assert!(sc["dice"].as_f64().unwrap() > 0.6);
+    }
+    assert_eq!(ev["summary"]["sensitivity"], 1.0);
+    assert!(out.join("evaluation.txt").exists());
+    assert!(out.join("runs/a-seed/report.json").exists());
+    // A threshold far too high finds nothing: sensitivity drops, so the scores are live.
+    let out2 = tmp.path().join("eval-high");
+    crmo_ok(&["evaluate", "--quiet", "--phantoms", s(&phantoms), "--out", s(&out2), "--z-threshold", "40"]);
+    assert_eq!(json(&out2.join("evaluation.json"))["summary"]["sensitivity"], 0.0);
+}
