@@ -341,6 +341,7 @@ pub fn basic_suite(count: usize, seed: u64) -> Vec<SuiteMember> {
                 seed: seed + 37 * n as u64,
                 lesions: 4 + n % 9,
                 spacing: SPACINGS[n % SPACINGS.len()],
+                ..PhantomOptions::default()
             },
             storage: PhantomStorage {
                 orientation: ORIENTATIONS[n % ORIENTATIONS.len()].into(),

@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 pub mod ccl;
+pub mod detect;
 pub mod error;
 pub mod evaluate;
 pub mod io;

@@ -3,6 +3,7 @@
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use crmo_map::ccl::Connectivity;
+use crmo_map::detect::{LocalParams, Method};
 use crmo_map::evaluate;
 use crmo_map::io::Datatype;
 use crmo_map::output::OutputSet;
@@ -53,6 +54,27 @@ struct DetectArgs {
     /// Voxel connectivity of a lesion: 6 (faces), 18 (edges) or 26 (corners).
     #[arg(long, value_name = "6|18|26", default_value_t = 26, value_parser = parse_connectivity)]
     connectivity: u32,
+    /// Detector: `global` (one z threshold against all bone, the baseline) or `local`
+    /// (region-wise z, hysteresis from seeds away from the atlas edge).
+    #[arg(long, value_enum, default_value_t = MethodArg::Global)]
+    method: MethodArg,
+    /// Local detector: a lesion needs a voxel above this region-wise z.
+    #[arg(long, value_name = "Z", default_value_t = LocalParams::default().seed_z)]
+    seed_z: f64,
+    /// Local detector: lesion voxels are above this region-wise z and connected to a seed.
+    #[arg(long, value_name = "Z", default_value_t = LocalParams::default().grow_z)]
+    grow_z: f64,
+    /// Local detector: seeds lie at least this many mm inside the atlas.
+    #[arg(long = "edge-mm", value_name = "MM", default_value_t = LocalParams::default().edge_mm)]
+    edge_mm: f64,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum MethodArg {
+    /// Global z threshold (baseline).
+    Global,
+    /// Region-wise z with hysteresis and an atlas-edge guard.
+    Local,
 }
 
 fn parse_connectivity(s: &str) -> Result<u32, String> {
@@ -68,6 +90,16 @@ impl DetectArgs {
             z_threshold: self.z_threshold,
             min_volume_mm3: self.min_volume_mm3,
             connectivity: Connectivity::from_count(self.connectivity).expect("validated by clap"),
+            method: match self.method {
+                MethodArg::Global => Method::Global,
+                MethodArg::Local => Method::Local,
+            },
+            local: LocalParams {
+                seed_z: self.seed_z,
+                grow_z: self.grow_z,
+                edge_mm: self.edge_mm,
+                ..LocalParams::default()
+            },
         }
     }
 }

@@ -4,6 +4,7 @@
 //! `lesions.nii.gz` and `overview.png` into the output folder, all or nothing.
 
 use crate::ccl::{self, Connectivity};
+use crate::detect::{self, LocalParams, Method};
 use crate::error::{Error, Result};
 use crate::io::{self, Datatype, Loaded, WriteOptions};
 use crate::labels::LabelTable;
@@ -32,6 +33,10 @@ pub struct Params {
     pub min_volume_mm3: f64,
     /// Voxel connectivity of lesions.
     pub connectivity: Connectivity,
+    /// Which detector.
+    pub method: Method,
+    /// Settings of the local detector.
+    pub local: LocalParams,
 }
 
 impl Default for Params {
@@ -40,6 +45,8 @@ impl Default for Params {
             z_threshold: DEFAULT_Z_THRESHOLD,
             min_volume_mm3: DEFAULT_MIN_VOLUME_MM3,
             connectivity: Connectivity::Corners26,
+            method: Method::Global,
+            local: LocalParams::default(),
         }
     }
 }
@@ -58,6 +65,18 @@ impl Params {
                 "--min-volume-mm3 must be a number >= 0, got {}",
                 self.min_volume_mm3
             )));
+        }
+        let l = &self.local;
+        for (name, v) in [("--seed-z", l.seed_z), ("--grow-z", l.grow_z), ("--edge-mm", l.edge_mm)] {
+            if !v.is_finite() {
+                return Err(Error::Parameter(format!("{name} must be a finite number, got {v}")));
+            }
+        }
+        if l.grow_z > l.seed_z {
+            return Err(Error::Parameter(format!("--grow-z ({}) must not exceed --seed-z ({})", l.grow_z, l.seed_z)));
+        }
+        if l.edge_mm < 0.0 {
+            return Err(Error::Parameter(format!("--edge-mm must be >= 0, got {}", l.edge_mm)));
         }
         Ok(())
     }
@@ -114,7 +133,13 @@ pub fn analyse(
     }
     let cutoff = reference.intensity_at(params.z_threshold);
     obs.stage("thresholding");
-    let mask = threshold::candidates(&scan.data, &atlas.data, cutoff as f32);
+    let mask = match params.method {
+        Method::Global => threshold::candidates(&scan.data, &atlas.data, cutoff as f32),
+        Method::Local => {
+            let refs = detect::region_references(&scan.data, &atlas.data, &hist, &reference, &params.local);
+            detect::local_candidates(scan, atlas, &refs, &params.local, params.connectivity)
+        }
+    };
     obs.stage("connected components");
     let comps = ccl::label(&mask, scan.grid.dims, params.connectivity);
     drop(mask);
@@ -233,7 +258,10 @@ pub fn run_with_map(cfg: &RunConfig, obs: &dyn Observer) -> Result<(Report, Volu
             atlas_voxels: an.atlas_voxels,
         },
         parameters: Parameters {
-            method: "global".into(),
+            method: cfg.params.method.as_str().into(),
+            seed_z: (cfg.params.method == Method::Local).then_some(cfg.params.local.seed_z),
+            grow_z: (cfg.params.method == Method::Local).then_some(cfg.params.local.grow_z),
+            edge_mm: (cfg.params.method == Method::Local).then_some(cfg.params.local.edge_mm),
             z_threshold: cfg.params.z_threshold,
             intensity_threshold: an.cutoff,
             min_volume_mm3: cfg.params.min_volume_mm3,

@@ -63,8 +63,17 @@ pub struct InputInfo {
 /// The detection parameters used.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Parameters {
-    /// Detection method.
+    /// Detection method (`global` or `local`).
     pub method: String,
+    /// Local method: seed z (region-wise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed_z: Option<f64>,
+    /// Local method: grow z (region-wise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grow_z: Option<f64>,
+    /// Local method: seeds lie this far inside the atlas (mm).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edge_mm: Option<f64>,
     /// Candidate voxels have z above this.
     pub z_threshold: f64,
     /// That threshold as an intensity.
