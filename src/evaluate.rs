@@ -352,6 +352,44 @@ pub fn basic_suite(count: usize, seed: u64) -> Vec<SuiteMember> {
         .collect()
 }
 
+const WB_SPACINGS: [[f64; 3]; 4] = [[1.5, 4.0, 1.5], [1.2, 5.0, 1.2], [1.0, 6.0, 1.4], [1.4, 4.5, 1.0]];
+const HARD_DATATYPES: [Datatype; 4] = [Datatype::I16, Datatype::U16, Datatype::F32, Datatype::I16];
+const HARD_SCALES: [f64; 5] = [1.0, 0.1, 10.0, 0.37, 4.2];
+
+/// The `hard` suite: `count` phantoms of whole-body STIR geometry (1-1.5 mm in plane, 4-6 mm
+/// anterior-posterior slices), every sixth a healthy control and every sixth (offset 3) the
+/// founding case, the rest random cases of 3 to 10 lesions, each with a hard acquisition
+/// drawn from its seed ([`phantom::Hardness::suite`]: 3-6 stations with gain steps, strong
+/// bias, noise sigma 8-25, an atlas shifted by up to 4 mm, normal-variant bright foci, lesions
+/// of 0.1-30 cm3 against the physes, irregular outlines), stored in six orientations, int16,
+/// uint16, float32 and int16 with a slope (scales below 1), and scales 0.1x to 10x.
+pub fn hard_suite(count: usize, seed: u64) -> Vec<SuiteMember> {
+    (0..count)
+        .map(|n| {
+            let s = seed + 101 * n as u64;
+            SuiteMember {
+                name: format!("hard-{n:03}"),
+                options: PhantomOptions {
+                    case: match n % 6 {
+                        5 => Case::Healthy,
+                        2 => Case::Seed,
+                        _ => Case::Random,
+                    },
+                    seed: s,
+                    lesions: 3 + n % 8,
+                    spacing: WB_SPACINGS[n % WB_SPACINGS.len()],
+                    hard: phantom::Hardness::suite(s),
+                },
+                storage: PhantomStorage {
+                    orientation: ORIENTATIONS[(n + 1) % ORIENTATIONS.len()].into(),
+                    datatype: HARD_DATATYPES[(n / 2) % HARD_DATATYPES.len()],
+                    scale: HARD_SCALES[(n / 3) % HARD_SCALES.len()],
+                },
+            }
+        })
+        .collect()
+}
+
 /// Generates a suite's phantoms into `dir/<name>/`, skipping those already there (a rerun
 /// resumes).
 ///

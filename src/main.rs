@@ -128,6 +128,8 @@ enum CaseArg {
     Seed,
     /// K lesions drawn from CRMO's site distribution.
     Random,
+    /// A healthy control: no lesion.
+    Healthy,
 }
 
 #[derive(Args, Debug)]
@@ -181,6 +183,9 @@ struct DemoArgs {
 enum SuiteArg {
     /// Founding and random cases across voxel sizes, orientations, datatypes and scales.
     Basic,
+    /// Whole-body geometry with station steps, bias, noise, a shifted atlas, normal-variant
+    /// foci, physis-adjacent irregular lesions and healthy controls.
+    Hard,
 }
 
 #[derive(Args, Debug)]
@@ -264,6 +269,7 @@ fn run_cli(cli: Cli) -> Result<()> {
             let case = match a.case {
                 CaseArg::Seed => Case::Seed,
                 CaseArg::Random => Case::Random,
+                CaseArg::Healthy => Case::Healthy,
             };
             let storage = PhantomStorage {
                 orientation: a.orientation,
@@ -297,9 +303,13 @@ fn run_cli(cli: Cli) -> Result<()> {
         Command::Evaluate(a) => {
             let phantoms = match (&a.phantoms, a.suite) {
                 (Some(p), _) => p.clone(),
-                (None, Some(SuiteArg::Basic)) => {
+                (None, Some(suite)) => {
+                    let members = match suite {
+                        SuiteArg::Basic => evaluate::basic_suite(a.count, a.seed),
+                        SuiteArg::Hard => evaluate::hard_suite(a.count, a.seed),
+                    };
                     let dir = a.out.join("phantoms");
-                    evaluate::write_suite(&evaluate::basic_suite(a.count, a.seed), &dir, &progress)?;
+                    evaluate::write_suite(&members, &dir, &progress)?;
                     dir
                 }
                 (None, None) => unreachable!("clap requires --phantoms or --suite"),
