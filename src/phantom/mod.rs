@@ -24,12 +24,21 @@
 //! Everything random comes from `opts.seed` through a small SplitMix64 stream (lesion sites,
 //! shapes, bias field) and stateless hashes of (seed, voxel index) (noise), so the output is
 //! bit-identical for the same options whatever the number of threads.
+//!
+//! [`PhantomOptions::hard`] ([`Hardness`]) makes harder phantoms: station gain steps, a
+//! stronger bias field, other noise levels, an atlas shifted off the true bone, normal-variant
+//! bright marrow foci, a wider range of lesion sizes, lesions against the growth plates and
+//! lobulated lesion shapes. Its default changes nothing: the output stays bit-identical to a
+//! phantom generated without it.
 
 mod anatomy;
 mod geom;
+mod hard;
 mod lesions;
 mod render;
 mod rng;
+
+pub use hard::{Hardness, VariantFocus, MAX_VARIANT_FOCI};
 
 use crate::error::{Error, Result};
 use crate::labels::LabelTable;
@@ -44,6 +53,10 @@ pub enum Case {
     Seed,
     /// `opts.lesions` lesions drawn from CRMO's site distribution.
     Random,
+    /// A healthy control: no lesion at all (`opts.lesions` is ignored); the truth volume is
+    /// all zero and `lesions` is empty. Normal-variant foci ([`Hardness::variant_foci`]) may
+    /// still be present.
+    Healthy,
 }
 
 /// Options of [`generate`].
@@ -58,12 +71,15 @@ pub struct PhantomOptions {
     /// Voxel size in mm along x (in-plane, left-right), y (slice thickness,
     /// anterior-posterior) and z (in-plane, head-foot).
     pub spacing: [f64; 3],
+    /// Harder acquisition, atlas and lesion settings; the default changes nothing.
+    pub hard: Hardness,
 }
 
 impl Default for PhantomOptions {
-    /// The founding case, seed 7, 6 lesions (unused by the founding case), 1.5 x 4 x 1.5 mm.
+    /// The founding case, seed 7, 6 lesions (unused by the founding case), 1.5 x 4 x 1.5 mm,
+    /// no added hardness.
     fn default() -> PhantomOptions {
-        PhantomOptions { case: Case::Seed, seed: 7, lesions: 6, spacing: [1.5, 4.0, 1.5] }
+        PhantomOptions { case: Case::Seed, seed: 7, lesions: 6, spacing: [1.5, 4.0, 1.5], hard: Hardness::default() }
     }
 }
 
@@ -94,6 +110,12 @@ pub struct Phantom {
     pub truth: Volume<u16>,
     /// One entry per lesion, in id order.
     pub lesions: Vec<TruthLesion>,
+    /// Normal-variant bright marrow foci ([`Hardness::variant_foci`]): bright on the scan but
+    /// not lesions, so absent from `truth` and `lesions`. Empty by default.
+    pub variant_foci: Vec<VariantFocus>,
+    /// World shift (mm) actually applied to the atlas labels: [`Hardness::atlas_shift_mm`]
+    /// rounded to whole voxels; zero by default. `truth` stays on the true anatomy.
+    pub atlas_shift_mm: [f64; 3],
 }
 
 /// Field of view in world mm: x symmetric about the midline, y from the table to past the
@@ -128,7 +150,7 @@ fn validate(opts: &PhantomOptions) -> Result<()> {
             opts.lesions
         )));
     }
-    Ok(())
+    opts.hard.validate()
 }
 
 /// The phantom's grid for a spacing: RAS+, x = 0 on the midline (a voxel boundary when the
@@ -150,25 +172,39 @@ fn grid_for(spacing: [f64; 3]) -> Grid {
 ///
 /// # Errors
 /// [`Error::Parameter`] when a spacing is not finite, not above 0 or above 10 mm, or so
-/// fine that the grid would exceed 2^28 voxels (below about 0.75 mm isotropic), or when a
-/// random case asks for 0 or more than 40 lesions (or the lesions cannot all be placed).
+/// fine that the grid would exceed 2^28 voxels (below about 0.75 mm isotropic), when a
+/// random case asks for 0 or more than 40 lesions (or the lesions cannot all be placed), or
+/// when a [`Hardness`] setting is out of its documented range (or its variant foci cannot
+/// all be placed).
 pub fn generate(opts: &PhantomOptions) -> Result<Phantom> {
     validate(opts)?;
+    let hard = &opts.hard;
     let mut scene = anatomy::build();
     let lesions = match opts.case {
-        Case::Seed => lesions::founding(&scene, opts.seed),
-        Case::Random => lesions::random(&scene, opts.seed, opts.lesions)?,
+        Case::Seed => lesions::founding(&scene, opts.seed, hard.irregularity),
+        Case::Random => lesions::random(&scene, opts.seed, opts.lesions, &hard.placement())?,
+        Case::Healthy => Vec::new(),
     };
-    for (i, l) in lesions.iter().enumerate() {
+    let foci = lesions::variant_foci(&scene, opts.seed, hard.variant_foci, &lesions)?;
+    // True lesions first (their index + 1 is their truth id), then the foci, which render
+    // like lesions but never enter the truth.
+    let n = lesions.len();
+    let blobs: Vec<lesions::Lesion> = lesions.into_iter().chain(foci.iter().map(|f| f.blob.clone())).collect();
+    for (i, l) in blobs.iter().enumerate() {
         scene.bones[l.bone].lesions.push(i);
     }
     let grid = grid_for(opts.spacing);
-    let raster = render::render(&scene, &lesions, &grid, opts.seed);
-    let render::Raster { scan, atlas, mut truth } = raster;
+    let acq = render::Acquisition::new(opts.seed, hard, (FOV_LO[2], FOV_HI[2]));
+    let raster = render::render(&scene, &blobs, &grid, opts.seed, &acq);
+    let render::Raster { scan, mut atlas, mut truth } = raster;
+    let lesions = &blobs[..n];
+    let shift = hard.shift_voxels(&grid);
+    if shift != [0; 3] {
+        atlas = hard::shift_labels(&atlas, &grid, shift);
+    }
 
     // Truth statistics; lesions that cover no voxel (possible only at very coarse spacing)
     // are dropped and the ids renumbered so that they stay 1..N.
-    let n = lesions.len();
     let mut count = vec![0usize; n + 1];
     let mut sum = vec![[0f64; 3]; n + 1];
     for (idx, &t) in truth.iter().enumerate() {
@@ -208,8 +244,12 @@ pub fn generate(opts: &PhantomOptions) -> Result<Phantom> {
         labels,
         truth: Volume::from_vec(grid, truth),
         lesions: out,
+        variant_foci: foci.into_iter().map(|f| f.record).collect(),
+        atlas_shift_mm: std::array::from_fn(|a| shift[a] as f64 * grid.spacing()[a]),
     })
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_hard;

@@ -13,12 +13,14 @@
 //! fills at least half of the voxel; a lesion is present in a voxel when its oedema covers at
 //! least half of the sub-samples and the voxel is labelled.
 //!
-//! Then the smooth multiplicative bias field and Rician noise are applied. Every random
-//! number of a voxel comes from a hash of (seed, voxel index), so the result does not depend
-//! on the number of threads.
+//! Then the acquisition ([`Acquisition`]) is applied: the smooth multiplicative bias field,
+//! the station gains (if any) and Rician noise. Every random number of a voxel comes from a
+//! hash of (seed, voxel index), so the result does not depend on the number of threads.
+//! Normal-variant foci are rendered like lesions but never enter the truth.
 
 use super::anatomy::{level, Scene, Tissue};
 use super::geom::{dot, Aabb, Shape, V3};
+use super::hard::Hardness;
 use super::lesions::{Lesion, REACH};
 use super::rng::{gauss_pair, hash3, SplitMix64, ValueNoise};
 use crate::volume::Grid;
@@ -27,19 +29,20 @@ use rayon::prelude::*;
 /// Standard deviation of each of the two Gaussian channels of the Rician noise.
 pub const NOISE_SIGMA: f64 = 12.0;
 
-/// Largest relative deviation of the bias field from 1.
+/// Largest relative deviation of the bias field from 1 (unless [`Hardness::bias`] sets it).
 pub const BIAS_AMPLITUDE: f64 = 0.13;
 
 /// A smooth multiplicative bias field: 1 plus a sum of four long-wavelength cosines with
-/// random directions and phases, scaled so that it stays within 1 +- [`BIAS_AMPLITUDE`].
+/// random directions and phases, scaled so that it stays within 1 +- `amplitude`.
 #[derive(Clone, Debug)]
 pub struct Bias {
     waves: Vec<(V3, f64, f64)>,
+    amplitude: f64,
 }
 
 impl Bias {
-    /// The field for `seed`.
-    pub fn new(seed: u64) -> Bias {
+    /// The field for `seed`, within 1 +- `amplitude`.
+    pub fn new(seed: u64, amplitude: f64) -> Bias {
         let mut rng = SplitMix64::new(seed, 3);
         let weights = [0.4, 0.25, 0.2, 0.15];
         let waves = weights
@@ -54,13 +57,90 @@ impl Bias {
                 ([d[0] / n * k, d[1] / n * k, d[2] / n * k], rng.range(0.0, std::f64::consts::TAU), *w)
             })
             .collect();
-        Bias { waves }
+        Bias { waves, amplitude }
     }
 
     /// Gain at world position `p`.
     #[inline]
     pub fn at(&self, p: V3) -> f64 {
-        1.0 + BIAS_AMPLITUDE * self.waves.iter().map(|(k, ph, w)| w * (dot(*k, p) + ph).cos()).sum::<f64>()
+        1.0 + self.amplitude * self.waves.iter().map(|(k, ph, w)| w * (dot(*k, p) + ph).cos()).sum::<f64>()
+    }
+}
+
+/// Width (mm) of the linear gain ramp around each seam between two stations.
+pub const SEAM: f64 = 16.0;
+
+/// Station gains along z, as on stitched whole-body MRI: each station scales the signal by
+/// its own gain, ramping linearly over [`SEAM`] mm around each seam.
+#[derive(Clone, Debug, Default)]
+pub struct Stations {
+    /// z (world mm) of the seams, increasing; one fewer than the gains.
+    pub seams: Vec<f64>,
+    /// Gain of each station, from the feet up.
+    pub gains: Vec<f64>,
+}
+
+impl Stations {
+    /// `n` stations (0 for none) over the z range `lo..hi`: bands of equal length whose seams
+    /// move by up to 10% of a band, gains in [0.75, 1.3) with neighbours at least 0.1 apart,
+    /// all drawn from `seed`.
+    pub fn new(seed: u64, n: usize, lo: f64, hi: f64) -> Stations {
+        if n == 0 {
+            return Stations::default();
+        }
+        let mut rng = SplitMix64::new(seed, 5);
+        let band = (hi - lo) / n as f64;
+        let seams = (1..n).map(|i| lo + band * (i as f64 + 0.1 * rng.signed())).collect();
+        let mut gains: Vec<f64> = Vec::with_capacity(n);
+        while gains.len() < n {
+            let g = rng.range(0.75, 1.3);
+            if gains.last().map_or(true, |p| (g - p).abs() >= 0.1) {
+                gains.push(g);
+            }
+        }
+        Stations { seams, gains }
+    }
+
+    /// Gain at height `z` (1 without stations).
+    #[inline]
+    pub fn gain(&self, z: f64) -> f64 {
+        let Some(&first) = self.gains.first() else {
+            return 1.0;
+        };
+        let mut g = first;
+        for (s, pair) in self.seams.iter().zip(self.gains.windows(2)) {
+            // 0 below the ramp, 1 above it.
+            let t = ((z - s) / SEAM + 0.5).clamp(0.0, 1.0);
+            if t == 0.0 {
+                break;
+            }
+            g = pair[0] + (pair[1] - pair[0]) * t;
+        }
+        g
+    }
+}
+
+/// What the scanner adds to the anatomy: bias field, station gains and noise level.
+#[derive(Clone, Debug)]
+pub struct Acquisition {
+    /// Smooth multiplicative bias.
+    pub bias: Bias,
+    /// Station gains (none by default).
+    pub stations: Stations,
+    /// Standard deviation of each Gaussian channel of the Rician noise.
+    pub sigma: f64,
+}
+
+impl Acquisition {
+    /// The acquisition for `seed` with the settings of `hard` over the field of view's z
+    /// range `z_range`; the default `hard` gives the standard one.
+    pub fn new(seed: u64, hard: &Hardness, z_range: (f64, f64)) -> Acquisition {
+        let amplitude = if hard.bias > 0.0 { hard.bias } else { BIAS_AMPLITUDE };
+        Acquisition {
+            bias: Bias::new(seed, amplitude),
+            stations: Stations::new(seed, hard.stations, z_range.0, z_range.1),
+            sigma: hard.noise_sigma.unwrap_or(NOISE_SIGMA),
+        }
     }
 }
 
@@ -143,8 +223,9 @@ fn body_layer_d(_skip: &Skip, cached: f64) -> f64 {
     cached
 }
 
-/// Renders the scene with its lesions (already attached to their bones).
-pub fn render(scene: &Scene, lesions: &[Lesion], grid: &Grid, seed: u64) -> Raster {
+/// Renders the scene with its lesions and normal-variant foci (already attached to their
+/// bones) through the acquisition `acq`.
+pub fn render(scene: &Scene, lesions: &[Lesion], grid: &Grid, seed: u64, acq: &Acquisition) -> Raster {
     let [nx, ny, _] = grid.dims;
     let sp = grid.spacing();
     let half_diag = 0.5 * (sp[0] * sp[0] + sp[1] * sp[1] + sp[2] * sp[2]).sqrt();
@@ -167,7 +248,6 @@ pub fn render(scene: &Scene, lesions: &[Lesion], grid: &Grid, seed: u64) -> Rast
             }
         }
     }
-    let bias = Bias::new(seed);
     let marrow_tex = ValueNoise::new(hash3(seed, 11, 0), 14.0);
     let soft_tex = ValueNoise::new(hash3(seed, 12, 0), 20.0);
     let aff = grid.affine;
@@ -344,7 +424,7 @@ pub fn render(scene: &Scene, lesions: &[Lesion], grid: &Grid, seed: u64) -> Rast
                                         if ld < REACH {
                                             v = les.blend(q, ld, v);
                                         }
-                                        if ld < 0.0 {
+                                        if ld < 0.0 && !les.variant {
                                             let id = li as u16 + 1;
                                             match lesion_count.iter_mut().find(|(l, _)| *l == id) {
                                                 Some(e) => e.1 += 1,
@@ -375,15 +455,15 @@ pub fn render(scene: &Scene, lesions: &[Lesion], grid: &Grid, seed: u64) -> Rast
                             }
                         }
                     }
-                    // Bias, then Rician noise: the magnitude of a complex signal whose real and
-                    // imaginary channels carry independent Gaussian noise.
+                    // Bias and station gain, then Rician noise: the magnitude of a complex
+                    // signal whose real and imaginary channels carry independent Gaussian noise.
                     if value > 0.0 {
-                        value *= bias.at(p);
+                        value *= acq.bias.at(p) * acq.stations.gain(p[2]);
                     }
                     let gidx = (idx_k + plane * k) as u64;
                     let (n1, n2) = gauss_pair(hash3(seed, gidx, 1), hash3(seed, gidx, 2));
-                    let re = value + NOISE_SIGMA * n1;
-                    let im = NOISE_SIGMA * n2;
+                    let re = value + acq.sigma * n1;
+                    let im = acq.sigma * n2;
                     scan_k[idx_k] = (re * re + im * im).sqrt() as f32;
                     atlas_k[idx_k] = label;
                     truth_k[idx_k] = lesion_id;

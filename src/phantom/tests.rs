@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 const COARSE: [f64; 3] = [3.0, 5.0, 3.0];
 
 fn opts(case: Case, seed: u64, lesions: usize, spacing: [f64; 3]) -> PhantomOptions {
-    PhantomOptions { case, seed, lesions, spacing }
+    PhantomOptions { case, seed, lesions, spacing, hard: Hardness::default() }
 }
 
 /// The founding case, seed 7, coarse grid: shared by several tests.
@@ -148,7 +148,7 @@ fn crop(grid: &Grid, lo: [usize; 3], hi: [usize; 3]) -> Grid {
 /// `spacing`; returns the crop's grid, scan, atlas and truth.
 fn founding_crop(seed: u64, spacing: [f64; 3], lo: V3, hi: V3) -> (Grid, render::Raster, Vec<lesions::Lesion>, Scene) {
     let mut scene = anatomy::build();
-    let les = lesions::founding(&scene, seed);
+    let les = lesions::founding(&scene, seed, 0.0);
     for (i, l) in les.iter().enumerate() {
         scene.bones[l.bone].lesions.push(i);
     }
@@ -156,7 +156,8 @@ fn founding_crop(seed: u64, spacing: [f64; 3], lo: V3, hi: V3) -> (Grid, render:
     let a = full.affine.world_to_voxel(lo).unwrap().map(|x| x.floor().max(0.0) as usize);
     let b = full.affine.world_to_voxel(hi).unwrap().map(|x| x.ceil() as usize);
     let g = crop(&full, a, [b[0].min(full.dims[0]), b[1].min(full.dims[1]), b[2].min(full.dims[2])]);
-    let r = render::render(&scene, &les, &g, seed);
+    let acq = render::Acquisition::new(seed, &Hardness::default(), (FOV_LO[2], FOV_HI[2]));
+    let r = render::render(&scene, &les, &g, seed, &acq);
     (g, r, les, scene)
 }
 
@@ -286,6 +287,8 @@ fn founding_case_at_the_default_spacing() {
             ),
             truth: Volume::from_vec(g, r.truth),
             lesions: vec![],
+            variant_foci: vec![],
+            atlas_shift_mm: [0.0; 3],
         };
         let vox = lesion_voxels(&ph);
         assert_eq!(vox.len(), 7);
@@ -456,7 +459,7 @@ fn random_lesions_fit_their_regions_and_keep_apart() {
     // Placement alone, many lesions: sizes, region share and separation by construction.
     let scene = anatomy::build();
     for seed in [1u64, 2] {
-        let les = lesions::random(&scene, seed, 40).unwrap();
+        let les = lesions::random(&scene, seed, 40, &lesions::Placement::default()).unwrap();
         assert_eq!(les.len(), 40);
         for (i, a) in les.iter().enumerate() {
             let (vol, frac) = lesions::fit(&scene, a);
@@ -580,7 +583,7 @@ fn truth_serialises_and_lesion_shapes_are_blobs() {
     assert_eq!(back, ph.lesions);
     // Lesions are irregular: the radius varies with direction by more than the ellipsoid's.
     let scene = anatomy::build();
-    let les = lesions::founding(&scene, 7);
+    let les = lesions::founding(&scene, 7, 0.0);
     for l in &les {
         let mut radii = vec![];
         for n in 0..200 {

@@ -1,0 +1,191 @@
+//! Harder phantoms: the settings of [`Hardness`], a seeded draw of a hard configuration
+//! ([`Hardness::suite`]), and the shift of the atlas labels off the true anatomy.
+//!
+//! What each setting does to the image is described on its field. The default of every field
+//! means "as without hardness", so `Hardness::default()` leaves the output bit-identical.
+
+use super::lesions::Placement;
+use super::rng::SplitMix64;
+use crate::error::{Error, Result};
+use crate::volume::Grid;
+use serde::{Deserialize, Serialize};
+
+/// Largest number of normal-variant foci.
+pub const MAX_VARIANT_FOCI: usize = 20;
+
+/// Largest atlas shift (mm) along any axis.
+const MAX_SHIFT_MM: f64 = 50.0;
+
+/// Settings that make a phantom harder to read. Every random choice they imply comes from
+/// the phantom's seed, so the output stays deterministic.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Hardness {
+    /// Number of acquisition stations along z: 0 for none (one seamless volume), else 3 to 6.
+    /// The field of view is cut into this many bands of about equal length along z (seams
+    /// moved by up to 10% of a band from the seed); each station multiplies the signal by its
+    /// own gain, drawn from the seed in [0.75, 1.3) with neighbours at least 0.1 apart, and
+    /// the gain ramps linearly between neighbours over 16 mm around each seam, as on stitched
+    /// whole-body MRI.
+    pub stations: usize,
+    /// Amplitude of the smooth multiplicative bias field: the gain stays within 1 +- `bias`.
+    /// 0 keeps the standard amplitude (0.13); otherwise 0 < `bias` <= 0.9 (0.3 is strong).
+    pub bias: f64,
+    /// Standard deviation of each Gaussian channel of the Rician noise (at most 200);
+    /// `None` keeps the standard 12.
+    pub noise_sigma: Option<f64>,
+    /// World vector (mm, RAS+) by which the **atlas labels** are translated, as after a
+    /// registration or segmentation error; rounded to whole voxels along each axis (the
+    /// applied shift is in [`super::Phantom::atlas_shift_mm`]), at most 50 mm per axis.
+    /// The scan and the truth stay on the true anatomy: truth voxels lie in the true bone and
+    /// may fall outside the shifted atlas or under another label, and every lesion keeps the
+    /// region it was placed in.
+    pub atlas_shift_mm: [f64; 3],
+    /// Number of small normal-variant bright marrow foci (0 to [`MAX_VARIANT_FOCI`]):
+    /// 20-90 mm^3 blobs of peak intensity 420-560 in the marrow of the calcanei, the pelvis
+    /// (ilium, ischium, pubis) and the knees (distal femoral and proximal tibial metaphyses
+    /// and epiphyses), as healthy children have. They are not lesions: absent from the truth
+    /// and from `lesions`, recorded in [`super::Phantom::variant_foci`], and their bounding
+    /// spheres at least 8 mm clear of every lesion's.
+    pub variant_foci: usize,
+    /// Range (cm^3, 0.05 <= low <= high <= 60) of the target volumes of random lesions,
+    /// drawn log-uniform, the radii of random aspect keeping the volume; `None` keeps the
+    /// standard 0.3 to 8 (and an aspect that changes the volume). A lesion never grows past what
+    /// its site holds (the largest sites, the distal femoral and proximal tibial metaphyses,
+    /// hold about 10-14 cm^3), so large targets are clamped.
+    pub lesion_volume_cm3: Option<(f64, f64)>,
+    /// Probability (0 to 1) that a random lesion at a tubular-bone site next to a growth
+    /// plate (femoral neck, distal femoral, proximal and distal tibial and proximal humeral
+    /// metaphyses, fibular ends) is moved against that plate, on its metaphyseal side, so
+    /// that it touches the physis. 0 keeps the standard placement; CRMO's share is 0.87.
+    pub near_physis: f64,
+    /// Lobulation of the lesion outlines, 0 (the standard, gently irregular ellipsoids) to 1
+    /// (strongly lobulated: four more harmonics of 2 to 5 half cycles with amplitudes up to
+    /// 40% of the radius in all). Applies to random and founding lesions; founding lesions are
+    /// scaled down so that they reach no farther than without it.
+    pub irregularity: f64,
+}
+
+impl Hardness {
+    /// A hard configuration drawn from `seed`: 3 to 6 stations, bias amplitude 0.15 to 0.3,
+    /// noise sigma 8, 12, 18 or 25, an atlas shift of 0 to 4 mm in a uniformly random
+    /// direction, 0 to 6 variant foci, lesion volumes 0.1 to 30 cm^3, 87% of tubular-bone
+    /// lesions against a growth plate (CRMO's share) and irregularity 0.3 to 1.
+    /// Deterministic: the same seed gives the same configuration.
+    pub fn suite(seed: u64) -> Hardness {
+        let mut rng = SplitMix64::new(seed, 8);
+        let stations = 3 + (rng.next_u64() % 4) as usize;
+        let bias = rng.range(0.15, 0.3);
+        let noise_sigma = Some([8.0, 12.0, 18.0, 25.0][(rng.next_u64() % 4) as usize]);
+        let length = rng.range(0.0, 4.0);
+        let atlas_shift_mm = rng.direction().map(|d| d * length);
+        let variant_foci = (rng.next_u64() % 7) as usize;
+        let irregularity = rng.range(0.3, 1.0);
+        Hardness {
+            stations,
+            bias,
+            noise_sigma,
+            atlas_shift_mm,
+            variant_foci,
+            lesion_volume_cm3: Some((0.1, 30.0)),
+            near_physis: 0.87,
+            irregularity,
+        }
+    }
+
+    /// Checks every setting against its documented range.
+    pub(super) fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::Parameter(m));
+        if self.stations != 0 && !(3..=6).contains(&self.stations) {
+            return bad(format!("phantom stations must be 0 or 3 to 6; got {}", self.stations));
+        }
+        if !(0.0..=0.9).contains(&self.bias) {
+            return bad(format!("phantom bias amplitude must be 0 to 0.9; got {}", self.bias));
+        }
+        if let Some(s) = self.noise_sigma {
+            if !(0.0..=200.0).contains(&s) {
+                return bad(format!("phantom noise sigma must be 0 to 200; got {s}"));
+            }
+        }
+        if self.atlas_shift_mm.iter().any(|v| !(-MAX_SHIFT_MM..=MAX_SHIFT_MM).contains(v)) {
+            return bad(format!(
+                "phantom atlas shift must be finite and at most {MAX_SHIFT_MM} mm per axis; got {:?}",
+                self.atlas_shift_mm
+            ));
+        }
+        if self.variant_foci > MAX_VARIANT_FOCI {
+            return bad(format!("phantom variant foci must be 0 to {MAX_VARIANT_FOCI}; got {}", self.variant_foci));
+        }
+        if let Some((lo, hi)) = self.lesion_volume_cm3 {
+            if !(lo >= 0.05 && lo <= hi && hi <= 60.0) {
+                return bad(format!(
+                    "phantom lesion volumes must satisfy 0.05 <= low <= high <= 60 cm3; got {lo} to {hi}"
+                ));
+            }
+        }
+        for (name, v) in [("near_physis", self.near_physis), ("irregularity", self.irregularity)] {
+            if !(0.0..=1.0).contains(&v) {
+                return bad(format!("phantom {name} must be 0 to 1; got {v}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// How random lesions are sized, placed and shaped.
+    pub(super) fn placement(&self) -> Placement {
+        let mut p =
+            Placement { near_physis: self.near_physis, irregularity: self.irregularity, ..Placement::default() };
+        if let Some((lo, hi)) = self.lesion_volume_cm3 {
+            p.volume_mm3 = (lo * 1000.0, hi * 1000.0);
+            // Accept a lesion whose marrow holds a little less than the smallest target, or
+            // whatever its site holds.
+            p.least_mm3 = (0.6 * lo * 1000.0).min(p.least_mm3);
+            p.exact_volume = true;
+        }
+        p
+    }
+
+    /// The atlas shift in whole voxels of `grid` (nearest).
+    pub(super) fn shift_voxels(&self, grid: &Grid) -> [i64; 3] {
+        let sp = grid.spacing();
+        std::array::from_fn(|a| (self.atlas_shift_mm[a] / sp[a]).round() as i64)
+    }
+}
+
+/// The labels `atlas` (on `grid`) translated by `shift` voxels: the label of voxel `v` becomes
+/// that of `v - shift`; voxels whose source lies outside the grid get 0.
+pub(super) fn shift_labels(atlas: &[u16], grid: &Grid, shift: [i64; 3]) -> Vec<u16> {
+    let dims = grid.dims.map(|d| d as i64);
+    let mut out = vec![0u16; atlas.len()];
+    for k in 0..dims[2] {
+        let sk = k - shift[2];
+        if !(0..dims[2]).contains(&sk) {
+            continue;
+        }
+        for j in 0..dims[1] {
+            let sj = j - shift[1];
+            if !(0..dims[1]).contains(&sj) {
+                continue;
+            }
+            for i in 0..dims[0] {
+                let si = i - shift[0];
+                if (0..dims[0]).contains(&si) {
+                    out[grid.index(i as usize, j as usize, k as usize)] =
+                        atlas[grid.index(si as usize, sj as usize, sk as usize)];
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A normal-variant bright marrow focus: bright like a small lesion, but normal.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct VariantFocus {
+    /// Atlas region (of the true anatomy) holding it.
+    pub region: String,
+    /// World position (RAS+ mm) of its centroid: the mean of the 0.5 mm lattice points
+    /// inside it.
+    pub centroid_mm: [f64; 3],
+    /// Its volume (mm^3), measured on a 0.5 mm lattice (independent of the voxel size).
+    pub volume_mm3: f64,
+}
