@@ -4,7 +4,7 @@ use crate::util::*;
 
 #[test]
 fn help_explains_every_flag() {
-    let cases: [(&str, &[&str]); 3] = [
+    let cases: [(&str, &[&str]); 4] = [
         (
             "run",
             &[
@@ -17,24 +17,36 @@ fn help_explains_every_flag() {
                 "--connectivity",
                 "--threads",
                 "--quiet",
+                "--method",
+                "--seed-z",
+                "--grow-z",
+                "--edge-mm",
             ],
         ),
         ("phantom", &["--case", "--seed", "--lesions", "--spacing", "--out", "--orientation", "--datatype", "--scale"]),
-        ("demo", &["--out", "--seed", "--z-threshold"]),
+        ("demo", &["--out", "--seed", "--z-threshold", "--method"]),
+        (
+            "evaluate",
+            &["--phantoms", "--suite", "--count", "--seed", "--out", "--method", "--seed-z", "--grow-z", "--edge-mm"],
+        ),
     ];
     for (cmd, flags) in cases {
         let out = crmo_ok(&[cmd, "--help"]);
         let text = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = text.lines().collect();
         for f in flags {
-            let line = text.lines().find(|l| l.trim_start().starts_with(f) || l.contains(&format!(" {f}")));
-            let line = line.unwrap_or_else(|| panic!("`{cmd} --help` lacks {f}:\n{text}"));
-            // Every flag has words after it, on its line or the next.
-            assert!(line.split_whitespace().count() > 2 || text.contains(&format!("{f} ")), "{f} undocumented");
+            let at = lines.iter().position(|l| l.split_whitespace().any(|w| w.trim_end_matches(',') == *f));
+            let at = at.unwrap_or_else(|| panic!("`{cmd} --help` lacks {f}:\n{text}"));
+            // Every flag is explained: words after the flag and its value names on its line,
+            // or (when clap wraps) an indented text line right below it.
+            let same = lines[at].split_whitespace().any(|w| !w.starts_with('-') && !w.starts_with('<'));
+            let below = lines.get(at + 1).is_some_and(|l| !l.trim().is_empty() && !l.trim().starts_with('-'));
+            assert!(same || below, "`{cmd} --help`: {f} undocumented:\n{text}");
         }
     }
     let top = crmo_ok(&["--help"]);
     let text = String::from_utf8_lossy(&top.stdout);
-    for cmd in ["run", "phantom", "demo"] {
+    for cmd in ["run", "phantom", "demo", "evaluate"] {
         assert!(text.contains(cmd));
     }
 }
