@@ -2,6 +2,7 @@
 
 mod bad_inputs;
 mod cli;
+mod confounders;
 mod evaluate;
 mod golden;
 mod loader;
