@@ -114,8 +114,8 @@ pub fn interior(atlas: &Volume<u16>, mm: f64) -> Vec<bool> {
     let dims = atlas.grid.dims;
     let spacing = atlas.grid.spacing();
     let mut inside: Vec<bool> = atlas.data.iter().map(|&l| l != 0).collect();
-    for axis in 0..3 {
-        let r = (mm / spacing[axis]).round() as usize;
+    for (axis, step) in spacing.iter().enumerate() {
+        let r = (mm / step).round() as usize;
         if r > 0 {
             inside = erode_axis(&inside, dims, axis, r);
         }
