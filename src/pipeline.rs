@@ -106,7 +106,8 @@ pub struct Analysis {
     pub atlas_voxels: usize,
 }
 
-/// Runs detection on volumes already in memory and on the same grid.
+/// Runs detection on volumes already in memory and on the same grid; `hist` is the atlas's
+/// label histogram ([`reference::label_histogram`]).
 ///
 /// # Errors
 /// [`Error::Atlas`] (naming `atlas_path`) when the atlas has no voxel, the reference marrow has
@@ -115,16 +116,15 @@ pub fn analyse(
     scan: &Volume<f32>,
     atlas: &Volume<u16>,
     table: &LabelTable,
+    hist: &[u64],
     params: &Params,
     atlas_path: &Path,
     obs: &dyn Observer,
 ) -> Result<Analysis> {
     let atlas_err = |message: String| Error::Atlas { path: atlas_path.to_path_buf(), message };
     obs.stage("reference statistics");
-    let (reference, hist) =
-        rayon::join(|| reference::bone_reference(&scan.data, &atlas.data), || reference::label_histogram(&atlas.data));
-    let reference =
-        reference.ok_or_else(|| atlas_err("the atlas has no labelled voxel with a finite intensity".into()))?;
+    let reference = reference::bone_reference(&scan.data, &atlas.data)
+        .ok_or_else(|| atlas_err("the atlas has no labelled voxel with a finite intensity".into()))?;
     if reference.mad.is_nan() || reference.mad <= 0.0 {
         return Err(atlas_err(format!(
             "scan intensities inside the atlas have no spread (all near {}); cannot compute z-scores",
@@ -136,7 +136,7 @@ pub fn analyse(
     let mask = match params.method {
         Method::Global => threshold::candidates(&scan.data, &atlas.data, cutoff as f32),
         Method::Local => {
-            let refs = detect::region_references(&scan.data, &atlas.data, &hist, &reference, &params.local);
+            let refs = detect::region_references(&scan.data, &atlas.data, hist, &reference, &params.local);
             detect::local_candidates(scan, atlas, &refs, &params.local, params.connectivity)
         }
     };
@@ -144,7 +144,7 @@ pub fn analyse(
     let comps = ccl::label(&mask, scan.grid.dims, params.connectivity);
     drop(mask);
     obs.stage("lesion statistics");
-    let inputs = lesions::Inputs { scan, atlas: &atlas.data, table, region_voxels: &hist, reference: &reference };
+    let inputs = lesions::Inputs { scan, atlas: &atlas.data, table, region_voxels: hist, reference: &reference };
     let (lesions, to_id) = lesions::measure(&comps, &inputs, params.min_volume_mm3);
     if lesions.len() > u16::MAX as usize {
         return Err(atlas_err(format!(
@@ -183,7 +183,14 @@ fn sha256_file(path: &Path) -> Result<String> {
 ///
 /// # Errors
 /// [`Error::Atlas`] for another shape or affine; [`Error::Labels`] for unnamed label values.
-pub fn check_atlas(scan: &Loaded<f32>, atlas: &Loaded<u16>, table: &LabelTable, cfg: &RunConfig) -> Result<()> {
+/// `hist` is the atlas's label histogram ([`reference::label_histogram`]).
+pub fn check_atlas(
+    scan: &Loaded<f32>,
+    atlas: &Loaded<u16>,
+    hist: &[u64],
+    table: &LabelTable,
+    cfg: &RunConfig,
+) -> Result<()> {
     let (sg, ag) = (&scan.volume.grid, &atlas.volume.grid);
     if sg.dims != ag.dims {
         return Err(Error::Atlas {
@@ -198,12 +205,8 @@ pub fn check_atlas(scan: &Loaded<f32>, atlas: &Loaded<u16>, table: &LabelTable, 
             message: format!("atlas affine differs from the scan's (by up to {d:.4} mm)"),
         });
     }
-    let mut seen = vec![false; 1 << 16];
-    for &l in &atlas.volume.data {
-        seen[l as usize] = true;
-    }
     let missing: Vec<String> =
-        (1..seen.len()).filter(|&l| seen[l] && table.name(l as u32).is_none()).map(|l| l.to_string()).collect();
+        (1..hist.len()).filter(|&l| hist[l] > 0 && table.name(l as u32).is_none()).map(|l| l.to_string()).collect();
     if !missing.is_empty() {
         let shown = missing.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
         let more = if missing.len() > 10 { format!(" and {} more", missing.len() - 10) } else { String::new() };
@@ -234,8 +237,10 @@ pub fn run_with_map(cfg: &RunConfig, obs: &dyn Observer) -> Result<(Report, Volu
     let table = LabelTable::read(&cfg.labels)?;
     let (scan, atlas) = rayon::join(|| io::read_scan(&cfg.scan), || io::read_labels(&cfg.atlas));
     let (scan, atlas) = (scan?, atlas?);
-    check_atlas(&scan, &atlas, &table, cfg)?;
-    let an = analyse(&scan.volume, &atlas.volume, &table, &cfg.params, &cfg.atlas, obs)?;
+    // One pass over the atlas serves the label check, the region sizes and the atlas volume.
+    let hist = reference::label_histogram(&atlas.volume.data);
+    check_atlas(&scan, &atlas, &hist, &table, cfg)?;
+    let an = analyse(&scan.volume, &atlas.volume, &table, &hist, &cfg.params, &cfg.atlas, obs)?;
 
     obs.stage("writing outputs");
     let grid = scan.volume.grid;
