@@ -48,11 +48,14 @@ pub struct LocalParams {
     pub min_region_voxels: usize,
     /// The shared spread is at least this fraction of the whole-bone median.
     pub spread_floor: f64,
+    /// Components thinner than this (mm) and at least three times as wide are growth plates
+    /// (physes) and dropped; 0 turns the guard off.
+    pub plate_mm: f64,
 }
 
 impl Default for LocalParams {
     fn default() -> LocalParams {
-        LocalParams { seed_z: 10.0, grow_z: 6.0, edge_mm: 1.5, min_region_voxels: 200, spread_floor: 0.1 }
+        LocalParams { seed_z: 10.0, grow_z: 6.0, edge_mm: 1.5, min_region_voxels: 200, spread_floor: 0.1, plate_mm: 3.0 }
     }
 }
 
@@ -159,7 +162,8 @@ fn erode_axis(m: &[bool], dims: [usize; 3], axis: usize, r: usize) -> Vec<bool> 
     out
 }
 
-/// Lesion voxels by the local detector: hysteresis from interior seeds over region-wise z.
+/// Lesion voxels by the local detector: hysteresis from interior seeds over region-wise z,
+/// then the growth-plate guard ([`is_plate`]) on each seeded component.
 pub fn local_candidates(
     scan: &Volume<f32>,
     atlas: &Volume<u16>,
@@ -175,6 +179,7 @@ pub fn local_candidates(
         scan.data.par_iter().zip(&atlas.data).map(|(&v, &l)| l != 0 && v.is_finite() && z(v, l) > p.grow_z).collect();
     let inside = interior(atlas, p.edge_mm);
     let comps = ccl::label(&grow, scan.grid.dims, conn);
+    drop(grow);
     let labels = comps.to_volume();
     let mut seeded = vec![false; comps.count + 1];
     for v in 0..labels.len() {
@@ -183,7 +188,117 @@ pub fn local_candidates(
             seeded[c as usize] = true;
         }
     }
+    if p.plate_mm > 0.0 {
+        let shapes = shapes(&comps, &scan.grid);
+        for (c, shape) in shapes.iter().enumerate().skip(1) {
+            if seeded[c] && is_plate(shape, p.plate_mm) {
+                seeded[c] = false;
+            }
+        }
+    }
     labels.into_par_iter().map(|c| c != 0 && seeded[c as usize]).collect()
+}
+
+/// Spread of a component's world positions: the standard deviations (mm) along its three
+/// principal axes, smallest first. Each voxel counts as the uniform box it covers, so a
+/// component one thick slice deep is as thick as that slice, not 0.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Shape {
+    /// Principal standard deviations (mm), ascending.
+    pub sd: [f64; 3],
+}
+
+impl Shape {
+    /// Thickness (mm) of the slab with the same spread along the thinnest axis
+    /// (`sqrt(12)` standard deviations: exact for a uniform slab).
+    pub fn thickness(&self) -> f64 {
+        12f64.sqrt() * self.sd[0]
+    }
+}
+
+/// A growth plate: thinner than `plate_mm` along its thinnest axis and at least three
+/// times as wide along the other two. Physes are bright discs 1-3 mm thick across the whole
+/// bone; a lesion, even a flat one, or a lesion fused with the physis it touches, is thicker.
+pub fn is_plate(shape: &Shape, plate_mm: f64) -> bool {
+    shape.thickness() < plate_mm && shape.sd[1] >= 3.0 * shape.sd[0]
+}
+
+/// [`Shape`] of every component (index = component label; index 0 unused).
+pub fn shapes(comps: &ccl::Components, grid: &crate::volume::Grid) -> Vec<Shape> {
+    // First and second moments in voxel coordinates, over each run's voxels.
+    let mut m = vec![[0f64; 10]; comps.count + 1];
+    let ny = grid.dims[1];
+    comps.for_each_run(|row, run, c| {
+        let (j, k) = ((row % ny) as f64, (row / ny) as f64);
+        let (a, b) = (run.start as f64, run.end as f64);
+        let n = b - a;
+        // Sums of i and i^2 over a..b (half-open).
+        let si = (a + b - 1.0) * n / 2.0;
+        let sii = ((b - 1.0) * b * (2.0 * b - 1.0) - (a - 1.0) * a * (2.0 * a - 1.0)) / 6.0;
+        let e = &mut m[c as usize];
+        e[0] += n;
+        e[1] += si;
+        e[2] += n * j;
+        e[3] += n * k;
+        e[4] += sii;
+        e[5] += n * j * j;
+        e[6] += n * k * k;
+        e[7] += si * j;
+        e[8] += si * k;
+        e[9] += n * j * k;
+    });
+    let a = grid.affine.0;
+    let lin = [[a[0][0], a[0][1], a[0][2]], [a[1][0], a[1][1], a[1][2]], [a[2][0], a[2][1], a[2][2]]];
+    m.iter()
+        .map(|e| {
+            if e[0] == 0.0 {
+                return Shape::default();
+            }
+            let n = e[0];
+            let mean = [e[1] / n, e[2] / n, e[3] / n];
+            // Voxel-space covariance plus a unit box's own (1/12 per axis).
+            let cov = |p: usize, q: usize, s: f64| s / n - mean[p] * mean[q];
+            let v = [
+                [cov(0, 0, e[4]) + 1.0 / 12.0, cov(0, 1, e[7]), cov(0, 2, e[8])],
+                [cov(0, 1, e[7]), cov(1, 1, e[5]) + 1.0 / 12.0, cov(1, 2, e[9])],
+                [cov(0, 2, e[8]), cov(1, 2, e[9]), cov(2, 2, e[6]) + 1.0 / 12.0],
+            ];
+            // World covariance L V L^T.
+            let mut w = [[0f64; 3]; 3];
+            for r in 0..3 {
+                for c in 0..3 {
+                    w[r][c] = (0..3).map(|p| (0..3).map(|q| lin[r][p] * v[p][q] * lin[c][q]).sum::<f64>()).sum();
+                }
+            }
+            let ev = symmetric_eigenvalues(w);
+            Shape { sd: ev.map(|x| x.max(0.0).sqrt()) }
+        })
+        .collect()
+}
+
+/// Eigenvalues of a symmetric 3x3 matrix, ascending (the trigonometric closed form).
+pub fn symmetric_eigenvalues(a: [[f64; 3]; 3]) -> [f64; 3] {
+    let p1 = a[0][1].powi(2) + a[0][2].powi(2) + a[1][2].powi(2);
+    let q = (a[0][0] + a[1][1] + a[2][2]) / 3.0;
+    if p1 == 0.0 {
+        let mut d = [a[0][0], a[1][1], a[2][2]];
+        d.sort_by(f64::total_cmp);
+        return d;
+    }
+    let p2 = (a[0][0] - q).powi(2) + (a[1][1] - q).powi(2) + (a[2][2] - q).powi(2) + 2.0 * p1;
+    let p = (p2 / 6.0).sqrt();
+    let mut b = a;
+    for (i, row) in b.iter_mut().enumerate() {
+        for (j, x) in row.iter_mut().enumerate() {
+            *x = (*x - if i == j { q } else { 0.0 }) / p;
+        }
+    }
+    let det = b[0][0] * (b[1][1] * b[2][2] - b[1][2] * b[2][1]) - b[0][1] * (b[1][0] * b[2][2] - b[1][2] * b[2][0])
+        + b[0][2] * (b[1][0] * b[2][1] - b[1][1] * b[2][0]);
+    let phi = (det / 2.0).clamp(-1.0, 1.0).acos() / 3.0;
+    let hi = q + 2.0 * p * phi.cos();
+    let lo = q + 2.0 * p * (phi + 2.0 * std::f64::consts::PI / 3.0).cos();
+    [lo, 3.0 * q - hi - lo, hi]
 }
 
 #[cfg(test)]

@@ -67,6 +67,10 @@ struct DetectArgs {
     /// Local detector: seeds lie at least this many mm inside the atlas.
     #[arg(long = "edge-mm", value_name = "MM", default_value_t = LocalParams::default().edge_mm)]
     edge_mm: f64,
+    /// Local detector: drop components thinner than this (mm) and three times as wide
+    /// (growth plates); 0 turns the guard off.
+    #[arg(long = "plate-mm", value_name = "MM", default_value_t = LocalParams::default().plate_mm)]
+    plate_mm: f64,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -98,6 +102,7 @@ impl DetectArgs {
                 seed_z: self.seed_z,
                 grow_z: self.grow_z,
                 edge_mm: self.edge_mm,
+                plate_mm: self.plate_mm,
                 ..LocalParams::default()
             },
         }

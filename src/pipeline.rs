@@ -67,7 +67,7 @@ impl Params {
             )));
         }
         let l = &self.local;
-        for (name, v) in [("--seed-z", l.seed_z), ("--grow-z", l.grow_z), ("--edge-mm", l.edge_mm)] {
+        for (name, v) in [("--seed-z", l.seed_z), ("--grow-z", l.grow_z), ("--edge-mm", l.edge_mm), ("--plate-mm", l.plate_mm)] {
             if !v.is_finite() {
                 return Err(Error::Parameter(format!("{name} must be a finite number, got {v}")));
             }
@@ -77,6 +77,9 @@ impl Params {
         }
         if l.edge_mm < 0.0 {
             return Err(Error::Parameter(format!("--edge-mm must be >= 0, got {}", l.edge_mm)));
+        }
+        if l.plate_mm < 0.0 {
+            return Err(Error::Parameter(format!("--plate-mm must be >= 0, got {}", l.plate_mm)));
         }
         Ok(())
     }
@@ -267,6 +270,7 @@ pub fn run_with_map(cfg: &RunConfig, obs: &dyn Observer) -> Result<(Report, Volu
             seed_z: (cfg.params.method == Method::Local).then_some(cfg.params.local.seed_z),
             grow_z: (cfg.params.method == Method::Local).then_some(cfg.params.local.grow_z),
             edge_mm: (cfg.params.method == Method::Local).then_some(cfg.params.local.edge_mm),
+            plate_mm: (cfg.params.method == Method::Local).then_some(cfg.params.local.plate_mm),
             z_threshold: cfg.params.z_threshold,
             intensity_threshold: an.cutoff,
             min_volume_mm3: cfg.params.min_volume_mm3,

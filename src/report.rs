@@ -74,6 +74,10 @@ pub struct Parameters {
     /// Local method: seeds lie this far inside the atlas (mm).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub edge_mm: Option<f64>,
+    /// Local method: components thinner than this (mm) and three times as wide are dropped
+    /// as growth plates (0: guard off).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plate_mm: Option<f64>,
     /// Candidate voxels have z above this.
     pub z_threshold: f64,
     /// That threshold as an intensity.
