@@ -51,11 +51,22 @@ pub struct LocalParams {
     /// Components thinner than this (mm) and at least three times as wide are growth plates
     /// (physes) and dropped; 0 turns the guard off.
     pub plate_mm: f64,
+    /// A kept component keeps the voxels at least this fraction of the way from the centre of
+    /// its peak's region up to its peak intensity (0.5: the lesion's half-maximum outline).
+    pub peak_fraction: f64,
 }
 
 impl Default for LocalParams {
     fn default() -> LocalParams {
-        LocalParams { seed_z: 10.0, grow_z: 6.0, edge_mm: 1.5, min_region_voxels: 200, spread_floor: 0.1, plate_mm: 3.0 }
+        LocalParams {
+            seed_z: 8.0,
+            grow_z: 6.0,
+            edge_mm: 2.5,
+            min_region_voxels: 200,
+            spread_floor: 0.1,
+            plate_mm: 3.0,
+            peak_fraction: 0.5,
+        }
     }
 }
 
@@ -162,8 +173,11 @@ fn erode_axis(m: &[bool], dims: [usize; 3], axis: usize, r: usize) -> Vec<bool> 
     out
 }
 
-/// Lesion voxels by the local detector: hysteresis from interior seeds over region-wise z,
-/// then the growth-plate guard ([`is_plate`]) on each seeded component.
+/// Lesion voxels by the local detector: hysteresis from interior seeds over region-wise z
+/// with the growth-plate guard ([`is_plate`]) on each seeded component; then each kept
+/// component is cut to its half-maximum outline (voxels at least `peak_fraction` of the way
+/// from the centre of its peak's region to its peak), which trims off a physis or a bright
+/// disc that a lesion touches, and the pieces go through the seed and plate tests again.
 pub fn local_candidates(
     scan: &Volume<f32>,
     atlas: &Volume<u16>,
@@ -171,33 +185,82 @@ pub fn local_candidates(
     p: &LocalParams,
     conn: Connectivity,
 ) -> Vec<bool> {
-    let z = |v: f32, l: u16| {
-        let r = &refs[l as usize];
-        (v as f64 - r.median) / r.sigma
+    let excess = |v: usize| scan.data[v] as f64 - refs[atlas.data[v] as usize].median;
+    let is_seed = {
+        let inside = interior(atlas, p.edge_mm);
+        let seed_excess: Vec<f64> = refs.iter().map(|r| p.seed_z * r.sigma).collect();
+        move |v: usize| inside[v] && excess(v) > seed_excess[atlas.data[v] as usize]
     };
-    let grow: Vec<bool> =
-        scan.data.par_iter().zip(&atlas.data).map(|(&v, &l)| l != 0 && v.is_finite() && z(v, l) > p.grow_z).collect();
-    let inside = interior(atlas, p.edge_mm);
-    let comps = ccl::label(&grow, scan.grid.dims, conn);
+    let grow: Vec<bool> = (0..scan.data.len())
+        .into_par_iter()
+        .map(|v| {
+            let l = atlas.data[v];
+            l != 0 && scan.data[v].is_finite() && excess(v) > p.grow_z * refs[l as usize].sigma
+        })
+        .collect();
+    let (labels, kept) = seeded_components(&grow, &scan.grid, conn, p.plate_mm, &is_seed);
     drop(grow);
-    let labels = comps.to_volume();
-    let mut seeded = vec![false; comps.count + 1];
-    for v in 0..labels.len() {
-        let c = labels[v];
-        if c != 0 && !seeded[c as usize] && inside[v] && z(scan.data[v], atlas.data[v]) > p.seed_z {
-            seeded[c as usize] = true;
+    // Each kept component's peak (a high quantile of its intensities, so one noisy voxel does
+    // not set it) and base (the centre of the region most of its brightest voxels lie in).
+    let mut values: Vec<Vec<(f32, u16)>> = vec![Vec::new(); kept.len()];
+    for (v, &c) in labels.iter().enumerate() {
+        if kept[c as usize] {
+            values[c as usize].push((scan.data[v], atlas.data[v]));
         }
     }
-    if p.plate_mm > 0.0 {
-        let shapes = shapes(&comps, &scan.grid);
-        for (c, shape) in shapes.iter().enumerate().skip(1) {
-            if seeded[c] && is_plate(shape, p.plate_mm) {
-                seeded[c] = false;
+    let cut: Vec<f32> = values
+        .par_iter_mut()
+        .map(|x| {
+            if x.is_empty() {
+                return f32::INFINITY;
+            }
+            let q = ((x.len() - 1) as f64 * PEAK_QUANTILE).round() as usize;
+            x.select_nth_unstable_by(q, |a, b| a.0.total_cmp(&b.0));
+            let peak = x[q].0 as f64;
+            let mut top: Vec<u16> = x[q..].iter().map(|t| t.1).collect();
+            top.sort_unstable();
+            let label = top.chunk_by(|a, b| a == b).max_by_key(|run| run.len()).map_or(0, |run| run[0]);
+            let base = refs[label as usize].median;
+            (base + p.peak_fraction * (peak - base)) as f32
+        })
+        .collect();
+    let trimmed: Vec<bool> =
+        labels.par_iter().enumerate().map(|(v, &c)| kept[c as usize] && scan.data[v] >= cut[c as usize]).collect();
+    drop(labels);
+    let (labels, kept) = seeded_components(&trimmed, &scan.grid, conn, p.plate_mm, &is_seed);
+    labels.into_par_iter().map(|c| kept[c as usize]).collect()
+}
+
+/// Components of `mask` (as a label volume) and which of them to keep: those holding a voxel
+/// for which `is_seed` holds and, when `plate_mm > 0`, not shaped like a growth plate.
+/// `kept[0]` (the background) is false.
+fn seeded_components(
+    mask: &[bool],
+    grid: &crate::volume::Grid,
+    conn: Connectivity,
+    plate_mm: f64,
+    is_seed: &impl Fn(usize) -> bool,
+) -> (Vec<u32>, Vec<bool>) {
+    let comps = ccl::label(mask, grid.dims, conn);
+    let labels = comps.to_volume();
+    let mut kept = vec![false; comps.count + 1];
+    for (v, &c) in labels.iter().enumerate() {
+        if c != 0 && !kept[c as usize] && is_seed(v) {
+            kept[c as usize] = true;
+        }
+    }
+    if plate_mm > 0.0 {
+        for (c, shape) in shapes(&comps, grid).iter().enumerate().skip(1) {
+            if kept[c] && is_plate(shape, plate_mm) {
+                kept[c] = false;
             }
         }
     }
-    labels.into_par_iter().map(|c| c != 0 && seeded[c as usize]).collect()
+    (labels, kept)
 }
+
+/// Quantile of a component's intensities taken as its peak.
+pub const PEAK_QUANTILE: f64 = 0.95;
 
 /// Spread of a component's world positions: the standard deviations (mm) along its three
 /// principal axes, smallest first. Each voxel counts as the uniform box it covers, so a

@@ -54,9 +54,10 @@ struct DetectArgs {
     /// Voxel connectivity of a lesion: 6 (faces), 18 (edges) or 26 (corners).
     #[arg(long, value_name = "6|18|26", default_value_t = 26, value_parser = parse_connectivity)]
     connectivity: u32,
-    /// Detector: `global` (one z threshold against all bone, the baseline) or `local`
-    /// (region-wise z, hysteresis from seeds away from the atlas edge).
-    #[arg(long, value_enum, default_value_t = MethodArg::Global)]
+    /// Detector: `local` (region-wise z, hysteresis from seeds away from the atlas edge, a
+    /// growth-plate guard and the half-maximum outline) or `global` (one z threshold against
+    /// all bone: the naive baseline).
+    #[arg(long, value_enum, default_value_t = MethodArg::Local)]
     method: MethodArg,
     /// Local detector: a lesion needs a voxel above this region-wise z.
     #[arg(long, value_name = "Z", default_value_t = LocalParams::default().seed_z)]
@@ -71,6 +72,10 @@ struct DetectArgs {
     /// (growth plates); 0 turns the guard off.
     #[arg(long = "plate-mm", value_name = "MM", default_value_t = LocalParams::default().plate_mm)]
     plate_mm: f64,
+    /// Local detector: keep the voxels at least this fraction of the way from the normal
+    /// marrow to the lesion's peak (0.5: the half-maximum outline).
+    #[arg(long = "peak-fraction", value_name = "F", default_value_t = LocalParams::default().peak_fraction)]
+    peak_fraction: f64,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -103,6 +108,7 @@ impl DetectArgs {
                 grow_z: self.grow_z,
                 edge_mm: self.edge_mm,
                 plate_mm: self.plate_mm,
+                peak_fraction: self.peak_fraction,
                 ..LocalParams::default()
             },
         }

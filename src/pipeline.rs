@@ -45,7 +45,7 @@ impl Default for Params {
             z_threshold: DEFAULT_Z_THRESHOLD,
             min_volume_mm3: DEFAULT_MIN_VOLUME_MM3,
             connectivity: Connectivity::Corners26,
-            method: Method::Global,
+            method: Method::Local,
             local: LocalParams::default(),
         }
     }
@@ -67,7 +67,13 @@ impl Params {
             )));
         }
         let l = &self.local;
-        for (name, v) in [("--seed-z", l.seed_z), ("--grow-z", l.grow_z), ("--edge-mm", l.edge_mm), ("--plate-mm", l.plate_mm)] {
+        for (name, v) in [
+            ("--seed-z", l.seed_z),
+            ("--grow-z", l.grow_z),
+            ("--edge-mm", l.edge_mm),
+            ("--plate-mm", l.plate_mm),
+            ("--peak-fraction", l.peak_fraction),
+        ] {
             if !v.is_finite() {
                 return Err(Error::Parameter(format!("{name} must be a finite number, got {v}")));
             }
@@ -77,6 +83,9 @@ impl Params {
         }
         if l.edge_mm < 0.0 {
             return Err(Error::Parameter(format!("--edge-mm must be >= 0, got {}", l.edge_mm)));
+        }
+        if !(0.0..1.0).contains(&l.peak_fraction) {
+            return Err(Error::Parameter(format!("--peak-fraction must be in [0, 1), got {}", l.peak_fraction)));
         }
         if l.plate_mm < 0.0 {
             return Err(Error::Parameter(format!("--plate-mm must be >= 0, got {}", l.plate_mm)));
@@ -271,6 +280,7 @@ pub fn run_with_map(cfg: &RunConfig, obs: &dyn Observer) -> Result<(Report, Volu
             grow_z: (cfg.params.method == Method::Local).then_some(cfg.params.local.grow_z),
             edge_mm: (cfg.params.method == Method::Local).then_some(cfg.params.local.edge_mm),
             plate_mm: (cfg.params.method == Method::Local).then_some(cfg.params.local.plate_mm),
+            peak_fraction: (cfg.params.method == Method::Local).then_some(cfg.params.local.peak_fraction),
             z_threshold: cfg.params.z_threshold,
             intensity_threshold: an.cutoff,
             min_volume_mm3: cfg.params.min_volume_mm3,

@@ -78,6 +78,10 @@ pub struct Parameters {
     /// as growth plates (0: guard off).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plate_mm: Option<f64>,
+    /// Local method: lesion voxels lie at least this fraction of the way from normal marrow to
+    /// the lesion's peak.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_fraction: Option<f64>,
     /// Candidate voxels have z above this.
     pub z_threshold: f64,
     /// That threshold as an intensity.
