@@ -64,7 +64,7 @@ impl Default for LocalParams {
             edge_mm: 2.5,
             min_region_voxels: 200,
             spread_floor: 0.1,
-            plate_mm: 3.0,
+            plate_mm: 4.0,
             peak_fraction: 0.5,
         }
     }
@@ -269,6 +269,8 @@ pub const PEAK_QUANTILE: f64 = 0.95;
 pub struct Shape {
     /// Principal standard deviations (mm), ascending.
     pub sd: [f64; 3],
+    /// Unit world direction of the thinnest axis (sign arbitrary).
+    pub thin_axis: [f64; 3],
 }
 
 impl Shape {
@@ -279,11 +281,19 @@ impl Shape {
     }
 }
 
-/// A growth plate: thinner than `plate_mm` along its thinnest axis and at least three
-/// times as wide along the other two. Physes are bright discs 1-3 mm thick across the whole
-/// bone; a lesion, even a flat one, or a lesion fused with the physis it touches, is thicker.
+/// Largest angle (degrees) between a plate's thin axis and the body's long (world z) axis.
+pub const PLATE_TILT_DEG: f64 = 40.0;
+
+/// A growth plate or an intervertebral disc: thinner than `plate_mm` along its thinnest
+/// axis, at least three times as wide along the other two, and lying across the body (its
+/// thin axis within [`PLATE_TILT_DEG`] of world z). Physes are bright discs 1-3 mm thick across
+/// the whole bone, and a disc caught in a misregistered vertebra label is a slab of its
+/// endplate; a lesion, or a lesion fused with the physis it touches, is thicker, and a lesion
+/// that a flat bone (sternum, ilium, scapula) makes thin lies along the body, not across it.
 pub fn is_plate(shape: &Shape, plate_mm: f64) -> bool {
-    shape.thickness() < plate_mm && shape.sd[1] >= 3.0 * shape.sd[0]
+    shape.thickness() < plate_mm
+        && shape.sd[1] >= 3.0 * shape.sd[0]
+        && shape.thin_axis[2].abs() >= PLATE_TILT_DEG.to_radians().cos()
 }
 
 /// [`Shape`] of every component (index = component label; index 0 unused).
@@ -334,9 +344,31 @@ pub fn shapes(comps: &ccl::Components, grid: &crate::volume::Grid) -> Vec<Shape>
                 }
             }
             let ev = symmetric_eigenvalues(w);
-            Shape { sd: ev.map(|x| x.max(0.0).sqrt()) }
+            Shape { sd: ev.map(|x| x.max(0.0).sqrt()), thin_axis: eigenvector(w, ev[0]) }
         })
         .collect()
+}
+
+/// A unit eigenvector of the symmetric 3x3 matrix `a` for its eigenvalue `lambda`: the
+/// longest cross product of two rows of `a - lambda I` (all rows are orthogonal to it).
+/// Falls back to world z when `lambda` is repeated (any direction in that plane will do).
+pub fn eigenvector(a: [[f64; 3]; 3], lambda: f64) -> [f64; 3] {
+    let mut r = a;
+    for (i, row) in r.iter_mut().enumerate() {
+        row[i] -= lambda;
+    }
+    let cross =
+        |u: [f64; 3], v: [f64; 3]| [u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]];
+    let norm = |u: [f64; 3]| (u[0] * u[0] + u[1] * u[1] + u[2] * u[2]).sqrt();
+    let best = [cross(r[0], r[1]), cross(r[0], r[2]), cross(r[1], r[2])]
+        .into_iter()
+        .max_by(|u, v| norm(*u).total_cmp(&norm(*v)))
+        .expect("three candidates");
+    let n = norm(best);
+    if n <= 1e-12 * (1.0 + a.iter().flatten().map(|x| x * x).sum::<f64>()) {
+        return [0.0, 0.0, 1.0];
+    }
+    best.map(|x| x / n)
 }
 
 /// Eigenvalues of a symmetric 3x3 matrix, ascending (the trigonometric closed form).
