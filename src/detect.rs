@@ -460,4 +460,105 @@ mod tests {
         assert_eq!(r[1].sigma, r[2].sigma);
         assert!(r[1].sigma > 0.0 && r[1].sigma < 20.0, "{}", r[1].sigma);
     }
+
+    fn comps_of(mask: &[bool], grid: &Grid) -> ccl::Components {
+        ccl::label(mask, grid.dims, Connectivity::Corners26)
+    }
+
+    #[test]
+    fn eigen_decomposition_of_a_symmetric_matrix() {
+        let a = [[4.0, 1.0, 0.0], [1.0, 3.0, 0.0], [0.0, 0.0, 1.0]];
+        let ev = symmetric_eigenvalues(a);
+        let want = [1.0, 3.5 - 0.5 * 5f64.sqrt(), 3.5 + 0.5 * 5f64.sqrt()];
+        for (g, w) in ev.iter().zip(want) {
+            assert!((g - w).abs() < 1e-9, "{ev:?}");
+        }
+        let v = eigenvector(a, ev[0]);
+        assert!((v[2].abs() - 1.0).abs() < 1e-9, "{v:?}");
+        let v = eigenvector(a, ev[2]);
+        let av = [4.0 * v[0] + v[1], v[0] + 3.0 * v[1], v[2]];
+        for i in 0..3 {
+            assert!((av[i] - ev[2] * v[i]).abs() < 1e-9);
+        }
+        assert_eq!(symmetric_eigenvalues([[2.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 3.0]]), [1.0, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn plates_across_the_body_are_growth_plates_and_blobs_or_upright_slabs_are_not() {
+        // 1 x 1 x 1 mm voxels, 30^3.
+        let grid = Grid { dims: [30, 30, 30], affine: Affine::from_spacing_origin([1.0; 3], [0.0; 3]) };
+        let make = |f: &dyn Fn(usize, usize, usize) -> bool| {
+            let mut m = vec![false; grid.len()];
+            for k in 0..30 {
+                for j in 0..30 {
+                    for i in 0..30 {
+                        m[grid.index(i, j, k)] = f(i, j, k);
+                    }
+                }
+            }
+            m
+        };
+        let shape = |m: &[bool]| shapes(&comps_of(m, &grid), &grid)[1];
+        // A physis: 2 voxels thick along z, 20 x 20 across.
+        let physis = shape(&make(&|i, j, k| (5..25).contains(&i) && (5..25).contains(&j) && (14..16).contains(&k)));
+        assert!((physis.thickness() - 2.0).abs() < 0.05, "{physis:?}");
+        assert!(physis.thin_axis[2].abs() > 0.99);
+        assert!(is_plate(&physis, 4.0));
+        assert!(!is_plate(&physis, 1.5), "thicker than the limit");
+        // The same slab standing upright (a lesion in the sternum): thin along y.
+        let upright = shape(&make(&|i, j, k| (5..25).contains(&i) && (14..16).contains(&j) && (5..25).contains(&k)));
+        assert!(!is_plate(&upright, 4.0), "{upright:?}");
+        // A ball of radius 4: not thin.
+        let ball = shape(&make(&|i, j, k| {
+            let d = |a: usize| (a as f64 - 15.0).powi(2);
+            d(i) + d(j) + d(k) <= 16.0
+        }));
+        assert!(ball.thickness() > 5.0 && !is_plate(&ball, 4.0), "{ball:?}");
+        // One voxel deep along a 5 mm axis counts as 5 mm thick, not 0.
+        let g5 = Grid { dims: [30, 3, 30], affine: Affine::from_spacing_origin([1.0, 5.0, 1.0], [0.0; 3]) };
+        let mut m = vec![false; g5.len()];
+        for k in 5..25 {
+            for i in 5..25 {
+                m[g5.index(i, 1, k)] = true;
+            }
+        }
+        let slice = shapes(&comps_of(&m, &g5), &g5)[1];
+        assert!((slice.thickness() - 5.0).abs() < 0.05, "{slice:?}");
+    }
+
+    #[test]
+    fn a_physis_touching_a_lesion_is_trimmed_off_and_a_lone_physis_dropped() {
+        // 30 x 12 x 40 voxels of 1 x 1 x 1 mm, one region (centre 100, sigma 10). A physis
+        // (200) spans i 0..30 at k 20..22; a lesion (500) sits on it at i 10..16, k 22..28; a
+        // second physis far away at k 5..7 stands alone.
+        let grid = Grid { dims: [30, 12, 40], affine: Affine::from_spacing_origin([1.0; 3], [0.0; 3]) };
+        let atlas = Volume::filled(grid, 1u16);
+        let mut scan = Volume::filled(grid, 100.0f32);
+        for k in 0..40 {
+            for j in 0..12 {
+                for i in 0..30 {
+                    let v = &mut scan.data[grid.index(i, j, k)];
+                    if (20..22).contains(&k) || (5..7).contains(&k) {
+                        *v = 200.0;
+                    }
+                    if (10..16).contains(&i) && (22..28).contains(&k) {
+                        *v = 500.0;
+                    }
+                }
+            }
+        }
+        let refs = vec![RegionReference { median: 0.0, sigma: 1.0 }, RegionReference { median: 100.0, sigma: 10.0 }];
+        let p = LocalParams { seed_z: 8.0, grow_z: 6.0, edge_mm: 0.0, ..LocalParams::default() };
+        let got = local_candidates(&scan, &atlas, &refs, &p, Connectivity::Corners26);
+        for k in 0..40 {
+            for i in 0..30 {
+                let want = (10..16).contains(&i) && (22..28).contains(&k);
+                assert_eq!(got[grid.index(i, 1, k)], want, "i {i} k {k}");
+            }
+        }
+        // Without the half-maximum cut the physis stays fused to the lesion.
+        let loose = LocalParams { peak_fraction: 0.0, ..p };
+        let got = local_candidates(&scan, &atlas, &refs, &loose, Connectivity::Corners26);
+        assert!(got[grid.index(0, 1, 20)] && !got[grid.index(0, 1, 5)]);
+    }
 }
