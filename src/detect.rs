@@ -123,13 +123,14 @@ pub fn region_references(
 }
 
 /// Atlas voxels at least `mm` inside the atlas along every axis (a box erosion by
-/// `round(mm / spacing)` voxels per axis).
+/// `floor(mm / spacing)` voxels per axis, so never by more than `mm`: along 4-6 mm slices a
+/// margin of a few mm erodes nothing).
 pub fn interior(atlas: &Volume<u16>, mm: f64) -> Vec<bool> {
     let dims = atlas.grid.dims;
     let spacing = atlas.grid.spacing();
     let mut inside: Vec<bool> = atlas.data.iter().map(|&l| l != 0).collect();
     for (axis, step) in spacing.iter().enumerate() {
-        let r = (mm / step).round() as usize;
+        let r = (mm / step + 1e-9).floor() as usize;
         if r > 0 {
             inside = erode_axis(&inside, dims, axis, r);
         }

@@ -26,6 +26,17 @@ pub const FOUND_FRACTION: f64 = 0.10;
 /// True lesions at least this large (mm^3) make up the headline sensitivity.
 pub const HEADLINE_MIN_MM3: f64 = 300.0;
 
+/// A reported lesion that touches no true lesion.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FalsePositive {
+    /// Its id in the report.
+    pub id: u32,
+    /// Its region.
+    pub region: String,
+    /// Its volume (mm^3).
+    pub volume_mm3: f64,
+}
+
 /// One true lesion's outcome.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TruthOutcome {
@@ -74,6 +85,8 @@ pub struct ScanScore {
     pub overlap_voxels: u64,
     /// Per true lesion.
     pub lesions: Vec<TruthOutcome>,
+    /// Reported lesions that touch no true lesion.
+    pub false_positive_lesions: Vec<FalsePositive>,
 }
 
 /// Scores reported lesions (`found_map`, `found`) against the truth.
@@ -138,6 +151,11 @@ pub fn score(
             .filter(|o| o.matched.is_some() && o.reported_region.as_ref() == Some(&o.region))
             .count(),
         false_positives: found.iter().filter(|l| !touching.contains(&(l.id as u16))).count(),
+        false_positive_lesions: found
+            .iter()
+            .filter(|l| !touching.contains(&(l.id as u16)))
+            .map(|l| FalsePositive { id: l.id, region: l.region.clone(), volume_mm3: l.volume_mm3 })
+            .collect(),
         dice: dice(n_both, n_truth, n_found),
         truth_voxels: n_truth,
         reported_voxels: n_found,
@@ -279,7 +297,7 @@ impl Evaluation {
     /// Per-scan table and the summary line, as text.
     pub fn table(&self) -> String {
         let mut s = format!(
-            "{:<24} {:>5} {:>5} {:>6} {:>4} {:>6}  misses and wrong regions\n",
+            "{:<24} {:>5} {:>5} {:>6} {:>4} {:>6}  misses, wrong regions and false positives\n",
             "scan", "true", "found", "region", "FP", "Dice"
         );
         for sc in &self.scans {
@@ -291,6 +309,7 @@ impl Evaluation {
                     Some(r) if *r != o.region => Some(format!("{} -> {}", o.region, r)),
                     _ => None,
                 })
+                .chain(sc.false_positive_lesions.iter().map(|f| format!("FP {} ({:.0} mm3)", f.region, f.volume_mm3)))
                 .collect();
             s.push_str(&format!(
                 "{:<24} {:>5} {:>5} {:>6} {:>4} {:>6.3}  {}\n",
