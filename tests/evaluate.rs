@@ -33,8 +33,16 @@ fn evaluates_a_folder_and_keeps_going_past_a_broken_scan() {
     assert_eq!(ev["summary"]["sensitivity"], 1.0);
     assert!(out.join("evaluation.txt").exists());
     assert!(out.join("runs/a-seed/report.json").exists());
-    // A threshold far too high finds nothing: sensitivity drops, so the scores are live.
-    let out2 = tmp.path().join("eval-high");
-    crmo_ok(&["evaluate", "--quiet", "--phantoms", s(&phantoms), "--out", s(&out2), "--z-threshold", "40"]);
-    assert_eq!(json(&out2.join("evaluation.json"))["summary"]["sensitivity"], 0.0);
+    // A seed z far too high finds nothing: sensitivity drops, so the scores are live; so does
+    // the global detector's threshold.
+    for (name, flags) in [("eval-high", ["--seed-z", "60"]), ("eval-global-high", ["--method", "global"])] {
+        let out2 = tmp.path().join(name);
+        let mut args = vec!["evaluate", "--quiet", "--phantoms", s(&phantoms), "--out", s(&out2)];
+        args.extend(flags);
+        if name == "eval-global-high" {
+            args.extend(["--z-threshold", "40"]);
+        }
+        crmo_ok(&args);
+        assert_eq!(json(&out2.join("evaluation.json"))["summary"]["sensitivity"], 0.0, "{name}");
+    }
 }
