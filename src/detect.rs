@@ -283,7 +283,7 @@ impl Shape {
 }
 
 /// Largest angle (degrees) between a plate's thin axis and the body's long (world z) axis.
-pub const PLATE_TILT_DEG: f64 = 40.0;
+pub const PLATE_TILT_DEG: f64 = 50.0;
 
 /// A growth plate or an intervertebral disc: thinner than `plate_mm` along its thinnest
 /// axis, at least three times as wide along the other two, and lying across the body (its

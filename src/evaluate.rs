@@ -409,20 +409,30 @@ pub fn hard_suite(count: usize, seed: u64) -> Vec<SuiteMember> {
         .collect()
 }
 
-/// Generates a suite's phantoms into `dir/<name>/`, skipping those already there (a rerun
-/// resumes).
+/// Name of the file in each generated phantom folder that records how it was generated.
+pub const MEMBER_STAMP: &str = "generated-with.txt";
+
+/// Generates a suite's phantoms into `dir/<name>/`, skipping those already there from the same
+/// options (a rerun resumes); a folder from other options (another seed or suite, an older
+/// phantom) is generated again.
 ///
 /// # Errors
 /// Any error of generating or writing a phantom.
 pub fn write_suite(members: &[SuiteMember], dir: &Path, obs: &dyn Observer) -> Result<()> {
     for m in members {
         let d = dir.join(&m.name);
-        if d.join("truth.json").is_file() {
+        let stamp = format!("crmo-map {}\n{:?}\n{:?}\n", env!("CARGO_PKG_VERSION"), m.options, m.storage);
+        let stamp_path = d.join(MEMBER_STAMP);
+        if d.join("truth.json").is_file() && std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(&stamp) {
             continue;
+        }
+        if d.exists() {
+            std::fs::remove_dir_all(&d).map_err(|e| Error::Io { path: d.clone(), source: e })?;
         }
         obs.stage(&format!("generating {}", m.name));
         let ph = phantom::generate(&m.options)?;
         pipeline::write_phantom(&ph, &d, &m.storage)?;
+        std::fs::write(&stamp_path, stamp).map_err(|e| Error::Io { path: stamp_path.clone(), source: e })?;
     }
     Ok(())
 }
