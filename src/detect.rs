@@ -48,7 +48,7 @@ pub struct LocalParams {
     pub min_region_voxels: usize,
     /// The shared spread is at least this fraction of the whole-bone median.
     pub spread_floor: f64,
-    /// Components thinner than this (mm) and at least three times as wide are growth plates
+    /// Components thinner than this (mm), 2.5 times as wide and across the body are growth plates
     /// (physes) and dropped; 0 turns the guard off.
     pub plate_mm: f64,
     /// A kept component keeps the voxels at least this fraction of the way from the centre of
@@ -61,7 +61,7 @@ impl Default for LocalParams {
         LocalParams {
             seed_z: 8.0,
             grow_z: 6.0,
-            edge_mm: 2.5,
+            edge_mm: 3.5,
             min_region_voxels: 200,
             spread_floor: 0.1,
             plate_mm: 4.0,
@@ -122,25 +122,34 @@ pub fn region_references(
     centres.into_iter().map(|median| RegionReference { median, sigma }).collect()
 }
 
-/// Atlas voxels at least `mm` inside the atlas along every axis (a box erosion by
-/// `floor(mm / spacing)` voxels per axis, so never by more than `mm`: along 4-6 mm slices a
-/// margin of a few mm erodes nothing).
+/// Atlas runs at least this many voxels long along an axis lose their outermost voxel at each
+/// end even where the margin is thinner than one voxel.
+pub const THICK_RUN: usize = 4;
+
+/// Atlas voxels at least `mm` inside the atlas along every axis: a box erosion by
+/// `floor(mm / spacing)` voxels per axis, so never by more than `mm`, except that where the
+/// atlas is at least [`THICK_RUN`] voxels thick along an axis its outermost voxel at each end
+/// never counts as inside (with `mm > 0`; 0 keeps every atlas voxel). So along 4-6 mm slices a thin bone (sternum, a sacral wing: 2-3
+/// slices) keeps every slice, while a thick one (a vertebral body) loses the slices that a
+/// misregistered atlas pushes into the CSF or soft tissue beside it.
 pub fn interior(atlas: &Volume<u16>, mm: f64) -> Vec<bool> {
     let dims = atlas.grid.dims;
     let spacing = atlas.grid.spacing();
     let mut inside: Vec<bool> = atlas.data.iter().map(|&l| l != 0).collect();
+    if mm <= 0.0 {
+        return inside;
+    }
     for (axis, step) in spacing.iter().enumerate() {
         let r = (mm / step + 1e-9).floor() as usize;
-        if r > 0 {
-            inside = erode_axis(&inside, dims, axis, r);
-        }
+        inside = erode_axis(&inside, dims, axis, r, THICK_RUN);
     }
     inside
 }
 
 /// 1-D erosion along one axis: a voxel stays when the `r` voxels on each side along `axis`
-/// are set (voxels beyond the volume count as unset).
-fn erode_axis(m: &[bool], dims: [usize; 3], axis: usize, r: usize) -> Vec<bool> {
+/// are set (voxels beyond the volume count as unset), `r` being at least 1 within runs of at
+/// least `thick` set voxels.
+fn erode_axis(m: &[bool], dims: [usize; 3], axis: usize, r: usize, thick: usize) -> Vec<bool> {
     let stride = [1, dims[0], dims[0] * dims[1]][axis];
     let n = dims[axis];
     let mut out = vec![false; m.len()];
@@ -161,7 +170,8 @@ fn erode_axis(m: &[bool], dims: [usize; 3], axis: usize, r: usize) -> Vec<bool> 
             run = 0;
             for t in (0..n).rev() {
                 run = if m[s + t * stride] { run + 1 } else { 0 };
-                keep[t] = fwd[t] > r && run > r;
+                let rr = if run > 0 && fwd[t] + run > thick { r.max(1) } else { r };
+                keep[t] = fwd[t] > rr && run > rr;
             }
             (s, keep)
         })
@@ -282,18 +292,21 @@ impl Shape {
     }
 }
 
+/// Least ratio of a plate's middle principal spread to its thinnest.
+pub const PLATE_ASPECT: f64 = 2.5;
+
 /// Largest angle (degrees) between a plate's thin axis and the body's long (world z) axis.
 pub const PLATE_TILT_DEG: f64 = 50.0;
 
 /// A growth plate or an intervertebral disc: thinner than `plate_mm` along its thinnest
-/// axis, at least three times as wide along the other two, and lying across the body (its
+/// axis, at least [`PLATE_ASPECT`] times as wide along the other two, and lying across the body (its
 /// thin axis within [`PLATE_TILT_DEG`] of world z). Physes are bright discs 1-3 mm thick across
 /// the whole bone, and a disc caught in a misregistered vertebra label is a slab of its
 /// endplate; a lesion, or a lesion fused with the physis it touches, is thicker, and a lesion
 /// that a flat bone (sternum, ilium, scapula) makes thin lies along the body, not across it.
 pub fn is_plate(shape: &Shape, plate_mm: f64) -> bool {
     shape.thickness() < plate_mm
-        && shape.sd[1] >= 3.0 * shape.sd[0]
+        && shape.sd[1] >= PLATE_ASPECT * shape.sd[0]
         && shape.thin_axis[2].abs() >= PLATE_TILT_DEG.to_radians().cos()
 }
 
@@ -416,6 +429,20 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn thick_atlas_runs_lose_their_outer_slices_and_thin_ones_keep_them() {
+        // One line along j (5 mm slices): a 2 mm margin erodes nothing, but a run of 5 slices
+        // loses its first and last; a run of 3 slices keeps all three; no margin, no erosion.
+        let grid = Grid { dims: [1, 7, 1], affine: Affine::from_spacing_origin([10.0, 5.0, 10.0], [0.0; 3]) };
+        let line = |rows: std::ops::Range<usize>| {
+            Volume::from_vec(grid, (0..7).map(|j| rows.contains(&j) as u16).collect::<Vec<u16>>())
+        };
+        let got = |atlas: &Volume<u16>, mm| interior(atlas, mm).iter().map(|&b| b as u8).collect::<Vec<u8>>();
+        assert_eq!(got(&line(1..6), 2.0), [0, 0, 1, 1, 1, 0, 0]);
+        assert_eq!(got(&line(2..5), 2.0), [0, 0, 1, 1, 1, 0, 0]);
+        assert_eq!(got(&line(1..6), 0.0), [0, 1, 1, 1, 1, 1, 0]);
     }
 
     #[test]

@@ -63,15 +63,10 @@ fn coil_bias() {
     assert_global_fooled_local_clean(&healthy(12, Hardness { bias: 0.45, ..Default::default() }));
 }
 
-/// An atlas 4 mm too far up: the vertebra labels take in the bright discs below them. The
-/// global threshold reports 22 lesions; the local detector drops all but one disc slab (at T3,
-/// not flat enough for the plate guard): a known weakness (docs/ACCURACY.md), held here so that
-/// it cannot grow unnoticed.
+/// An atlas 4 mm too far up: the vertebra labels take in the bright discs below them.
 #[test]
 fn atlas_misregistered_into_the_discs() {
-    let (g, l) = both(&healthy(13, Hardness { atlas_shift_mm: [0.0, 0.0, 4.0], ..Default::default() }));
-    assert!(g.false_positives >= 10, "the global threshold should be fooled: {}", show(&g));
-    assert!(l.false_positives <= 1, "local: {}", show(&l));
+    assert_global_fooled_local_clean(&healthy(13, Hardness { atlas_shift_mm: [0.0, 0.0, 4.0], ..Default::default() }));
 }
 
 /// An atlas one slice too far forward: labels take in bright soft tissue and fluid at the
