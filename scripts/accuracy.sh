@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Regenerates docs/ACCURACY.md: generates the hard suite (30 phantoms, seeds from 13000; kept
+# Regenerates docs/ACCURACY.md: generates the hard suite (30 phantoms, seeds from 15000; kept
 # in target/accuracy/phantoms so a rerun only re-scores), evaluates the global and the local
 # detector on the same phantoms, and writes their summaries side by side.
 # usage: scripts/accuracy.sh [COUNT]   (about 6 minutes for 30 phantoms on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count="${1:-30}"
-# The reported suite. Seeds 7000 and 9000 (and 5000 and 11000, reported before the last detector changes)
+# The reported suite. Seeds 7000 and 9000 (and 5000, 11000 and 13000, reported before the last detector changes)
 # were used to choose the detector's defaults; this one never was.
-seed=13000
+seed=15000
 cargo build --release --quiet
 bin=target/release/crmo-map
 work=target/accuracy
@@ -55,7 +55,7 @@ out = ["# Detection accuracy", "",
        "  label); then each lesion is cut to its half-maximum outline, which trims a physis or disc that it",
        "  touches off it. " + f"Settings: seed z {lp['seed_z']}, grow z {lp['grow_z']}, edge {lp['edge_mm']} mm, plate {lp['plate_mm']} mm,",
        f"  peak fraction {lp['peak_fraction']}"
-       "  (the `crmo-map run` defaults), chosen on other hard suites (seeds 7000, 9000, 5000 and 11000), never on this one.", "",
+       "  (the `crmo-map run` defaults), chosen on other hard suites (seeds 7000, 9000, 5000, 11000 and 13000), never on this one.", "",
        "## Results", "",
        "| metric | target | global | local |", "|---|---|---|---|"]
 for name, key, target, f in rows:

@@ -59,7 +59,7 @@ pub struct LocalParams {
 impl Default for LocalParams {
     fn default() -> LocalParams {
         LocalParams {
-            seed_z: 8.0,
+            seed_z: 7.5,
             grow_z: 6.0,
             edge_mm: 3.5,
             min_region_voxels: 200,
