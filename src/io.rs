@@ -143,6 +143,8 @@ pub struct Loaded<T> {
     pub datatype: Datatype,
     /// Which transform gave the affine: `"sform"`, `"qform"` or `"pixdim"`.
     pub affine_source: &'static str,
+    /// SHA-256 of the file as stored (lower-case hex), computed while it was inflated.
+    pub sha256: String,
 }
 
 struct Raw {
@@ -152,32 +154,47 @@ struct Raw {
     affine_source: &'static str,
     bytes: Vec<u8>,
     offset: usize,
+    sha256: String,
 }
 
 fn bad(path: &Path, message: impl Into<String>) -> Error {
     Error::Nifti { path: path.to_path_buf(), message: message.into() }
 }
 
-/// Reads the whole file, inflating gzip (every member) when the file starts with its magic.
-fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+/// SHA-256 of bytes, lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads the whole file, inflating gzip (every member) when the file starts with its magic,
+/// and hashes the stored bytes (SHA-256) on another thread meanwhile.
+fn read_bytes(path: &Path) -> Result<(Vec<u8>, String)> {
     let file = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     if file.len() >= 2 && file[0] == 0x1f && file[1] == 0x8b {
-        // ISIZE (the last 4 bytes) is the inflated size mod 2^32 of the last member: a good
-        // capacity hint for the usual single-member file.
-        let hint =
-            if file.len() >= 4 { u32::from_le_bytes(file[file.len() - 4..].try_into().unwrap()) as usize } else { 0 };
-        let mut out = Vec::with_capacity(hint.max(file.len()));
-        MultiGzDecoder::new(&file[..])
-            .read_to_end(&mut out)
-            .map_err(|e| bad(path, format!("cannot inflate gzip stream ({e}): the file is truncated or corrupt")))?;
-        Ok(out)
+        let (bytes, sha) = rayon::join(|| inflate(path, &file), || sha256_hex(&file));
+        Ok((bytes?, sha))
     } else {
-        Ok(file)
+        let sha = sha256_hex(&file);
+        Ok((file, sha))
     }
 }
 
+/// Inflates every gzip member of `file`.
+fn inflate(path: &Path, file: &[u8]) -> Result<Vec<u8>> {
+    // ISIZE (the last 4 bytes) is the inflated size mod 2^32 of the last member: a good
+    // capacity hint for the usual single-member file.
+    let hint =
+        if file.len() >= 4 { u32::from_le_bytes(file[file.len() - 4..].try_into().unwrap()) as usize } else { 0 };
+    let mut out = Vec::with_capacity(hint.max(file.len()));
+    MultiGzDecoder::new(file)
+        .read_to_end(&mut out)
+        .map_err(|e| bad(path, format!("cannot inflate gzip stream ({e}): the file is truncated or corrupt")))?;
+    Ok(out)
+}
+
 fn parse(path: &Path) -> Result<Raw> {
-    let bytes = read_bytes(path)?;
+    let (bytes, sha256) = read_bytes(path)?;
     if bytes.len() < 348 {
         return Err(bad(path, format!("not a NIfTI-1 file ({} bytes, a header alone is 348)", bytes.len())));
     }
@@ -224,7 +241,7 @@ fn parse(path: &Path) -> Result<Raw> {
             format!("truncated: voxel data needs {need} bytes from offset {offset}, the file has {}", bytes.len()),
         ));
     }
-    Ok(Raw { header, datatype, grid: Grid { dims, affine }, affine_source, bytes, offset })
+    Ok(Raw { header, datatype, grid: Grid { dims, affine }, affine_source, bytes, offset, sha256 })
 }
 
 trait NiftiTypeExt {
@@ -352,7 +369,13 @@ fn finish<T>(raw: Raw, data: Vec<T>) -> Loaded<T> {
         header.scl_slope = 0.0;
         header.scl_inter = 0.0;
     }
-    Loaded { volume: Volume { grid: raw.grid, data }, header, datatype: raw.datatype, affine_source: raw.affine_source }
+    Loaded {
+        volume: Volume { grid: raw.grid, data },
+        header,
+        datatype: raw.datatype,
+        affine_source: raw.affine_source,
+        sha256: raw.sha256,
+    }
 }
 
 /// Reads a scan as `f32` intensities with scaling applied.
