@@ -1,15 +1,15 @@
-//! Candidate lesion voxels: the naive global threshold and the local hysteresis detector.
+//! Candidate lesion voxels: the naive global threshold and the local detector.
 //!
 //! - [`Method::Global`] (the baseline): inside the atlas and z > `z_threshold`, with z taken
 //!   against the median and MAD of all atlas voxels ([`crate::threshold`]).
-//! - [`Method::Local`]: z is taken against each atlas region's own median and MAD (red and
-//!   yellow marrow, station gain steps and coil bias then cancel within a region; a region
-//!   with too few voxels falls back to the whole-bone reference, and the spread has a floor
-//!   so that a very uniform region does not magnify noise). Lesions are grown by hysteresis:
-//!   a component of voxels above `grow_z` is kept only when it holds a seed voxel above
-//!   `seed_z` that lies at least `edge_mm` inside the atlas, so bright structures that only
-//!   touch the atlas edge (discs, periosteum, a misregistered atlas) never seed a lesion,
-//!   while a lesion that reaches the edge or touches a physis keeps all of its voxels.
+//! - [`Method::Local`] ([`local_candidates`]): z is taken against each atlas region's own
+//!   centre ([`region_references`]: a low quantile, so red and yellow marrow, station gain
+//!   steps and coil bias cancel within a region) with one robust spread shared by all
+//!   regions. Lesions grow by hysteresis from seeds well inside the atlas ([`interior`]), so
+//!   bright structures that only touch the atlas edge (discs, CSF, a misregistered atlas)
+//!   never seed a lesion; components shaped like a growth plate or a disc slab are dropped
+//!   ([`is_plate`]); each lesion is cut to its half-maximum outline, which trims a physis or
+//!   disc it touches off it.
 
 use crate::ccl::{self, Connectivity};
 use crate::reference::{Reference, MAD_TO_SD};
@@ -129,9 +129,10 @@ pub const THICK_RUN: usize = 4;
 /// Atlas voxels at least `mm` inside the atlas along every axis: a box erosion by
 /// `floor(mm / spacing)` voxels per axis, so never by more than `mm`, except that where the
 /// atlas is at least [`THICK_RUN`] voxels thick along an axis its outermost voxel at each end
-/// never counts as inside (with `mm > 0`; 0 keeps every atlas voxel). So along 4-6 mm slices a thin bone (sternum, a sacral wing: 2-3
-/// slices) keeps every slice, while a thick one (a vertebral body) loses the slices that a
-/// misregistered atlas pushes into the CSF or soft tissue beside it.
+/// never counts as inside (with `mm > 0`; 0 keeps every atlas voxel). So along 4-6 mm
+/// slices a thin bone (sternum, a sacral wing: 2-3 slices) keeps every slice, while a thick
+/// one (a vertebral body) loses the slices that a misregistered atlas pushes into the CSF or
+/// soft tissue beside it.
 pub fn interior(atlas: &Volume<u16>, mm: f64) -> Vec<bool> {
     let dims = atlas.grid.dims;
     let spacing = atlas.grid.spacing();
@@ -299,8 +300,8 @@ pub const PLATE_ASPECT: f64 = 2.5;
 pub const PLATE_TILT_DEG: f64 = 50.0;
 
 /// A growth plate or an intervertebral disc: thinner than `plate_mm` along its thinnest
-/// axis, at least [`PLATE_ASPECT`] times as wide along the other two, and lying across the body (its
-/// thin axis within [`PLATE_TILT_DEG`] of world z). Physes are bright discs 1-3 mm thick across
+/// axis, at least [`PLATE_ASPECT`] times as wide along the other two, and lying across the
+/// body (its thin axis within [`PLATE_TILT_DEG`] of world z). Physes are bright discs 1-3 mm thick across
 /// the whole bone, and a disc caught in a misregistered vertebra label is a slab of its
 /// endplate; a lesion, or a lesion fused with the physis it touches, is thicker, and a lesion
 /// that a flat bone (sternum, ilium, scapula) makes thin lies along the body, not across it.

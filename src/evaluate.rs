@@ -137,6 +137,11 @@ pub fn score(
     }
     let touching: std::collections::HashSet<u16> =
         overlap.keys().filter(|(t, f)| *t != 0 && *f != 0).map(|(_, f)| *f).collect();
+    let false_positive_lesions: Vec<FalsePositive> = found
+        .iter()
+        .filter(|l| !touching.contains(&(l.id as u16)))
+        .map(|l| FalsePositive { id: l.id, region: l.region.clone(), volume_mm3: l.volume_mm3 })
+        .collect();
     let found_n = lesions.iter().filter(|o| o.matched.is_some()).count();
     let headline: Vec<&TruthOutcome> = lesions.iter().filter(|o| o.volume_mm3 >= HEADLINE_MIN_MM3).collect();
     ScanScore {
@@ -150,12 +155,8 @@ pub fn score(
             .iter()
             .filter(|o| o.matched.is_some() && o.reported_region.as_ref() == Some(&o.region))
             .count(),
-        false_positives: found.iter().filter(|l| !touching.contains(&(l.id as u16))).count(),
-        false_positive_lesions: found
-            .iter()
-            .filter(|l| !touching.contains(&(l.id as u16)))
-            .map(|l| FalsePositive { id: l.id, region: l.region.clone(), volume_mm3: l.volume_mm3 })
-            .collect(),
+        false_positives: false_positive_lesions.len(),
+        false_positive_lesions,
         dice: dice(n_both, n_truth, n_found),
         truth_voxels: n_truth,
         reported_voxels: n_found,

@@ -16,7 +16,6 @@ use crate::render;
 use crate::report::{self, InputInfo, Parameters, Report, Software, Summary};
 use crate::threshold;
 use crate::volume::Volume;
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// Default z-score threshold (see the README for how it was chosen).
@@ -184,11 +183,9 @@ pub struct RunConfig {
     pub params: Params,
 }
 
+/// SHA-256 of a small file (the label table; scan and atlas are hashed while they are read).
 fn sha256_file(path: &Path) -> Result<String> {
-    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut h = Sha256::new();
-    std::io::copy(&mut f, &mut h).map_err(|e| Error::io(path, e))?;
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(io::sha256_hex(&std::fs::read(path).map_err(|e| Error::io(path, e))?))
 }
 
 /// Checks that the atlas sits on the scan's grid and that the table names every label in it.
