@@ -17,11 +17,10 @@
 use crate::error::{Error, Result};
 use crate::volume::{Affine, Grid, Volume};
 use flate2::read::MultiGzDecoder;
-use flate2::write::GzEncoder;
 use flate2::Compression;
 use nifti::{Endianness, NiftiHeader, NiftiType};
 use rayon::prelude::*;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Storage datatypes we read and write.
@@ -147,14 +146,21 @@ pub struct Loaded<T> {
     pub sha256: String,
 }
 
-struct Raw {
+/// What a file's header says about its voxel data.
+struct Layout {
     header: NiftiHeader,
     datatype: Datatype,
     grid: Grid,
     affine_source: &'static str,
-    bytes: Vec<u8>,
+    /// Byte offset of the voxels in the (inflated) file.
     offset: usize,
-    sha256: String,
+}
+
+impl Layout {
+    /// Bytes of the (inflated) file up to the end of the voxel data.
+    fn stream_len(&self) -> usize {
+        self.offset + self.grid.len() * self.datatype.size()
+    }
 }
 
 fn bad(path: &Path, message: impl Into<String>) -> Error {
@@ -164,37 +170,68 @@ fn bad(path: &Path, message: impl Into<String>) -> Error {
 /// SHA-256 of bytes, lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(bytes))
 }
 
-/// Reads the whole file, inflating gzip (every member) when the file starts with its magic,
-/// and hashes the stored bytes (SHA-256) on another thread meanwhile.
-fn read_bytes(path: &Path) -> Result<(Vec<u8>, String)> {
-    let file = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    if file.len() >= 2 && file[0] == 0x1f && file[1] == 0x8b {
-        let (bytes, sha) = rayon::join(|| inflate(path, &file), || sha256_hex(&file));
-        Ok((bytes?, sha))
-    } else {
-        let sha = sha256_hex(&file);
-        Ok((file, sha))
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn is_gzip(bytes: &[u8]) -> bool {
+    bytes.len() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
+}
+
+/// Reads from `r` until `buf` is full or the stream ends; returns the bytes read.
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
+    Ok(got)
 }
 
-/// Inflates every gzip member of `file`.
-fn inflate(path: &Path, file: &[u8]) -> Result<Vec<u8>> {
-    // ISIZE (the last 4 bytes) is the inflated size mod 2^32 of the last member: a good
-    // capacity hint for the usual single-member file.
-    let hint =
-        if file.len() >= 4 { u32::from_le_bytes(file[file.len() - 4..].try_into().unwrap()) as usize } else { 0 };
-    let mut out = Vec::with_capacity(hint.max(file.len()));
-    MultiGzDecoder::new(file)
-        .read_to_end(&mut out)
-        .map_err(|e| bad(path, format!("cannot inflate gzip stream ({e}): the file is truncated or corrupt")))?;
-    Ok(out)
+fn inflate_error(path: &Path, e: impl std::fmt::Display) -> Error {
+    bad(path, format!("cannot inflate gzip stream ({e}): the file is truncated or corrupt"))
 }
 
-fn parse(path: &Path) -> Result<Raw> {
-    let (bytes, sha256) = read_bytes(path)?;
+fn truncated(path: &Path, lay: &Layout, have: usize) -> Error {
+    let need = lay.stream_len() - lay.offset;
+    bad(path, format!("truncated: voxel data needs {need} bytes from offset {}, the file has {have}", lay.offset))
+}
+
+/// Inflates the start of a gzip file: enough for the header.
+fn gzip_prefix(path: &Path, file: &[u8]) -> Result<Vec<u8>> {
+    let mut prefix = vec![0u8; 352];
+    let n = read_full(&mut MultiGzDecoder::new(file), &mut prefix).map_err(|e| inflate_error(path, e))?;
+    prefix.truncate(n);
+    Ok(prefix)
+}
+
+/// Inflates the first `out.len()` bytes of the gzip file `file` into `out`: libdeflate on the
+/// whole buffer (a single-member file, the usual case), else flate2's streaming decoder (a
+/// multi-member file, or data after the voxels).
+fn inflate_into(path: &Path, lay: &Layout, file: &[u8], out: &mut [u8]) -> Result<()> {
+    use libdeflater::{DecompressionError, Decompressor};
+    match Decompressor::new().gzip_decompress(file, out) {
+        Ok(n) if n == out.len() => return Ok(()),
+        Ok(_) | Err(DecompressionError::InsufficientSpace) => {}
+        Err(DecompressionError::BadData) => return Err(inflate_error(path, "corrupt deflate data")),
+    }
+    let mut dec = MultiGzDecoder::new(file);
+    let n = read_full(&mut dec, out).map_err(|e| inflate_error(path, e))?;
+    if n < out.len() {
+        return Err(truncated(path, lay, n.saturating_sub(lay.offset)));
+    }
+    Ok(())
+}
+
+/// Checks a NIfTI-1 header (the first bytes of the inflated file) and works out the grid.
+fn parse_header(path: &Path, bytes: &[u8]) -> Result<Layout> {
     if bytes.len() < 348 {
         return Err(bad(path, format!("not a NIfTI-1 file ({} bytes, a header alone is 348)", bytes.len())));
     }
@@ -205,7 +242,7 @@ fn parse(path: &Path) -> Result<Raw> {
     if sizeof != 348 && sizeof.swap_bytes() != 348 {
         return Err(bad(path, "not a NIfTI-1 file (header size field is not 348)"));
     }
-    let mut header = NiftiHeader::from_reader(&bytes[..]).map_err(|e| bad(path, format!("bad NIfTI-1 header: {e}")))?;
+    let mut header = NiftiHeader::from_reader(bytes).map_err(|e| bad(path, format!("bad NIfTI-1 header: {e}")))?;
     header.fix();
     if &header.magic == b"ni1\0" {
         return Err(bad(path, "a .hdr/.img pair is not supported; store the volume as a single .nii or .nii.gz"));
@@ -234,14 +271,180 @@ fn parse(path: &Path) -> Result<Raw> {
         return Err(bad(path, format!("the {affine_source} affine is singular or not finite")));
     }
     let offset = header.vox_offset as usize;
-    let need = dims[0] * dims[1] * dims[2] * datatype.size();
-    if offset < 348 || bytes.len() < offset + need {
-        return Err(bad(
-            path,
-            format!("truncated: voxel data needs {need} bytes from offset {offset}, the file has {}", bytes.len()),
-        ));
+    if offset < 348 {
+        return Err(bad(path, format!("voxel offset {offset} lies inside the 348-byte header")));
     }
-    Ok(Raw { header, datatype, grid: Grid { dims, affine }, affine_source, bytes, offset, sha256 })
+    Ok(Layout { header, datatype, grid: Grid { dims, affine }, affine_source, offset })
+}
+
+/// A file opened for reading: its layout, and where its bytes are.
+enum Source {
+    /// A gzip file, held whole in memory.
+    Gzip(Vec<u8>),
+    /// An uncompressed file, read as needed.
+    Plain(std::fs::File),
+}
+
+fn open(path: &Path) -> Result<(Layout, Source)> {
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut magic = [0u8; 2];
+    let n = read_full(&mut file, &mut magic).map_err(|e| Error::io(path, e))?;
+    if is_gzip(&magic[..n]) {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let lay = parse_header(path, &gzip_prefix(path, &bytes)?)?;
+        return Ok((lay, Source::Gzip(bytes)));
+    }
+    use std::io::{Seek, SeekFrom};
+    let mut prefix = vec![0u8; 352];
+    file.seek(SeekFrom::Start(0)).map_err(|e| Error::io(path, e))?;
+    let n = read_full(&mut file, &mut prefix).map_err(|e| Error::io(path, e))?;
+    prefix.truncate(n);
+    let lay = parse_header(path, &prefix)?;
+    file.seek(SeekFrom::Start(0)).map_err(|e| Error::io(path, e))?;
+    Ok((lay, Source::Plain(file)))
+}
+
+/// Fills `out` with the first `out.len()` bytes of the (inflated) file and returns the SHA-256
+/// of the file as stored; for gzip the hash runs on another thread while the stream inflates.
+fn fill(path: &Path, lay: &Layout, src: Source, out: &mut [u8]) -> Result<String> {
+    match src {
+        Source::Gzip(file) => {
+            let (filled, sha) = rayon::join(|| inflate_into(path, lay, &file, out), || sha256_hex(&file));
+            filled.map(|()| sha)
+        }
+        Source::Plain(mut file) => {
+            use sha2::{Digest, Sha256};
+            let n = read_full(&mut file, out).map_err(|e| Error::io(path, e))?;
+            if n < out.len() {
+                return Err(truncated(path, lay, n.saturating_sub(lay.offset)));
+            }
+            let mut h = Sha256::new();
+            h.update(&*out);
+            let mut rest = vec![0u8; 1 << 20];
+            loop {
+                match read_full(&mut file, &mut rest).map_err(|e| Error::io(path, e))? {
+                    0 => break,
+                    k => h.update(&rest[..k]),
+                }
+            }
+            Ok(hex(&h.finalize()))
+        }
+    }
+}
+
+/// Reads the voxels of `path` into a `Vec<T>` of the grid's length, each converted from its
+/// stored value as `f64` by the function that `make` builds from the header. The inflated file lands in the
+/// tail of the output buffer itself and is converted in place, front to back, so that an
+/// `int16` scan read as `f32` needs no buffer beyond the output (and the `.gz` file while it
+/// inflates).
+fn read_voxels<T, F, M>(path: &Path, make: M) -> Result<(Layout, Vec<T>, String)>
+where
+    T: bytemuck::Pod + Send + Sync,
+    F: Fn(f64) -> T + Sync,
+    M: FnOnce(&Layout) -> F,
+{
+    let (lay, src) = open(path)?;
+    let conv = make(&lay);
+    let (n, s, t) = (lay.grid.len(), lay.datatype.size(), std::mem::size_of::<T>());
+    let stream = lay.stream_len();
+    if t < s {
+        // Narrowing (64-bit storage): a separate buffer for the raw bytes.
+        let mut raw = vec![0u8; stream];
+        let sha = fill(path, &lay, src, &mut raw)?;
+        let mut out = vec![T::zeroed(); n];
+        out.par_chunks_mut(CHUNK).zip(raw[lay.offset..].par_chunks(CHUNK * s)).for_each(|(o, r)| {
+            convert_run(lay.datatype, little(&lay), r, o, &conv);
+        });
+        return Ok((lay, out, sha));
+    }
+    // The stream ends where the buffer ends; element i's stored bytes start at `first + i s`.
+    let len = (n * t).max(stream).div_ceil(t);
+    let mut out = vec![T::zeroed(); len];
+    let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut out);
+    let place = bytes.len() - stream;
+    let sha = fill(path, &lay, src, &mut bytes[place..])?;
+    let first = place + lay.offset;
+    if t == s {
+        bytes.copy_within(first..first + n * s, 0);
+        out.truncate(n);
+        out.par_chunks_mut(CHUNK).for_each(|o| {
+            let stored = bytemuck::cast_slice::<T, u8>(o).to_vec();
+            convert_run(lay.datatype, little(&lay), &stored, o, &conv);
+        });
+    } else {
+        widen_in_place(&mut out, n, first, |src, dst| convert_run(lay.datatype, little(&lay), src, dst, &conv), s);
+        out.truncate(n);
+    }
+    Ok((lay, out, sha))
+}
+
+const CHUNK: usize = 1 << 16;
+
+fn little(lay: &Layout) -> bool {
+    lay.header.endianness == Endianness::Little
+}
+
+/// Converts the stored values in the bytes of `buf` (element i's `s` bytes at byte
+/// `first + i s`, with `s` smaller than `T` and `first >= n (size_of T - s)`) into `buf`'s
+/// first `n` elements, in place. Element i's output covers bytes that hold only the stored values of
+/// elements before it once `first + i s >= (i + 1) size_of T`, so the work goes in phases:
+/// each phase converts, in parallel, every element whose output no longer overlaps an
+/// unconverted input; the phases grow geometrically, and a short tail is done one element
+/// after another.
+fn widen_in_place<T, C>(buf: &mut [T], n: usize, first: usize, conv: C, s: usize)
+where
+    T: bytemuck::Pod + Send + Sync,
+    C: Fn(&[u8], &mut [T]) + Sync,
+{
+    let t = std::mem::size_of::<T>();
+    let mut a = 0;
+    while a < n {
+        let b = ((first + a * s) / t).min(n);
+        if b < a + CHUNK {
+            break;
+        }
+        // Outputs [a, b) lie before byte b t; their inputs lie at or after it.
+        let (lo, hi) = buf.split_at_mut(b);
+        let input: &[u8] = &bytemuck::cast_slice::<T, u8>(hi)[first + a * s - b * t..first + b * s - b * t];
+        lo[a..].par_chunks_mut(CHUNK).zip(input.par_chunks(CHUNK * s)).for_each(|(o, i)| conv(i, o));
+        a = b;
+    }
+    let mut one = [T::zeroed()];
+    for i in a..n {
+        let at = first + i * s;
+        let stored: [u8; 8] = {
+            let bytes = bytemuck::cast_slice::<T, u8>(buf);
+            let mut v = [0u8; 8];
+            v[..s].copy_from_slice(&bytes[at..at + s]);
+            v
+        };
+        conv(&stored[..s], &mut one);
+        buf[i] = one[0];
+    }
+}
+
+/// Converts the stored values in `src` (consecutive, in `dt`) into `dst`.
+fn convert_run<T, F: Fn(f64) -> T>(dt: Datatype, little: bool, src: &[u8], dst: &mut [T], conv: &F) {
+    macro_rules! run {
+        ($t:ty, $n:expr) => {
+            for (o, b) in dst.iter_mut().zip(src.chunks_exact($n)) {
+                let arr: [u8; $n] = b.try_into().unwrap();
+                *o = conv((if little { <$t>::from_le_bytes(arr) } else { <$t>::from_be_bytes(arr) }) as f64);
+            }
+        };
+    }
+    match dt {
+        Datatype::U8 => run!(u8, 1),
+        Datatype::I8 => run!(i8, 1),
+        Datatype::I16 => run!(i16, 2),
+        Datatype::U16 => run!(u16, 2),
+        Datatype::I32 => run!(i32, 4),
+        Datatype::U32 => run!(u32, 4),
+        Datatype::I64 => run!(i64, 8),
+        Datatype::U64 => run!(u64, 8),
+        Datatype::F32 => run!(f32, 4),
+        Datatype::F64 => run!(f64, 8),
+    }
 }
 
 trait NiftiTypeExt {
@@ -314,41 +517,6 @@ pub fn header_affine(h: &NiftiHeader) -> (Affine, &'static str) {
     (Affine::from_spacing_origin([dx, dy, dz], [0.0; 3]), "pixdim")
 }
 
-/// Calls `f(first_voxel_index, stored values as f64)` over the voxel data in parallel chunks.
-fn decode_chunks<T, F>(raw: &Raw, out: &mut [T], f: F)
-where
-    T: Send,
-    F: Fn(&mut [T], &mut dyn Iterator<Item = f64>) + Sync,
-{
-    const CHUNK: usize = 1 << 16;
-    let size = raw.datatype.size();
-    let data = &raw.bytes[raw.offset..raw.offset + out.len() * size];
-    let little = raw.header.endianness == Endianness::Little;
-    macro_rules! run {
-        ($t:ty, $n:expr) => {
-            out.par_chunks_mut(CHUNK).zip(data.par_chunks(CHUNK * $n)).for_each(|(o, d)| {
-                let mut it = d.chunks_exact($n).map(|b| {
-                    let arr: [u8; $n] = b.try_into().unwrap();
-                    (if little { <$t>::from_le_bytes(arr) } else { <$t>::from_be_bytes(arr) }) as f64
-                });
-                f(o, &mut it)
-            })
-        };
-    }
-    match raw.datatype {
-        Datatype::U8 => run!(u8, 1),
-        Datatype::I8 => run!(i8, 1),
-        Datatype::I16 => run!(i16, 2),
-        Datatype::U16 => run!(u16, 2),
-        Datatype::I32 => run!(i32, 4),
-        Datatype::U32 => run!(u32, 4),
-        Datatype::I64 => run!(i64, 8),
-        Datatype::U64 => run!(u64, 8),
-        Datatype::F32 => run!(f32, 4),
-        Datatype::F64 => run!(f64, 8),
-    }
-}
-
 /// Effective scaling: `None` when the header asks for none (slope 0 or not finite).
 fn scaling(h: &NiftiHeader) -> Option<(f64, f64)> {
     let slope = h.scl_slope as f64;
@@ -363,18 +531,18 @@ fn scaling(h: &NiftiHeader) -> Option<(f64, f64)> {
     }
 }
 
-fn finish<T>(raw: Raw, data: Vec<T>) -> Loaded<T> {
-    let mut header = raw.header;
+fn finish<T>(lay: Layout, data: Vec<T>, sha256: String) -> Loaded<T> {
+    let mut header = lay.header;
     if !(header.scl_slope.is_finite() && header.scl_slope != 0.0) {
         header.scl_slope = 0.0;
         header.scl_inter = 0.0;
     }
     Loaded {
-        volume: Volume { grid: raw.grid, data },
+        volume: Volume { grid: lay.grid, data },
         header,
-        datatype: raw.datatype,
-        affine_source: raw.affine_source,
-        sha256: raw.sha256,
+        datatype: lay.datatype,
+        affine_source: lay.affine_source,
+        sha256,
     }
 }
 
@@ -385,14 +553,11 @@ fn finish<T>(raw: Raw, data: Vec<T>) -> Loaded<T> {
 /// a readable NIfTI-1 single-volume file (truncated, another format, NIfTI-2, several
 /// volumes, unsupported datatype, singular affine).
 pub fn read_scan(path: &Path) -> Result<Loaded<f32>> {
-    let raw = parse(path)?;
-    let mut data = vec![0f32; raw.grid.len()];
-    let scale = scaling(&raw.header);
-    decode_chunks(&raw, &mut data, |o, it| match scale {
-        Some((s, i)) => o.iter_mut().zip(it).for_each(|(o, v)| *o = (v * s + i) as f32),
-        None => o.iter_mut().zip(it).for_each(|(o, v)| *o = v as f32),
-    });
-    Ok(finish(raw, data))
+    let (lay, data, sha) = read_voxels(path, |lay| {
+        let (slope, inter) = scaling(&lay.header).unwrap_or((1.0, 0.0));
+        move |v| (v * slope + inter) as f32
+    })?;
+    Ok(finish(lay, data, sha))
 }
 
 /// Reads a label volume (an atlas or a lesion map): every voxel must hold a whole number
@@ -401,24 +566,25 @@ pub fn read_scan(path: &Path) -> Result<Loaded<f32>> {
 /// # Errors
 /// As [`read_scan`], plus [`Error::Nifti`] when a voxel is not such a whole number.
 pub fn read_labels(path: &Path) -> Result<Loaded<u16>> {
-    let raw = parse(path)?;
-    let mut data = vec![0u16; raw.grid.len()];
-    let scale = scaling(&raw.header).unwrap_or((1.0, 0.0));
     let first_bad = std::sync::Mutex::new(None::<f64>);
-    decode_chunks(&raw, &mut data, |o, it| {
-        for (o, v) in o.iter_mut().zip(it) {
-            let v = v * scale.0 + scale.1;
-            if (0.0..=65535.0).contains(&v) && v.fract() == 0.0 {
-                *o = v as u16;
+    let (lay, data, sha) = read_voxels(path, |lay| {
+        let (slope, inter) = scaling(&lay.header).unwrap_or((1.0, 0.0));
+        let first_bad = &first_bad;
+        move |v| {
+            let v = v * slope + inter;
+            // A whole number from 0 to 65535 survives the saturating cast (NaN does not).
+            if (v as u16) as f64 == v {
+                v as u16
             } else {
-                first_bad.lock().unwrap().get_or_insert(v);
+                first_bad.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(v);
+                0
             }
         }
-    });
-    if let Some(v) = first_bad.into_inner().unwrap() {
+    })?;
+    if let Some(v) = first_bad.into_inner().unwrap_or_else(|e| e.into_inner()) {
         return Err(bad(path, format!("label volume holds {v}, labels must be whole numbers from 0 to 65535")));
     }
-    Ok(finish(raw, data))
+    Ok(finish(lay, data, sha))
 }
 
 /// How to store a volume.
@@ -590,14 +756,20 @@ fn header_bytes(h: &NiftiHeader) -> Vec<u8> {
 
 /// Values that can be stored in a NIfTI file.
 pub trait Storable: Copy + Send + Sync {
+    /// Whole numbers only (so that storing them unscaled needs no rounding).
+    const WHOLE: bool;
     /// The value as f64.
     fn to_f64(self) -> f64;
 }
 
 macro_rules! storable {
-    ($($t:ty),*) => {$(impl Storable for $t { fn to_f64(self) -> f64 { self as f64 } })*};
+    ($whole:expr; $($t:ty),*) => {$(impl Storable for $t {
+        const WHOLE: bool = $whole;
+        fn to_f64(self) -> f64 { self as f64 }
+    })*};
 }
-storable!(u8, u16, u32, f32, f64, i16);
+storable!(true; u8, u16, u32, i16);
+storable!(false; f32, f64);
 
 /// Encodes a volume as NIfTI-1 bytes; gzipped when `gzip` is true.
 pub fn encode<T: Storable>(
@@ -606,45 +778,98 @@ pub fn encode<T: Storable>(
     reference: Option<&NiftiHeader>,
     gzip: bool,
 ) -> Vec<u8> {
-    let header = make_header(&vol.grid, opts, reference);
+    let header = header_bytes(&make_header(&vol.grid, opts, reference));
     let size = opts.datatype.size();
-    let mut out = header_bytes(&header);
-    let start = out.len();
-    out.resize(start + vol.data.len() * size, 0);
     let (lo, hi) = opts.datatype.range();
     let (slope, inter) = (opts.slope as f64, opts.inter as f64);
     let float = opts.datatype.is_float();
-    const CHUNK: usize = 1 << 16;
-    macro_rules! put {
-        ($t:ty) => {
-            out[start..].par_chunks_mut(CHUNK * size).zip(vol.data.par_chunks(CHUNK)).for_each(|(o, d)| {
+    // Whole numbers stored unscaled need no rounding (`round` is a libm call per voxel).
+    let whole = T::WHOLE && slope == 1.0 && inter == 0.0;
+    let store = |d: &[T], o: &mut [u8]| {
+        macro_rules! put {
+            ($t:ty) => {
                 for (o, v) in o.chunks_exact_mut(size).zip(d) {
                     let x = (v.to_f64() - inter) / slope;
-                    let x = if float { x } else { x.round().clamp(lo, hi) };
+                    let x = if float {
+                        x
+                    } else if whole {
+                        x.clamp(lo, hi)
+                    } else {
+                        x.round().clamp(lo, hi)
+                    };
                     o.copy_from_slice(&(x as $t).to_le_bytes());
                 }
-            })
-        };
+            };
+        }
+        match opts.datatype {
+            Datatype::U8 => put!(u8),
+            Datatype::I8 => put!(i8),
+            Datatype::I16 => put!(i16),
+            Datatype::U16 => put!(u16),
+            Datatype::I32 => put!(i32),
+            Datatype::U32 => put!(u32),
+            Datatype::I64 => put!(i64),
+            Datatype::U64 => put!(u64),
+            Datatype::F32 => put!(f32),
+            Datatype::F64 => put!(f64),
+        }
+    };
+    const CHUNK: usize = 1 << 16;
+    if !gzip {
+        let mut out = header;
+        let start = out.len();
+        out.resize(start + vol.data.len() * size, 0);
+        out[start..].par_chunks_mut(CHUNK * size).zip(vol.data.par_chunks(CHUNK)).for_each(|(o, d)| store(d, o));
+        return out;
     }
-    match opts.datatype {
-        Datatype::U8 => put!(u8),
-        Datatype::I8 => put!(i8),
-        Datatype::I16 => put!(i16),
-        Datatype::U16 => put!(u16),
-        Datatype::I32 => put!(i32),
-        Datatype::U32 => put!(u32),
-        Datatype::I64 => put!(i64),
-        Datatype::U64 => put!(u64),
-        Datatype::F32 => put!(f32),
-        Datatype::F64 => put!(f64),
+    // One gzip member, its deflate stream made of blocks compressed in parallel (as pigz does):
+    // every block but the last ends on a full flush, so they concatenate into one stream that
+    // every gzip reader takes. No full-size uncompressed copy is made.
+    const BLOCK: usize = 1 << 20;
+    let blocks = vol.data.len().div_ceil(BLOCK);
+    let mut parts: Vec<(Vec<u8>, flate2::Crc)> = vec![deflate_block(&header, false)];
+    parts.par_extend(vol.data.par_chunks(BLOCK).enumerate().map(|(i, d)| {
+        let mut raw = vec![0u8; d.len() * size];
+        store(d, &mut raw);
+        deflate_block(&raw, i + 1 == blocks)
+    }));
+    let total = header.len() + vol.data.len() * size;
+    let mut crc = flate2::Crc::new();
+    let mut out = Vec::with_capacity(18 + parts.iter().map(|p| p.0.len()).sum::<usize>());
+    // Magic, deflate, no flags, no time, no extra flags, unknown OS.
+    out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
+    for (bytes, part_crc) in &parts {
+        out.extend_from_slice(bytes);
+        crc.combine(part_crc);
     }
-    if gzip {
-        let mut enc = GzEncoder::new(Vec::with_capacity(out.len() / 4), Compression::fast());
-        enc.write_all(&out).expect("writing to memory cannot fail");
-        enc.finish().expect("writing to memory cannot fail")
-    } else {
-        out
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&(total as u32).to_le_bytes());
+    out
+}
+
+/// Raw-deflates one block at the fast level: ending the stream when `last`, else on a full
+/// flush (byte-aligned, no history needed), so blocks concatenate. Returns the bytes and the
+/// block's CRC-32.
+fn deflate_block(raw: &[u8], last: bool) -> (Vec<u8>, flate2::Crc) {
+    use flate2::{Compress, FlushCompress, Status};
+    let mut c = Compress::new(Compression::fast(), false);
+    let mut out = Vec::with_capacity(raw.len() / 8 + 64);
+    let flush = if last { FlushCompress::Finish } else { FlushCompress::Full };
+    loop {
+        if out.capacity() - out.len() < 64 {
+            out.reserve(out.capacity().max(4096));
+        }
+        let status = c.compress_vec(&raw[c.total_in() as usize..], &mut out, flush).expect("deflate into memory");
+        let spare = out.capacity() - out.len();
+        let done = c.total_in() as usize == raw.len()
+            && if last { status == Status::StreamEnd } else { spare > 0 && status == Status::Ok };
+        if done {
+            break;
+        }
     }
+    let mut crc = flate2::Crc::new();
+    crc.update(raw);
+    (out, crc)
 }
 
 /// True when a path names a gzipped NIfTI (`.nii.gz` or `.gz`).
@@ -709,6 +934,61 @@ mod tests {
                         assert!((a - b).abs() <= slope / 2.0 + 1e-4, "{} {a} vs {b}", dt.name());
                     }
                 }
+            }
+        }
+    }
+
+    /// Volumes big enough for the in-place conversion's parallel phases and for several gzip
+    /// blocks, in every datatype, read back as scans and as labels, stored and gzipped.
+    #[test]
+    fn large_volumes_convert_in_place_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = Grid { dims: [97, 83, 151], affine: Affine::from_spacing_origin([1.0; 3], [0.0; 3]) };
+        // Whole numbers 0..=127 (int8 holds them) in a pattern that no shift or misplaced phase would preserve.
+        let values: Vec<f32> = (0..g.len()).map(|i| ((i * 7919) % 113 + (i / 100_003) % 5) as f32).collect();
+        let vol = Volume::from_vec(g, values.clone());
+        let mut gz_blocks = 0;
+        for dt in Datatype::ALL {
+            for gz in [false, true] {
+                let path = dir.path().join(format!("big-{}.{}", dt.name(), if gz { "nii.gz" } else { "nii" }));
+                write_volume(&path, &vol, &WriteOptions::new(dt), None).unwrap();
+                let scan = read_scan(&path).unwrap();
+                assert!(scan.volume.data == values, "{} as scan (gz {gz})", dt.name());
+                let labels = read_labels(&path).unwrap();
+                assert!(
+                    labels.volume.data.iter().zip(&values).all(|(&a, &b)| a as f32 == b),
+                    "{} as labels",
+                    dt.name()
+                );
+                let stored = std::fs::read(&path).unwrap();
+                assert_eq!(scan.sha256, sha256_hex(&stored));
+                if gz {
+                    // One gzip member whose stream inflates (by another decoder) to the whole file.
+                    let mut plain = Vec::new();
+                    flate2::read::GzDecoder::new(&stored[..]).read_to_end(&mut plain).unwrap();
+                    assert_eq!(plain.len(), 352 + g.len() * dt.size());
+                    // The nifti crate's own reader (single-member gzip only) takes it too.
+                    let obj = nifti::ReaderOptions::new().fix_header(true).read_file(&path).unwrap();
+                    assert_eq!(&nifti::NiftiObject::header(&obj).dim[1..4], &[97, 83, 151]);
+                    gz_blocks += 1;
+                }
+            }
+        }
+        assert_eq!(gz_blocks, Datatype::ALL.len());
+    }
+
+    #[test]
+    fn in_place_widening_matches_a_plain_conversion_for_any_length() {
+        for n in [0usize, 1, 2, 3, 1000, CHUNK - 1, 2 * CHUNK + 17, 5 * CHUNK + 3] {
+            for first_extra in [0usize, 352] {
+                // u8 -> u16: the stored bytes fill the buffer's tail.
+                let stored: Vec<u8> = (0..n).map(|i| (i * 31 % 256) as u8).collect();
+                let first = n + first_extra;
+                let mut buf = vec![0u16; (first + n).div_ceil(2)];
+                let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut buf);
+                bytes[first..first + n].copy_from_slice(&stored);
+                widen_in_place(&mut buf, n, first, |i, o| convert_run(Datatype::U8, true, i, o, &|v| v as u16), 1);
+                assert!(buf[..n].iter().zip(&stored).all(|(&a, &b)| a == b as u16), "n {n}, extra {first_extra}");
             }
         }
     }

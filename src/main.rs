@@ -14,7 +14,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// Bone-lesion maps and lesion reports from whole-body STIR MRI for CRMO/CNO.
 #[derive(Parser, Debug)]
@@ -26,6 +27,9 @@ struct Cli {
     /// No progress display on stderr.
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// Print the wall time of each stage on stderr when the command ends.
+    #[arg(long, global = true)]
+    timings: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -220,20 +224,24 @@ struct EvaluateArgs {
     detect: DetectArgs,
 }
 
-/// Progress on stderr: a spinner naming the stage, drawn only on a terminal.
+/// Progress on stderr: a spinner naming the stage, drawn only on a terminal; with `--timings`,
+/// the stages' wall times when the command ends.
 struct Progress {
     bar: Option<ProgressBar>,
+    /// Stage names and start times, kept only with `--timings`.
+    stages: Option<Mutex<Vec<(String, Instant)>>>,
 }
 
 impl Progress {
-    fn new(quiet: bool) -> Progress {
+    fn new(quiet: bool, timings: bool) -> Progress {
+        let stages = timings.then(|| Mutex::new(Vec::new()));
         if quiet || !std::io::stderr().is_terminal() {
-            return Progress { bar: None };
+            return Progress { bar: None, stages };
         }
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}").expect("valid template"));
         bar.enable_steady_tick(Duration::from_millis(100));
-        Progress { bar: Some(bar) }
+        Progress { bar: Some(bar), stages }
     }
 
     fn done(&self) {
@@ -241,10 +249,26 @@ impl Progress {
             b.finish_and_clear();
         }
     }
+
+    /// Prints each stage's wall time (once; later calls print nothing).
+    fn print_timings(&self) {
+        let Some(stages) = &self.stages else { return };
+        let stages = std::mem::take(&mut *stages.lock().unwrap_or_else(|e| e.into_inner()));
+        let Some(first) = stages.first().map(|s| s.1) else { return };
+        let end = Instant::now();
+        for (i, (name, start)) in stages.iter().enumerate() {
+            let stop = stages.get(i + 1).map_or(end, |s| s.1);
+            eprintln!("timing: {:>8.3} s  {name}", (stop - *start).as_secs_f64());
+        }
+        eprintln!("timing: {:>8.3} s  total", (end - first).as_secs_f64());
+    }
 }
 
 impl Observer for Progress {
     fn stage(&self, name: &str) {
+        if let Some(s) = &self.stages {
+            s.lock().unwrap_or_else(|e| e.into_inner()).push((name.to_string(), Instant::now()));
+        }
         if let Some(b) = &self.bar {
             b.set_message(name.to_string());
         }
@@ -264,7 +288,7 @@ fn run_cli(cli: Cli) -> Result<()> {
         anyhow::ensure!(n >= 1, "--threads must be at least 1");
         rayon::ThreadPoolBuilder::new().num_threads(n).build_global().context("cannot start the thread pool")?;
     }
-    let progress = Progress::new(cli.quiet);
+    let progress = Progress::new(cli.quiet, cli.timings);
     let result = match cli.command {
         Command::Run(a) => {
             let cfg =
@@ -336,6 +360,7 @@ fn run_cli(cli: Cli) -> Result<()> {
         }
     };
     progress.done();
+    progress.print_timings();
     Ok(result?)
 }
 

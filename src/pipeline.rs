@@ -148,6 +148,7 @@ pub fn analyse(
         Method::Global => threshold::candidates(&scan.data, &atlas.data, cutoff as f32),
         Method::Local => {
             let refs = detect::region_references(&scan.data, &atlas.data, hist, &reference, &params.local);
+            obs.stage("local detector");
             detect::local_candidates(scan, atlas, &refs, &params.local, params.connectivity)
         }
     };
@@ -246,6 +247,7 @@ pub fn run_with_map(cfg: &RunConfig, obs: &dyn Observer) -> Result<(Report, Volu
     let table = LabelTable::read(&cfg.labels)?;
     let (scan, atlas) = rayon::join(|| io::read_scan(&cfg.scan), || io::read_labels(&cfg.atlas));
     let (scan, atlas) = (scan?, atlas?);
+    obs.stage("checking the atlas");
     // One pass over the atlas serves the label check, the region sizes and the atlas volume.
     let hist = reference::label_histogram(&atlas.volume.data);
     check_atlas(&scan, &atlas, &hist, &table, cfg)?;
