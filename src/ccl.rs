@@ -120,6 +120,44 @@ impl Components {
         }
     }
 
+    /// The components for which `keep(label)` holds, relabelled 1..M in the same order (so
+    /// still the canonical labelling of the foreground they cover).
+    pub fn retain(&self, keep: impl Fn(u32) -> bool) -> Components {
+        let mut new_label = vec![0u32; self.count + 1];
+        let mut count = 0;
+        for (l, n) in new_label.iter_mut().enumerate().skip(1) {
+            if keep(l as u32) {
+                count += 1;
+                *n = count;
+            }
+        }
+        let mut out = Components {
+            dims: self.dims,
+            runs: Vec::new(),
+            row_ptr: Vec::with_capacity(self.row_ptr.len()),
+            labels: Vec::new(),
+            count: count as usize,
+        };
+        out.row_ptr.push(0);
+        for row in 0..self.row_ptr.len() - 1 {
+            for r in self.row_ptr[row] as usize..self.row_ptr[row + 1] as usize {
+                let l = new_label[self.labels[r] as usize];
+                if l != 0 {
+                    out.runs.push(self.runs[r]);
+                    out.labels.push(l);
+                }
+            }
+            out.row_ptr.push(out.runs.len() as u32);
+        }
+        out
+    }
+
+    /// The runs of row `row` and their labels.
+    pub fn row(&self, row: usize) -> impl Iterator<Item = (Run, u32)> + '_ {
+        let (a, b) = (self.row_ptr[row] as usize, self.row_ptr[row + 1] as usize);
+        self.runs[a..b].iter().copied().zip(self.labels[a..b].iter().copied())
+    }
+
     /// A label volume (`i` fastest), 0 for background.
     pub fn to_volume(&self) -> Vec<u32> {
         self.paint(|l| l)
@@ -162,8 +200,29 @@ pub fn label(mask: &[bool], dims: [usize; 3], conn: Connectivity) -> Components 
 /// [`label`] with an explicit number of z slabs (1 is the sequential algorithm). The result
 /// is identical for every number of slabs.
 pub fn label_with_slabs(mask: &[bool], dims: [usize; 3], conn: Connectivity, slabs: usize) -> Components {
-    let [nx, ny, nz] = dims;
-    assert_eq!(mask.len(), nx * ny * nz, "mask length does not match dims");
+    assert_eq!(mask.len(), dims.iter().product::<usize>(), "mask length does not match dims");
+    let nx = dims[0];
+    label_rows_with_slabs(dims, conn, slabs, |row, runs| extract_runs(&mask[row * nx..(row + 1) * nx], runs))
+}
+
+/// Labels the components of a foreground given row by row, with no mask in memory:
+/// `row_runs(r, runs)` appends the foreground runs of row `r = j + ny * k` in increasing
+/// order, each maximal (two runs of a row never touch). Parallel over z slabs, as [`label`].
+///
+/// # Panics
+/// When there are more than 2^32 runs.
+pub fn label_rows(dims: [usize; 3], conn: Connectivity, row_runs: impl Fn(usize, &mut Vec<Run>) + Sync) -> Components {
+    let slabs = (rayon::current_num_threads() * 4).min(dims[2]).max(1);
+    label_rows_with_slabs(dims, conn, slabs, row_runs)
+}
+
+fn label_rows_with_slabs(
+    dims: [usize; 3],
+    conn: Connectivity,
+    slabs: usize,
+    row_runs: impl Fn(usize, &mut Vec<Run>) + Sync,
+) -> Components {
+    let [_, ny, nz] = dims;
     let slabs = slabs.clamp(1, nz.max(1));
     // Slab s covers planes bounds[s]..bounds[s + 1].
     let bounds: Vec<usize> = (0..=slabs).map(|s| s * nz / slabs).collect();
@@ -176,7 +235,7 @@ pub fn label_with_slabs(mask: &[bool], dims: [usize; 3], conn: Connectivity, sla
             let mut counts = Vec::with_capacity((bounds[s + 1] - bounds[s]) * ny);
             for row in bounds[s] * ny..bounds[s + 1] * ny {
                 let before = runs.len();
-                extract_runs(&mask[row * nx..(row + 1) * nx], &mut runs);
+                row_runs(row, &mut runs);
                 counts.push((runs.len() - before) as u32);
             }
             (runs, counts)
@@ -242,6 +301,25 @@ pub fn label_with_slabs(mask: &[bool], dims: [usize; 3], conn: Connectivity, sla
         }
     }
     Components { dims, runs, row_ptr, labels, count: count as usize }
+}
+
+/// Appends the maximal runs of `i` in `from..to` for which `is_set(i)` holds.
+#[inline]
+pub fn push_runs(from: usize, to: usize, is_set: impl Fn(usize) -> bool, runs: &mut Vec<Run>) {
+    let mut i = from;
+    while i < to {
+        while i < to && !is_set(i) {
+            i += 1;
+        }
+        if i == to {
+            break;
+        }
+        let start = i;
+        while i < to && is_set(i) {
+            i += 1;
+        }
+        runs.push(Run { start: start as u32, end: i as u32 });
+    }
 }
 
 /// Appends the maximal foreground runs of one row.

@@ -2,7 +2,7 @@
 //!
 //! - [`Method::Global`] (the baseline): inside the atlas and z > `z_threshold`, with z taken
 //!   against the median and MAD of all atlas voxels ([`crate::threshold`]).
-//! - [`Method::Local`] ([`local_candidates`]): z is taken against each atlas region's own
+//! - [`Method::Local`] ([`local_components`]): z is taken against each atlas region's own
 //!   centre ([`region_references`]: a low quantile, so red and yellow marrow, station gain
 //!   steps and coil bias cancel within a region) with one robust spread shared by all
 //!   regions. Lesions grow by hysteresis from seeds well inside the atlas ([`interior`]), so
@@ -94,12 +94,30 @@ pub fn region_references(
     fallback: &Reference,
     p: &LocalParams,
 ) -> Vec<RegionReference> {
-    let mut values: Vec<Vec<f32>> = hist.iter().map(|&n| Vec::with_capacity(n as usize)).collect();
-    for (&v, &l) in scan.iter().zip(atlas) {
-        if l != 0 && v.is_finite() {
-            values[l as usize].push(v);
-        }
-    }
+    // Each slab gathers its own per-label intensities; the slabs' lists are then joined.
+    const SLAB: usize = 1 << 22;
+    let slabs: Vec<Vec<Vec<f32>>> = scan
+        .par_chunks(SLAB)
+        .zip(atlas.par_chunks(SLAB))
+        .map(|(s, a)| {
+            let mut values: Vec<Vec<f32>> = vec![Vec::new(); hist.len()];
+            for (&v, &l) in s.iter().zip(a) {
+                if l != 0 && v.is_finite() {
+                    values[l as usize].push(v);
+                }
+            }
+            values
+        })
+        .collect();
+    let mut values: Vec<Vec<f32>> = (0..hist.len())
+        .into_par_iter()
+        .map(|l| {
+            let mut v = Vec::with_capacity(hist[l] as usize);
+            slabs.iter().for_each(|s| v.extend_from_slice(&s[l]));
+            v
+        })
+        .collect();
+    drop(slabs);
     let centres: Vec<f64> = values
         .par_iter_mut()
         .map(|v| {
@@ -110,8 +128,12 @@ pub fn region_references(
             *v.select_nth_unstable_by(q, f32::total_cmp).1 as f64
         })
         .collect();
-    let mut dev: Vec<f32> =
-        values.iter().zip(&centres).flat_map(|(v, &c)| v.iter().map(move |&x| (x as f64 - c).abs() as f32)).collect();
+    let mut dev: Vec<f32> = values
+        .par_iter()
+        .zip(&centres)
+        .flat_map_iter(|(v, &c)| v.iter().map(move |&x| (x as f64 - c).abs() as f32))
+        .collect();
+    drop(values);
     let sigma = if dev.is_empty() {
         fallback.sigma()
     } else {
@@ -126,6 +148,11 @@ pub fn region_references(
 /// end even where the margin is thinner than one voxel.
 pub const THICK_RUN: usize = 4;
 
+/// Erosion radius (voxels) along each axis for a margin of `mm`.
+fn radii(spacing: [f64; 3], mm: f64) -> [usize; 3] {
+    spacing.map(|step| (mm / step + 1e-9).floor() as usize)
+}
+
 /// Atlas voxels at least `mm` inside the atlas along every axis: a box erosion by
 /// `floor(mm / spacing)` voxels per axis, so never by more than `mm`, except that where the
 /// atlas is at least [`THICK_RUN`] voxels thick along an axis its outermost voxel at each end
@@ -133,18 +160,38 @@ pub const THICK_RUN: usize = 4;
 /// slices a thin bone (sternum, a sacral wing: 2-3 slices) keeps every slice, while a thick
 /// one (a vertebral body) loses the slices that a misregistered atlas pushes into the CSF or
 /// soft tissue beside it.
+///
+/// The whole volume's interior; the detector computes it only around candidate lesions
+/// ([`interior_in_box`]), which gives the same answer there.
 pub fn interior(atlas: &Volume<u16>, mm: f64) -> Vec<bool> {
-    let dims = atlas.grid.dims;
-    let spacing = atlas.grid.spacing();
-    let mut inside: Vec<bool> = atlas.data.iter().map(|&l| l != 0).collect();
+    interior_in_box(atlas, [0; 3], atlas.grid.dims, mm)
+}
+
+/// [`interior`] within the box `lo..hi` (voxel indices, half-open), as a volume of the box's
+/// shape. Exact where the box reaches at least [`box_margin`] voxels beyond the voxel along
+/// every axis (or to the volume's edge): each axis's erosion looks no further than that.
+pub fn interior_in_box(atlas: &Volume<u16>, lo: [usize; 3], hi: [usize; 3], mm: f64) -> Vec<bool> {
+    let [nx, ny, _] = atlas.grid.dims;
+    let dims = [hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]];
+    let mut inside = Vec::with_capacity(dims.iter().product());
+    for k in lo[2]..hi[2] {
+        for j in lo[1]..hi[1] {
+            let row = (j + ny * k) * nx;
+            inside.extend(atlas.data[row + lo[0]..row + hi[0]].iter().map(|&l| l != 0));
+        }
+    }
     if mm <= 0.0 {
         return inside;
     }
-    for (axis, step) in spacing.iter().enumerate() {
-        let r = (mm / step + 1e-9).floor() as usize;
+    for (axis, r) in radii(atlas.grid.spacing(), mm).into_iter().enumerate() {
         inside = erode_axis(&inside, dims, axis, r, THICK_RUN);
     }
     inside
+}
+
+/// How far (voxels) the erosion for `mm` looks along each axis.
+pub fn box_margin(spacing: [f64; 3], mm: f64) -> [usize; 3] {
+    radii(spacing, mm).map(|r| r.max(THICK_RUN) + 1)
 }
 
 /// 1-D erosion along one axis: a voxel stays when the `r` voxels on each side along `axis`
@@ -154,72 +201,68 @@ fn erode_axis(m: &[bool], dims: [usize; 3], axis: usize, r: usize, thick: usize)
     let stride = [1, dims[0], dims[0] * dims[1]][axis];
     let n = dims[axis];
     let mut out = vec![false; m.len()];
+    let (mut fwd, mut line) = (vec![0usize; n], vec![false; n]);
     // Each line along `axis` starts at a voxel whose coordinate on `axis` is 0.
-    let starts: Vec<usize> = (0..m.len()).filter(|&v| (v / stride) % n == 0).collect();
-    let lines: Vec<(usize, Vec<bool>)> = starts
-        .par_iter()
-        .map(|&s| {
-            // Distance to the nearest unset voxel on either side, in one forward and one
-            // backward sweep.
-            let mut fwd = vec![0usize; n];
-            let mut run = 0usize;
-            for t in 0..n {
-                run = if m[s + t * stride] { run + 1 } else { 0 };
-                fwd[t] = run;
-            }
-            let mut keep = vec![false; n];
-            run = 0;
-            for t in (0..n).rev() {
-                run = if m[s + t * stride] { run + 1 } else { 0 };
-                let rr = if run > 0 && fwd[t] + run > thick { r.max(1) } else { r };
-                keep[t] = fwd[t] > rr && run > rr;
-            }
-            (s, keep)
-        })
-        .collect();
-    for (s, keep) in lines {
-        for (t, k) in keep.into_iter().enumerate() {
-            out[s + t * stride] = k;
+    for s in (0..m.len()).filter(|&v| (v / stride) % n == 0) {
+        // Distance to the nearest unset voxel on either side, in one forward and one
+        // backward sweep.
+        let mut run = 0usize;
+        for t in 0..n {
+            line[t] = m[s + t * stride];
+            run = if line[t] { run + 1 } else { 0 };
+            fwd[t] = run;
+        }
+        run = 0;
+        for t in (0..n).rev() {
+            run = if line[t] { run + 1 } else { 0 };
+            let rr = if run > 0 && fwd[t] + run > thick { r.max(1) } else { r };
+            out[s + t * stride] = fwd[t] > rr && run > rr;
         }
     }
     out
 }
 
-/// Lesion voxels by the local detector: hysteresis from interior seeds over region-wise z
-/// with the growth-plate guard ([`is_plate`]) on each seeded component; then each kept
-/// component is cut to its half-maximum outline (voxels at least `peak_fraction` of the way
-/// from the centre of its peak's region to its peak), which trims off a physis or a bright
-/// disc that a lesion touches, and the pieces go through the seed and plate tests again.
-pub fn local_candidates(
+/// The local detector's lesions: hysteresis from interior seeds over region-wise z with the
+/// growth-plate guard ([`is_plate`]) on each seeded component; then each kept component is
+/// cut to its half-maximum outline (voxels at least `peak_fraction` of the way from the
+/// centre of its peak's region to its peak), which trims off a physis or a bright disc that a
+/// lesion touches, and the pieces go through the seed and plate tests again. Works on
+/// foreground runs only: no full-size mask or label volume is made.
+pub fn local_components(
     scan: &Volume<f32>,
     atlas: &Volume<u16>,
     refs: &[RegionReference],
     p: &LocalParams,
     conn: Connectivity,
-) -> Vec<bool> {
+) -> ccl::Components {
+    let [nx, ..] = scan.grid.dims;
     let excess = |v: usize| scan.data[v] as f64 - refs[atlas.data[v] as usize].median;
-    let is_seed = {
-        let inside = interior(atlas, p.edge_mm);
-        let seed_excess: Vec<f64> = refs.iter().map(|r| p.seed_z * r.sigma).collect();
-        move |v: usize| inside[v] && excess(v) > seed_excess[atlas.data[v] as usize]
-    };
-    let grow: Vec<bool> = (0..scan.data.len())
-        .into_par_iter()
-        .map(|v| {
-            let l = atlas.data[v];
-            l != 0 && scan.data[v].is_finite() && excess(v) > p.grow_z * refs[l as usize].sigma
-        })
-        .collect();
-    let (labels, kept) = seeded_components(&grow, &scan.grid, conn, p.plate_mm, &is_seed);
-    drop(grow);
+    let grow_excess: Vec<f64> = refs.iter().map(|r| p.grow_z * r.sigma).collect();
+    let seeds =
+        Seeds { scan, atlas, refs, seed_excess: refs.iter().map(|r| p.seed_z * r.sigma).collect(), edge_mm: p.edge_mm };
+    let grown = ccl::label_rows(scan.grid.dims, conn, |row, runs| {
+        let base = row * nx;
+        ccl::push_runs(
+            0,
+            nx,
+            |i| {
+                let (v, l) = (base + i, atlas.data[base + i]);
+                l != 0 && scan.data[v].is_finite() && excess(v) > grow_excess[l as usize]
+            },
+            runs,
+        )
+    });
+    let kept = seeds.keep(&grown, p.plate_mm);
     // Each kept component's peak (a high quantile of its intensities, so one noisy voxel does
     // not set it) and base (the centre of the region most of its brightest voxels lie in).
     let mut values: Vec<Vec<(f32, u16)>> = vec![Vec::new(); kept.len()];
-    for (v, &c) in labels.iter().enumerate() {
+    grown.for_each_run(|row, run, c| {
         if kept[c as usize] {
-            values[c as usize].push((scan.data[v], atlas.data[v]));
+            let at = row * nx;
+            values[c as usize]
+                .extend((run.start..run.end).map(|i| (scan.data[at + i as usize], atlas.data[at + i as usize])));
         }
-    }
+    });
     let cut: Vec<f32> = values
         .par_iter_mut()
         .map(|x| {
@@ -236,39 +279,79 @@ pub fn local_candidates(
             (base + p.peak_fraction * (peak - base)) as f32
         })
         .collect();
-    let trimmed: Vec<bool> =
-        labels.par_iter().enumerate().map(|(v, &c)| kept[c as usize] && scan.data[v] >= cut[c as usize]).collect();
-    drop(labels);
-    let (labels, kept) = seeded_components(&trimmed, &scan.grid, conn, p.plate_mm, &is_seed);
-    labels.into_par_iter().map(|c| kept[c as usize]).collect()
-}
-
-/// Components of `mask` (as a label volume) and which of them to keep: those holding a voxel
-/// for which `is_seed` holds and, when `plate_mm > 0`, not shaped like a growth plate.
-/// `kept[0]` (the background) is false.
-fn seeded_components(
-    mask: &[bool],
-    grid: &crate::volume::Grid,
-    conn: Connectivity,
-    plate_mm: f64,
-    is_seed: &impl Fn(usize) -> bool,
-) -> (Vec<u32>, Vec<bool>) {
-    let comps = ccl::label(mask, grid.dims, conn);
-    let labels = comps.to_volume();
-    let mut kept = vec![false; comps.count + 1];
-    for (v, &c) in labels.iter().enumerate() {
-        if c != 0 && !kept[c as usize] && is_seed(v) {
-            kept[c as usize] = true;
-        }
-    }
-    if plate_mm > 0.0 {
-        for (c, shape) in shapes(&comps, grid).iter().enumerate().skip(1) {
-            if kept[c] && is_plate(shape, plate_mm) {
-                kept[c] = false;
+    drop(values);
+    let trimmed = ccl::label_rows(scan.grid.dims, conn, |row, runs| {
+        let base = row * nx;
+        for (run, c) in grown.row(row) {
+            if kept[c as usize] {
+                let cut = cut[c as usize];
+                ccl::push_runs(run.start as usize, run.end as usize, |i| scan.data[base + i] >= cut, runs);
             }
         }
+    });
+    drop(grown);
+    let kept = seeds.keep(&trimmed, p.plate_mm);
+    trimmed.retain(|c| kept[c as usize])
+}
+
+/// The seed test: a voxel whose region-wise excess is above `seed_excess` of its region and
+/// that lies `edge_mm` inside the atlas ([`interior`]).
+struct Seeds<'a> {
+    scan: &'a Volume<f32>,
+    atlas: &'a Volume<u16>,
+    refs: &'a [RegionReference],
+    seed_excess: Vec<f64>,
+    edge_mm: f64,
+}
+
+impl Seeds<'_> {
+    /// Which components to keep (index = label; 0, the background, false): those holding a
+    /// seed and, when `plate_mm > 0`, not shaped like a growth plate. The interior is worked
+    /// out only in a box around each component that has a bright enough voxel.
+    fn keep(&self, comps: &ccl::Components, plate_mm: f64) -> Vec<bool> {
+        let grid = &self.atlas.grid;
+        let [nx, ny, _] = grid.dims;
+        // Bright-enough voxels of each component, and the component's box.
+        let mut bright: Vec<Vec<[usize; 3]>> = vec![Vec::new(); comps.count + 1];
+        let mut boxes = vec![([usize::MAX; 3], [0usize; 3]); comps.count + 1];
+        comps.for_each_run(|row, run, c| {
+            let (j, k) = (row % ny, row / ny);
+            let (lo, hi) = &mut boxes[c as usize];
+            *lo = [lo[0].min(run.start as usize), lo[1].min(j), lo[2].min(k)];
+            *hi = [hi[0].max(run.end as usize), hi[1].max(j + 1), hi[2].max(k + 1)];
+            for i in run.start as usize..run.end as usize {
+                let v = i + nx * row;
+                let l = self.atlas.data[v] as usize;
+                if l != 0 && self.scan.data[v] as f64 - self.refs[l].median > self.seed_excess[l] {
+                    bright[c as usize].push([i, j, k]);
+                }
+            }
+        });
+        let margin = box_margin(grid.spacing(), self.edge_mm);
+        let mut kept: Vec<bool> = bright
+            .par_iter()
+            .zip(&boxes)
+            .map(|(vox, (lo, hi))| {
+                if vox.is_empty() {
+                    return false;
+                }
+                let lo = [0, 1, 2].map(|a| lo[a].saturating_sub(margin[a]));
+                let hi = [0, 1, 2].map(|a| (hi[a] + margin[a]).min(grid.dims[a]));
+                let inside = interior_in_box(self.atlas, lo, hi, self.edge_mm);
+                let (bx, by) = (hi[0] - lo[0], hi[1] - lo[1]);
+                vox.iter().any(|&[i, j, k]| inside[(i - lo[0]) + bx * ((j - lo[1]) + by * (k - lo[2]))])
+            })
+            .collect();
+        kept[0] = false;
+        if plate_mm > 0.0 {
+            for (c, shape) in shapes(comps, grid).iter().enumerate().skip(1) {
+                if kept[c] && is_plate(shape, plate_mm) {
+                    kept[c] = false;
+                }
+            }
+        }
+        kept
     }
-    (labels, kept)
 }
 
 /// Quantile of a component's intensities taken as its peak.
@@ -416,6 +499,56 @@ mod tests {
     use super::*;
     use crate::volume::{Affine, Grid};
 
+    fn local_mask(scan: &Volume<f32>, atlas: &Volume<u16>, refs: &[RegionReference], p: &LocalParams) -> Vec<bool> {
+        local_components(scan, atlas, refs, p, Connectivity::Corners26).to_volume().iter().map(|&l| l != 0).collect()
+    }
+
+    /// The detector erodes only a box around each candidate: with the box margin, the box's
+    /// interior agrees with the whole volume's on the voxels the box was grown from.
+    #[test]
+    fn interior_in_a_box_matches_the_whole_volume_interior() {
+        let grid = Grid { dims: [23, 19, 17], affine: Affine::from_spacing_origin([0.8, 1.3, 4.5], [0.0; 3]) };
+        let mut state = 7u64;
+        let mut below = move |n: u64| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        // Blobby atlas: random boxes of label 1..3.
+        let mut atlas = Volume::filled(grid, 0u16);
+        for _ in 0..25 {
+            let lo = [0, 1, 2].map(|a| below(grid.dims[a] as u64) as usize);
+            let hi = [0, 1, 2].map(|a| (lo[a] + 1 + below(9) as usize).min(grid.dims[a]));
+            let l = 1 + below(3) as u16;
+            for k in lo[2]..hi[2] {
+                for j in lo[1]..hi[1] {
+                    for i in lo[0]..hi[0] {
+                        atlas.data[grid.index(i, j, k)] = l;
+                    }
+                }
+            }
+        }
+        for mm in [0.0, 1.0, 2.5, 3.5, 6.0] {
+            let whole = interior(&atlas, mm);
+            let margin = box_margin(grid.spacing(), mm);
+            for _ in 0..40 {
+                let c_lo = [0, 1, 2].map(|a| below(grid.dims[a] as u64) as usize);
+                let c_hi = [0, 1, 2].map(|a| (c_lo[a] + 1 + below(5) as usize).min(grid.dims[a]));
+                let lo = [0, 1, 2].map(|a| c_lo[a].saturating_sub(margin[a]));
+                let hi = [0, 1, 2].map(|a| (c_hi[a] + margin[a]).min(grid.dims[a]));
+                let part = interior_in_box(&atlas, lo, hi, mm);
+                let (bx, by) = (hi[0] - lo[0], hi[1] - lo[1]);
+                for k in c_lo[2]..c_hi[2] {
+                    for j in c_lo[1]..c_hi[1] {
+                        for i in c_lo[0]..c_hi[0] {
+                            let b = (i - lo[0]) + bx * ((j - lo[1]) + by * (k - lo[2]));
+                            assert_eq!(part[b], whole[grid.index(i, j, k)], "mm {mm} at {i} {j} {k}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn erosion_keeps_voxels_far_enough_from_the_edge() {
         let grid = Grid { dims: [9, 5, 3], affine: Affine::from_spacing_origin([1.0, 2.0, 5.0], [0.0; 3]) };
@@ -464,7 +597,7 @@ mod tests {
         v[7] = 150.0;
         v[10] = 190.0;
         let scan = Volume::from_vec(grid, v);
-        let got = local_candidates(&scan, &atlas, &refs, &p, Connectivity::Corners26);
+        let got = local_mask(&scan, &atlas, &refs, &p);
         let want: Vec<bool> = (0..12).map(|i| (5..8).contains(&i)).collect();
         assert_eq!(got, want);
     }
@@ -578,7 +711,7 @@ mod tests {
         }
         let refs = vec![RegionReference { median: 0.0, sigma: 1.0 }, RegionReference { median: 100.0, sigma: 10.0 }];
         let p = LocalParams { seed_z: 8.0, grow_z: 6.0, edge_mm: 0.0, ..LocalParams::default() };
-        let got = local_candidates(&scan, &atlas, &refs, &p, Connectivity::Corners26);
+        let got = local_mask(&scan, &atlas, &refs, &p);
         for k in 0..40 {
             for i in 0..30 {
                 let want = (10..16).contains(&i) && (22..28).contains(&k);
@@ -587,7 +720,7 @@ mod tests {
         }
         // Without the half-maximum cut the physis stays fused to the lesion.
         let loose = LocalParams { peak_fraction: 0.0, ..p };
-        let got = local_candidates(&scan, &atlas, &refs, &loose, Connectivity::Corners26);
+        let got = local_mask(&scan, &atlas, &refs, &loose);
         assert!(got[grid.index(0, 1, 20)] && !got[grid.index(0, 1, 5)]);
     }
 }

@@ -3,7 +3,7 @@
 //! [`run`] loads, checks, [`analyse`]s and writes `report.json`, `lesions.csv`,
 //! `lesions.nii.gz` and `overview.png` into the output folder, all or nothing.
 
-use crate::ccl::{self, Connectivity};
+use crate::ccl::Connectivity;
 use crate::detect::{self, LocalParams, Method};
 use crate::error::{Error, Result};
 use crate::io::{self, Datatype, Loaded, WriteOptions};
@@ -143,18 +143,19 @@ pub fn analyse(
         )));
     }
     let cutoff = reference.intensity_at(params.z_threshold);
-    obs.stage("thresholding");
-    let mask = match params.method {
-        Method::Global => threshold::candidates(&scan.data, &atlas.data, cutoff as f32),
+    let dims = scan.grid.dims;
+    let comps = match params.method {
+        Method::Global => {
+            obs.stage("thresholding and connected components");
+            threshold::components(&scan.data, &atlas.data, dims, cutoff as f32, params.connectivity)
+        }
         Method::Local => {
+            obs.stage("region references");
             let refs = detect::region_references(&scan.data, &atlas.data, hist, &reference, &params.local);
             obs.stage("local detector");
-            detect::local_candidates(scan, atlas, &refs, &params.local, params.connectivity)
+            detect::local_components(scan, atlas, &refs, &params.local, params.connectivity)
         }
     };
-    obs.stage("connected components");
-    let comps = ccl::label(&mask, scan.grid.dims, params.connectivity);
-    drop(mask);
     obs.stage("lesion statistics");
     let inputs = lesions::Inputs { scan, atlas: &atlas.data, table, region_voxels: hist, reference: &reference };
     let (lesions, to_id) = lesions::measure(&comps, &inputs, params.min_volume_mm3);
