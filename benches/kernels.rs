@@ -84,7 +84,7 @@ fn bench_voxelwise(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("threshold", |b| b.iter(|| threshold::candidates(&scan, &atlas, 140.0)));
     g.bench_function("reference", |b| b.iter(|| reference::bone_reference(&scan, &atlas)));
-    g.bench_function("label_histogram", |b| b.iter(|| reference::label_histogram(&atlas)));
+    g.bench_function("bone_samples", |b| b.iter(|| reference::BoneSamples::gather(&scan, &atlas)));
     g.finish();
 }
 

@@ -12,8 +12,8 @@
 //!   disc it touches off it.
 
 use crate::ccl::{self, Connectivity};
-use crate::reference::{Reference, MAD_TO_SD};
-use crate::volume::Volume;
+use crate::reference::{BoneSamples, Reference, MAD_TO_SD};
+use crate::volume::{Label, Volume};
 use rayon::prelude::*;
 
 /// Which detector.
@@ -87,37 +87,8 @@ pub const CENTRE_QUANTILE: f64 = 0.3;
 /// regions: the MAD of every atlas voxel's deviation from its region's centre, floored at
 /// `spread_floor` times the median centre. Labels with fewer than `min_region_voxels`
 /// voxels take the whole-bone `fallback` centre.
-pub fn region_references(
-    scan: &[f32],
-    atlas: &[u16],
-    hist: &[u64],
-    fallback: &Reference,
-    p: &LocalParams,
-) -> Vec<RegionReference> {
-    // Each slab gathers its own per-label intensities; the slabs' lists are then joined.
-    const SLAB: usize = 1 << 22;
-    let slabs: Vec<Vec<Vec<f32>>> = scan
-        .par_chunks(SLAB)
-        .zip(atlas.par_chunks(SLAB))
-        .map(|(s, a)| {
-            let mut values: Vec<Vec<f32>> = vec![Vec::new(); hist.len()];
-            for (&v, &l) in s.iter().zip(a) {
-                if l != 0 && v.is_finite() {
-                    values[l as usize].push(v);
-                }
-            }
-            values
-        })
-        .collect();
-    let mut values: Vec<Vec<f32>> = (0..hist.len())
-        .into_par_iter()
-        .map(|l| {
-            let mut v = Vec::with_capacity(hist[l] as usize);
-            slabs.iter().for_each(|s| v.extend_from_slice(&s[l]));
-            v
-        })
-        .collect();
-    drop(slabs);
+pub fn region_references(samples: &BoneSamples, fallback: &Reference, p: &LocalParams) -> Vec<RegionReference> {
+    let mut values = samples.by_label.clone();
     let centres: Vec<f64> = values
         .par_iter_mut()
         .map(|v| {
@@ -163,21 +134,21 @@ fn radii(spacing: [f64; 3], mm: f64) -> [usize; 3] {
 ///
 /// The whole volume's interior; the detector computes it only around candidate lesions
 /// ([`interior_in_box`]), which gives the same answer there.
-pub fn interior(atlas: &Volume<u16>, mm: f64) -> Vec<bool> {
+pub fn interior<L: Label>(atlas: &Volume<L>, mm: f64) -> Vec<bool> {
     interior_in_box(atlas, [0; 3], atlas.grid.dims, mm)
 }
 
 /// [`interior`] within the box `lo..hi` (voxel indices, half-open), as a volume of the box's
 /// shape. Exact where the box reaches at least [`box_margin`] voxels beyond the voxel along
 /// every axis (or to the volume's edge): each axis's erosion looks no further than that.
-pub fn interior_in_box(atlas: &Volume<u16>, lo: [usize; 3], hi: [usize; 3], mm: f64) -> Vec<bool> {
+pub fn interior_in_box<L: Label>(atlas: &Volume<L>, lo: [usize; 3], hi: [usize; 3], mm: f64) -> Vec<bool> {
     let [nx, ny, _] = atlas.grid.dims;
     let dims = [hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]];
     let mut inside = Vec::with_capacity(dims.iter().product());
     for k in lo[2]..hi[2] {
         for j in lo[1]..hi[1] {
             let row = (j + ny * k) * nx;
-            inside.extend(atlas.data[row + lo[0]..row + hi[0]].iter().map(|&l| l != 0));
+            inside.extend(atlas.data[row + lo[0]..row + hi[0]].iter().map(|&l| l != L::default()));
         }
     }
     if mm <= 0.0 {
@@ -228,15 +199,15 @@ fn erode_axis(m: &[bool], dims: [usize; 3], axis: usize, r: usize, thick: usize)
 /// centre of its peak's region to its peak), which trims off a physis or a bright disc that a
 /// lesion touches, and the pieces go through the seed and plate tests again. Works on
 /// foreground runs only: no full-size mask or label volume is made.
-pub fn local_components(
+pub fn local_components<L: Label>(
     scan: &Volume<f32>,
-    atlas: &Volume<u16>,
+    atlas: &Volume<L>,
     refs: &[RegionReference],
     p: &LocalParams,
     conn: Connectivity,
 ) -> ccl::Components {
     let [nx, ..] = scan.grid.dims;
-    let excess = |v: usize| scan.data[v] as f64 - refs[atlas.data[v] as usize].median;
+    let excess = |v: usize| scan.data[v] as f64 - refs[atlas.data[v].index()].median;
     let grow_excess: Vec<f64> = refs.iter().map(|r| p.grow_z * r.sigma).collect();
     let seeds =
         Seeds { scan, atlas, refs, seed_excess: refs.iter().map(|r| p.seed_z * r.sigma).collect(), edge_mm: p.edge_mm };
@@ -247,7 +218,7 @@ pub fn local_components(
             nx,
             |i| {
                 let (v, l) = (base + i, atlas.data[base + i]);
-                l != 0 && scan.data[v].is_finite() && excess(v) > grow_excess[l as usize]
+                l != L::default() && scan.data[v].is_finite() && excess(v) > grow_excess[l.index()]
             },
             runs,
         )
@@ -255,7 +226,7 @@ pub fn local_components(
     let kept = seeds.keep(&grown, p.plate_mm);
     // Each kept component's peak (a high quantile of its intensities, so one noisy voxel does
     // not set it) and base (the centre of the region most of its brightest voxels lie in).
-    let mut values: Vec<Vec<(f32, u16)>> = vec![Vec::new(); kept.len()];
+    let mut values: Vec<Vec<(f32, L)>> = vec![Vec::new(); kept.len()];
     grown.for_each_run(|row, run, c| {
         if kept[c as usize] {
             let at = row * nx;
@@ -272,10 +243,10 @@ pub fn local_components(
             let q = ((x.len() - 1) as f64 * PEAK_QUANTILE).round() as usize;
             x.select_nth_unstable_by(q, |a, b| a.0.total_cmp(&b.0));
             let peak = x[q].0 as f64;
-            let mut top: Vec<u16> = x[q..].iter().map(|t| t.1).collect();
+            let mut top: Vec<L> = x[q..].iter().map(|t| t.1).collect();
             top.sort_unstable();
-            let label = top.chunk_by(|a, b| a == b).max_by_key(|run| run.len()).map_or(0, |run| run[0]);
-            let base = refs[label as usize].median;
+            let label = top.chunk_by(|a, b| a == b).max_by_key(|run| run.len()).map_or(0, |run| run[0].index());
+            let base = refs[label].median;
             (base + p.peak_fraction * (peak - base)) as f32
         })
         .collect();
@@ -296,15 +267,15 @@ pub fn local_components(
 
 /// The seed test: a voxel whose region-wise excess is above `seed_excess` of its region and
 /// that lies `edge_mm` inside the atlas ([`interior`]).
-struct Seeds<'a> {
+struct Seeds<'a, L> {
     scan: &'a Volume<f32>,
-    atlas: &'a Volume<u16>,
+    atlas: &'a Volume<L>,
     refs: &'a [RegionReference],
     seed_excess: Vec<f64>,
     edge_mm: f64,
 }
 
-impl Seeds<'_> {
+impl<L: Label> Seeds<'_, L> {
     /// Which components to keep (index = label; 0, the background, false): those holding a
     /// seed and, when `plate_mm > 0`, not shaped like a growth plate. The interior is worked
     /// out only in a box around each component that has a bright enough voxel.
@@ -321,7 +292,7 @@ impl Seeds<'_> {
             *hi = [hi[0].max(run.end as usize), hi[1].max(j + 1), hi[2].max(k + 1)];
             for i in run.start as usize..run.end as usize {
                 let v = i + nx * row;
-                let l = self.atlas.data[v] as usize;
+                let l = self.atlas.data[v].index();
                 if l != 0 && self.scan.data[v] as f64 - self.refs[l].median > self.seed_excess[l] {
                     bright[c as usize].push([i, j, k]);
                 }
@@ -613,10 +584,10 @@ mod tests {
         let mut atlas = vec![1u16; 14];
         atlas.extend([2u16; 10]);
         atlas.push(3);
-        let hist = crate::reference::label_histogram(&atlas);
+        let samples = BoneSamples::gather(&scan, &atlas);
         let fb = Reference { method: "t".into(), median: 80.0, mad: 20.0, voxels: 25 };
         let p = LocalParams { min_region_voxels: 5, spread_floor: 0.0, ..LocalParams::default() };
-        let r = region_references(&scan, &atlas, &hist[..4], &fb, &p);
+        let r = region_references(&samples, &fb, &p);
         // 30% quantile: index 3 of 14 sorted in region 1, index 2 of 10 in region 2.
         assert_eq!((r[1].median, r[2].median, r[3].median), (103.0, 52.0, 80.0));
         assert_eq!(r[1].sigma, r[2].sigma);

@@ -15,7 +15,7 @@
 //! phantoms.
 
 use crate::error::{Error, Result};
-use crate::volume::{Affine, Grid, Volume};
+use crate::volume::{Affine, Grid, Label, Volume};
 use flate2::read::MultiGzDecoder;
 use flate2::Compression;
 use nifti::{Endianness, NiftiHeader, NiftiType};
@@ -204,14 +204,6 @@ fn truncated(path: &Path, lay: &Layout, have: usize) -> Error {
     bad(path, format!("truncated: voxel data needs {need} bytes from offset {}, the file has {have}", lay.offset))
 }
 
-/// Inflates the start of a gzip file: enough for the header.
-fn gzip_prefix(path: &Path, file: &[u8]) -> Result<Vec<u8>> {
-    let mut prefix = vec![0u8; 352];
-    let n = read_full(&mut MultiGzDecoder::new(file), &mut prefix).map_err(|e| inflate_error(path, e))?;
-    prefix.truncate(n);
-    Ok(prefix)
-}
-
 /// Inflates the first `out.len()` bytes of the gzip file `file` into `out`: libdeflate on the
 /// whole buffer (a single-member file, the usual case), else flate2's streaming decoder (a
 /// multi-member file, or data after the voxels).
@@ -279,37 +271,48 @@ fn parse_header(path: &Path, bytes: &[u8]) -> Result<Layout> {
 
 /// A file opened for reading: its layout, and where its bytes are.
 enum Source {
-    /// A gzip file, held whole in memory.
-    Gzip(Vec<u8>),
-    /// An uncompressed file, read as needed.
+    /// A gzip file of `len` bytes.
+    Gzip { file: std::fs::File, len: usize },
+    /// An uncompressed file.
     Plain(std::fs::File),
 }
 
 fn open(path: &Path) -> Result<(Layout, Source)> {
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut magic = [0u8; 2];
-    let n = read_full(&mut file, &mut magic).map_err(|e| Error::io(path, e))?;
-    if is_gzip(&magic[..n]) {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let lay = parse_header(path, &gzip_prefix(path, &bytes)?)?;
-        return Ok((lay, Source::Gzip(bytes)));
-    }
     use std::io::{Seek, SeekFrom};
-    let mut prefix = vec![0u8; 352];
-    file.seek(SeekFrom::Start(0)).map_err(|e| Error::io(path, e))?;
-    let n = read_full(&mut file, &mut prefix).map_err(|e| Error::io(path, e))?;
+    let io_err = |e| Error::io(path, e);
+    let mut file = std::fs::File::open(path).map_err(io_err)?;
+    let len = file.metadata().map_err(io_err)?.len() as usize;
+    // The header is in the first 352 bytes; a gzip stream gives them from far fewer than 64 KiB.
+    let mut prefix = vec![0u8; len.min(1 << 16).max(352)];
+    let n = read_full(&mut file, &mut prefix).map_err(io_err)?;
     prefix.truncate(n);
-    let lay = parse_header(path, &prefix)?;
-    file.seek(SeekFrom::Start(0)).map_err(|e| Error::io(path, e))?;
-    Ok((lay, Source::Plain(file)))
+    file.seek(SeekFrom::Start(0)).map_err(io_err)?;
+    if is_gzip(&prefix) {
+        let mut header = vec![0u8; 352];
+        let got = read_full(&mut MultiGzDecoder::new(&prefix[..]), &mut header).map_err(|e| inflate_error(path, e))?;
+        header.truncate(got);
+        return Ok((parse_header(path, &header)?, Source::Gzip { file, len }));
+    }
+    prefix.truncate(352);
+    Ok((parse_header(path, &prefix)?, Source::Plain(file)))
 }
 
 /// Fills `out` with the first `out.len()` bytes of the (inflated) file and returns the SHA-256
-/// of the file as stored; for gzip the hash runs on another thread while the stream inflates.
-fn fill(path: &Path, lay: &Layout, src: Source, out: &mut [u8]) -> Result<String> {
+/// of the file as stored. A gzip file is read whole into `spare` when it fits (else into a
+/// buffer of its own) and hashed on another thread while it inflates.
+fn fill(path: &Path, lay: &Layout, src: Source, spare: &mut [u8], out: &mut [u8]) -> Result<String> {
     match src {
-        Source::Gzip(file) => {
-            let (filled, sha) = rayon::join(|| inflate_into(path, lay, &file, out), || sha256_hex(&file));
+        Source::Gzip { mut file, len } => {
+            let mut own = Vec::new();
+            let stored: &mut [u8] = if spare.len() >= len {
+                &mut spare[..len]
+            } else {
+                own.resize(len, 0);
+                &mut own
+            };
+            file.read_exact(stored).map_err(|e| Error::io(path, e))?;
+            let stored = &*stored;
+            let (filled, sha) = rayon::join(|| inflate_into(path, lay, stored, out), || sha256_hex(stored));
             filled.map(|()| sha)
         }
         Source::Plain(mut file) => {
@@ -335,8 +338,8 @@ fn fill(path: &Path, lay: &Layout, src: Source, out: &mut [u8]) -> Result<String
 /// Reads the voxels of `path` into a `Vec<T>` of the grid's length, each converted from its
 /// stored value as `f64` by the function that `make` builds from the header. The inflated file lands in the
 /// tail of the output buffer itself and is converted in place, front to back, so that an
-/// `int16` scan read as `f32` needs no buffer beyond the output (and the `.gz` file while it
-/// inflates).
+/// `int16` scan read as `f32` needs no memory beyond the output: even the `.gz` file is read
+/// into the output's head, which the inflated stream does not reach.
 fn read_voxels<T, F, M>(path: &Path, make: M) -> Result<(Layout, Vec<T>, String)>
 where
     T: bytemuck::Pod + Send + Sync,
@@ -350,7 +353,7 @@ where
     if t < s {
         // Narrowing (64-bit storage): a separate buffer for the raw bytes.
         let mut raw = vec![0u8; stream];
-        let sha = fill(path, &lay, src, &mut raw)?;
+        let sha = fill(path, &lay, src, &mut [], &mut raw)?;
         let mut out = vec![T::zeroed(); n];
         out.par_chunks_mut(CHUNK).zip(raw[lay.offset..].par_chunks(CHUNK * s)).for_each(|(o, r)| {
             convert_run(lay.datatype, little(&lay), r, o, &conv);
@@ -362,7 +365,10 @@ where
     let mut out = vec![T::zeroed(); len];
     let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut out);
     let place = bytes.len() - stream;
-    let sha = fill(path, &lay, src, &mut bytes[place..])?;
+    // A gzip file is read into the space before the stream when it fits: the inflated bytes
+    // then overwrite nothing still needed, and the conversion overwrites the gzip file.
+    let (spare, tail) = bytes.split_at_mut(place);
+    let sha = fill(path, &lay, src, spare, tail)?;
     let first = place + lay.offset;
     if t == s {
         bytes.copy_within(first..first + n * s, 0);
@@ -554,8 +560,9 @@ fn finish<T>(lay: Layout, data: Vec<T>, sha256: String) -> Loaded<T> {
 /// volumes, unsupported datatype, singular affine).
 pub fn read_scan(path: &Path) -> Result<Loaded<f32>> {
     let (lay, data, sha) = read_voxels(path, |lay| {
-        let (slope, inter) = scaling(&lay.header).unwrap_or((1.0, 0.0));
-        move |v| (v * slope + inter) as f32
+        let scale = scaling(&lay.header);
+        let (slope, inter) = scale.unwrap_or((1.0, 0.0));
+        move |v| if scale.is_none() { v as f32 } else { (v * slope + inter) as f32 }
     })?;
     Ok(finish(lay, data, sha))
 }
@@ -566,23 +573,52 @@ pub fn read_scan(path: &Path) -> Result<Loaded<f32>> {
 /// # Errors
 /// As [`read_scan`], plus [`Error::Nifti`] when a voxel is not such a whole number.
 pub fn read_labels(path: &Path) -> Result<Loaded<u16>> {
+    read_labels_as(path)
+}
+
+/// An atlas as read: `u8` labels when the file stores bytes, else `u16`.
+pub enum Atlas {
+    /// From a `uint8` (or `int8`) file.
+    U8(Loaded<u8>),
+    /// From any other datatype.
+    U16(Loaded<u16>),
+}
+
+/// Reads an atlas, keeping one byte per voxel when the file stores bytes.
+///
+/// # Errors
+/// As [`read_labels`] (for a byte file: labels from 0 to 255).
+pub fn read_atlas(path: &Path) -> Result<Atlas> {
+    let (lay, _) = open(path)?;
+    Ok(match lay.datatype {
+        Datatype::U8 | Datatype::I8 => Atlas::U8(read_labels_as(path)?),
+        _ => Atlas::U16(read_labels_as(path)?),
+    })
+}
+
+/// Reads a label volume into `L`: every voxel must hold a whole number from 0 to `L::MAX`.
+///
+/// # Errors
+/// As [`read_labels`].
+pub fn read_labels_as<L: Label>(path: &Path) -> Result<Loaded<L>> {
     let first_bad = std::sync::Mutex::new(None::<f64>);
     let (lay, data, sha) = read_voxels(path, |lay| {
         let (slope, inter) = scaling(&lay.header).unwrap_or((1.0, 0.0));
         let first_bad = &first_bad;
         move |v| {
             let v = v * slope + inter;
-            // A whole number from 0 to 65535 survives the saturating cast (NaN does not).
-            if (v as u16) as f64 == v {
-                v as u16
+            // A whole number from 0 to MAX survives the saturating cast (NaN does not).
+            let x = v as u32;
+            if x <= L::MAX && x as f64 == v {
+                L::from_u32(x)
             } else {
                 first_bad.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(v);
-                0
+                L::default()
             }
         }
     })?;
     if let Some(v) = first_bad.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        return Err(bad(path, format!("label volume holds {v}, labels must be whole numbers from 0 to 65535")));
+        return Err(bad(path, format!("label volume holds {v}, labels must be whole numbers from 0 to {}", L::MAX)));
     }
     Ok(finish(lay, data, sha))
 }
@@ -789,7 +825,7 @@ pub fn encode<T: Storable>(
         macro_rules! put {
             ($t:ty) => {
                 for (o, v) in o.chunks_exact_mut(size).zip(d) {
-                    let x = (v.to_f64() - inter) / slope;
+                    let x = if whole { v.to_f64() } else { (v.to_f64() - inter) / slope };
                     let x = if float {
                         x
                     } else if whole {
@@ -827,11 +863,21 @@ pub fn encode<T: Storable>(
     // every gzip reader takes. No full-size uncompressed copy is made.
     const BLOCK: usize = 1 << 20;
     let blocks = vol.data.len().div_ceil(BLOCK);
-    let mut parts: Vec<(Vec<u8>, flate2::Crc)> = vec![deflate_block(&header, false)];
+    // Label maps are mostly background: a whole block of zeros deflates once, and every
+    // other such block reuses those bytes (the same bytes deflating it again would give).
+    let zeros = std::sync::OnceLock::new();
+    let zero_block = || zeros.get_or_init(|| vec![0u8; BLOCK * size]);
+    let deflated_zeros = std::sync::OnceLock::new();
+    let mut parts: Vec<(Vec<u8>, flate2::Crc)> = vec![(deflate_block(&header, false), crc32(&header))];
     parts.par_extend(vol.data.par_chunks(BLOCK).enumerate().map(|(i, d)| {
+        let last = i + 1 == blocks;
+        if whole && !last && d.iter().all(|v| v.to_f64() == 0.0) {
+            let bytes = deflated_zeros.get_or_init(|| deflate_block(zero_block(), false)).clone();
+            return (bytes, crc32(zero_block()));
+        }
         let mut raw = vec![0u8; d.len() * size];
         store(d, &mut raw);
-        deflate_block(&raw, i + 1 == blocks)
+        (deflate_block(&raw, last), crc32(&raw))
     }));
     let total = header.len() + vol.data.len() * size;
     let mut crc = flate2::Crc::new();
@@ -847,10 +893,15 @@ pub fn encode<T: Storable>(
     out
 }
 
+fn crc32(bytes: &[u8]) -> flate2::Crc {
+    let mut crc = flate2::Crc::new();
+    crc.update(bytes);
+    crc
+}
+
 /// Raw-deflates one block at the fast level: ending the stream when `last`, else on a full
-/// flush (byte-aligned, no history needed), so blocks concatenate. Returns the bytes and the
-/// block's CRC-32.
-fn deflate_block(raw: &[u8], last: bool) -> (Vec<u8>, flate2::Crc) {
+/// flush (byte-aligned, no history needed), so blocks concatenate.
+fn deflate_block(raw: &[u8], last: bool) -> Vec<u8> {
     use flate2::{Compress, FlushCompress, Status};
     let mut c = Compress::new(Compression::fast(), false);
     let mut out = Vec::with_capacity(raw.len() / 8 + 64);
@@ -867,9 +918,7 @@ fn deflate_block(raw: &[u8], last: bool) -> (Vec<u8>, flate2::Crc) {
             break;
         }
     }
-    let mut crc = flate2::Crc::new();
-    crc.update(raw);
-    (out, crc)
+    out
 }
 
 /// True when a path names a gzipped NIfTI (`.nii.gz` or `.gz`).

@@ -9,7 +9,7 @@
 use crate::ccl::Components;
 use crate::labels::{LabelTable, RegionInfo};
 use crate::reference::Reference;
-use crate::volume::{Grid, Volume};
+use crate::volume::{Grid, Label, Volume};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -87,7 +87,7 @@ struct Acc {
     isum: f64,
     imax: f32,
     peak: [usize; 3],
-    labels: BTreeMap<u16, u64>,
+    labels: BTreeMap<u32, u64>,
 }
 
 impl Acc {
@@ -106,14 +106,14 @@ impl Acc {
 }
 
 /// What [`measure`] needs besides the components.
-pub struct Inputs<'a> {
+pub struct Inputs<'a, L> {
     /// The scan intensities.
     pub scan: &'a Volume<f32>,
     /// The atlas labels on the scan's grid.
-    pub atlas: &'a [u16],
+    pub atlas: &'a [L],
     /// The label table.
     pub table: &'a LabelTable,
-    /// Voxel count of every atlas label (see [`crate::reference::label_histogram`]).
+    /// Voxel count of every atlas label ([`crate::reference::BoneSamples::hist`]).
     pub region_voxels: &'a [u64],
     /// The reference statistics.
     pub reference: &'a Reference,
@@ -121,7 +121,7 @@ pub struct Inputs<'a> {
 
 /// Measures every component, drops those under `min_volume_mm3`, and returns the lesions in
 /// id order plus, for each component label (index = label), its lesion id or 0 if dropped.
-pub fn measure(comps: &Components, inp: &Inputs, min_volume_mm3: f64) -> (Vec<Lesion>, Vec<u16>) {
+pub fn measure<L: Label>(comps: &Components, inp: &Inputs<L>, min_volume_mm3: f64) -> (Vec<Lesion>, Vec<u16>) {
     let grid: &Grid = &inp.scan.grid;
     let [nx, ny, _] = grid.dims;
     let mut acc = vec![Acc::new(); comps.count + 1];
@@ -144,7 +144,7 @@ pub fn measure(comps: &Components, inp: &Inputs, min_volume_mm3: f64) -> (Vec<Le
                 a.imax = v;
                 a.peak = [i, j, k];
             }
-            *a.labels.entry(inp.atlas[base + i]).or_insert(0) += 1;
+            *a.labels.entry(inp.atlas[base + i].into()).or_insert(0) += 1;
         }
     });
     let voxel_mm3 = grid.affine.voxel_volume_mm3();
@@ -254,7 +254,7 @@ mod tests {
         }
         let comps = label(&mask, grid.dims, Connectivity::Corners26);
         let table = LabelTable::from_pairs([(1, "femur_neck_left"), (2, "femur_shaft_left")]);
-        let hist = crate::reference::label_histogram(&atlas);
+        let hist = crate::reference::BoneSamples::gather(&scan.data, &atlas).hist;
         let reference = Reference { method: "t".into(), median: 10.0, mad: 1.0, voxels: 1 };
         let inp = Inputs { scan: &scan, atlas: &atlas, table: &table, region_voxels: &hist, reference: &reference };
         let (lesions, to_id) = measure(&comps, &inp, 0.0);

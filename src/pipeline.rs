@@ -11,11 +11,11 @@ use crate::labels::LabelTable;
 use crate::lesions::{self, Lesion};
 use crate::output::OutputSet;
 use crate::phantom::Phantom;
-use crate::reference::{self, Reference};
+use crate::reference::{BoneSamples, Reference};
 use crate::render;
 use crate::report::{self, InputInfo, Parameters, Report, Software, Summary};
 use crate::threshold;
-use crate::volume::Volume;
+use crate::volume::{Label, Volume};
 use std::path::{Path, PathBuf};
 
 /// Default z-score threshold (see the README for how it was chosen).
@@ -117,24 +117,25 @@ pub struct Analysis {
     pub atlas_voxels: usize,
 }
 
-/// Runs detection on volumes already in memory and on the same grid; `hist` is the atlas's
-/// label histogram ([`reference::label_histogram`]).
+/// Runs detection on volumes already in memory and on the same grid; `samples` are the
+/// atlas's voxels ([`BoneSamples::gather`]).
 ///
 /// # Errors
 /// [`Error::Atlas`] (naming `atlas_path`) when the atlas has no voxel, the reference marrow has
 /// no spread, or there are more than 65535 lesions.
-pub fn analyse(
+pub fn analyse<L: Label>(
     scan: &Volume<f32>,
-    atlas: &Volume<u16>,
+    atlas: &Volume<L>,
     table: &LabelTable,
-    hist: &[u64],
+    samples: &BoneSamples,
     params: &Params,
     atlas_path: &Path,
     obs: &dyn Observer,
 ) -> Result<Analysis> {
     let atlas_err = |message: String| Error::Atlas { path: atlas_path.to_path_buf(), message };
     obs.stage("reference statistics");
-    let reference = reference::bone_reference(&scan.data, &atlas.data)
+    let reference = samples
+        .reference()
         .ok_or_else(|| atlas_err("the atlas has no labelled voxel with a finite intensity".into()))?;
     if reference.mad.is_nan() || reference.mad <= 0.0 {
         return Err(atlas_err(format!(
@@ -151,13 +152,14 @@ pub fn analyse(
         }
         Method::Local => {
             obs.stage("region references");
-            let refs = detect::region_references(&scan.data, &atlas.data, hist, &reference, &params.local);
+            let refs = detect::region_references(samples, &reference, &params.local);
             obs.stage("local detector");
             detect::local_components(scan, atlas, &refs, &params.local, params.connectivity)
         }
     };
     obs.stage("lesion statistics");
-    let inputs = lesions::Inputs { scan, atlas: &atlas.data, table, region_voxels: hist, reference: &reference };
+    let inputs =
+        lesions::Inputs { scan, atlas: &atlas.data, table, region_voxels: &samples.hist, reference: &reference };
     let (lesions, to_id) = lesions::measure(&comps, &inputs, params.min_volume_mm3);
     if lesions.len() > u16::MAX as usize {
         return Err(atlas_err(format!(
@@ -166,7 +168,7 @@ pub fn analyse(
         )));
     }
     let lesion_map = Volume { grid: scan.grid, data: comps.paint(|l| to_id[l as usize]) };
-    let atlas_voxels = (hist.iter().sum::<u64>() - hist[0]) as usize;
+    let atlas_voxels = samples.atlas_voxels() as usize;
     Ok(Analysis { reference, cutoff, lesions, lesion_map, atlas_voxels })
 }
 
@@ -190,18 +192,11 @@ fn sha256_file(path: &Path) -> Result<String> {
     Ok(io::sha256_hex(&std::fs::read(path).map_err(|e| Error::io(path, e))?))
 }
 
-/// Checks that the atlas sits on the scan's grid and that the table names every label in it.
+/// Checks that the atlas sits on the scan's grid.
 ///
 /// # Errors
-/// [`Error::Atlas`] for another shape or affine; [`Error::Labels`] for unnamed label values.
-/// `hist` is the atlas's label histogram ([`reference::label_histogram`]).
-pub fn check_atlas(
-    scan: &Loaded<f32>,
-    atlas: &Loaded<u16>,
-    hist: &[u64],
-    table: &LabelTable,
-    cfg: &RunConfig,
-) -> Result<()> {
+/// [`Error::Atlas`] for another shape or affine.
+pub fn check_grid<L: Label>(scan: &Loaded<f32>, atlas: &Loaded<L>, cfg: &RunConfig) -> Result<()> {
     let (sg, ag) = (&scan.volume.grid, &atlas.volume.grid);
     if sg.dims != ag.dims {
         return Err(Error::Atlas {
@@ -216,6 +211,14 @@ pub fn check_atlas(
             message: format!("atlas affine differs from the scan's (by up to {d:.4} mm)"),
         });
     }
+    Ok(())
+}
+
+/// Checks that the table names every label value present (`hist`: voxels per label value).
+///
+/// # Errors
+/// [`Error::Labels`] for unnamed label values.
+pub fn check_labels(hist: &[u64], table: &LabelTable, cfg: &RunConfig) -> Result<()> {
     let missing: Vec<String> =
         (1..hist.len()).filter(|&l| hist[l] > 0 && table.name(l as u32).is_none()).map(|l| l.to_string()).collect();
     if !missing.is_empty() {
@@ -246,13 +249,30 @@ pub fn run_with_map(cfg: &RunConfig, obs: &dyn Observer) -> Result<(Report, Volu
     cfg.params.validate()?;
     obs.stage("reading scan and atlas");
     let table = LabelTable::read(&cfg.labels)?;
-    let (scan, atlas) = rayon::join(|| io::read_scan(&cfg.scan), || io::read_labels(&cfg.atlas));
-    let (scan, atlas) = (scan?, atlas?);
+    let (scan, atlas) = rayon::join(|| io::read_scan(&cfg.scan), || io::read_atlas(&cfg.atlas));
+    match atlas? {
+        io::Atlas::U8(atlas) => map_scan(cfg, &table, scan?, atlas, obs),
+        io::Atlas::U16(atlas) => map_scan(cfg, &table, scan?, atlas, obs),
+    }
+}
+
+/// The rest of [`run_with_map`] once the scan and atlas are in memory.
+fn map_scan<L: Label>(
+    cfg: &RunConfig,
+    table: &LabelTable,
+    scan: Loaded<f32>,
+    atlas: Loaded<L>,
+    obs: &dyn Observer,
+) -> Result<(Report, Volume<u16>)> {
     obs.stage("checking the atlas");
     // One pass over the atlas serves the label check, the region sizes and the atlas volume.
-    let hist = reference::label_histogram(&atlas.volume.data);
-    check_atlas(&scan, &atlas, &hist, &table, cfg)?;
-    let an = analyse(&scan.volume, &atlas.volume, &table, &hist, &cfg.params, &cfg.atlas, obs)?;
+    check_grid(&scan, &atlas, cfg)?;
+    // One pass over the atlas serves the label check, the references and the region sizes.
+    let samples = BoneSamples::gather(&scan.volume.data, &atlas.volume.data);
+    check_labels(&samples.hist, table, cfg)?;
+    let an = analyse(&scan.volume, &atlas.volume, table, &samples, &cfg.params, &cfg.atlas, obs)?;
+    let atlas_sha256 = atlas.sha256;
+    drop(atlas.volume);
 
     obs.stage("writing outputs");
     let grid = scan.volume.grid;
@@ -264,7 +284,7 @@ pub fn run_with_map(cfg: &RunConfig, obs: &dyn Observer) -> Result<(Report, Volu
             atlas: cfg.atlas.display().to_string(),
             labels: cfg.labels.display().to_string(),
             scan_sha256: scan.sha256.clone(),
-            atlas_sha256: atlas.sha256.clone(),
+            atlas_sha256,
             labels_sha256: sha256_file(&cfg.labels)?,
             shape: grid.dims,
             spacing_mm: grid.spacing(),

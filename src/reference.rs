@@ -6,6 +6,7 @@
 //! `(I - median) / (1.4826 * MAD)`; 1.4826 makes the MAD estimate the standard deviation of
 //! normally distributed values.
 
+use crate::volume::Label;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -56,50 +57,78 @@ fn median_in_place(v: &mut [f32]) -> f64 {
     }
 }
 
-/// Median and MAD of the finite scan intensities at voxels where `atlas != 0`.
-/// Returns `None` when there is no such voxel.
-pub fn bone_reference(scan: &[f32], atlas: &[u16]) -> Option<Reference> {
-    const CHUNK: usize = 1 << 18;
-    let parts: Vec<Vec<f32>> = scan
-        .par_chunks(CHUNK)
-        .zip(atlas.par_chunks(CHUNK))
-        .map(|(s, a)| s.iter().zip(a).filter(|(v, &l)| l != 0 && v.is_finite()).map(|(v, _)| *v).collect())
-        .collect();
-    let mut values: Vec<f32> = Vec::with_capacity(parts.iter().map(Vec::len).sum());
-    for p in parts {
-        values.extend_from_slice(&p);
-    }
-    if values.is_empty() {
-        return None;
-    }
-    let median = median_in_place(&mut values);
-    values.par_iter_mut().for_each(|v| *v = (*v as f64 - median).abs() as f32);
-    let mad = median_in_place(&mut values);
-    Some(Reference { method: "atlas_bone_median_mad".into(), median, mad, voxels: values.len() })
+/// The atlas's voxels, from one parallel pass over the scan and the atlas: what the
+/// whole-bone reference, the region references, the label check and the region sizes need.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BoneSamples {
+    /// Voxel count of every label value (index = label; 0 is the background).
+    pub hist: Vec<u64>,
+    /// The finite intensities of each label's voxels (index = label; 0 is left empty).
+    pub by_label: Vec<Vec<f32>>,
 }
 
-/// Number of voxels of each label value (index = label).
-pub fn label_histogram(atlas: &[u16]) -> Vec<u64> {
-    atlas
-        .par_chunks(1 << 18)
-        .fold(
-            || vec![0u64; 1 << 16],
-            |mut h, c| {
-                for &l in c {
-                    h[l as usize] += 1;
+impl BoneSamples {
+    /// Gathers the samples of `atlas` (non-zero labels) from `scan` on the same grid.
+    pub fn gather<L: Label>(scan: &[f32], atlas: &[L]) -> BoneSamples {
+        assert_eq!(scan.len(), atlas.len(), "scan and atlas on the same grid");
+        let labels = L::MAX as usize + 1;
+        const SLAB: usize = 1 << 22;
+        let slabs: Vec<(Vec<u64>, Vec<Vec<f32>>)> = scan
+            .par_chunks(SLAB)
+            .zip(atlas.par_chunks(SLAB))
+            .map(|(s, a)| {
+                let (mut hist, mut values) = (vec![0u64; labels], vec![Vec::new(); labels]);
+                for (&v, &l) in s.iter().zip(a) {
+                    if l != L::default() {
+                        hist[l.index()] += 1;
+                        if v.is_finite() {
+                            values[l.index()].push(v);
+                        }
+                    }
                 }
-                h
-            },
-        )
-        .reduce(
-            || vec![0u64; 1 << 16],
-            |mut a, b| {
-                for (x, y) in a.iter_mut().zip(b) {
-                    *x += y;
-                }
-                a
-            },
-        )
+                (hist, values)
+            })
+            .collect();
+        let mut hist = vec![0u64; labels];
+        for (h, _) in &slabs {
+            hist.iter_mut().zip(h).for_each(|(a, b)| *a += b);
+        }
+        hist[0] = atlas.len() as u64 - hist[1..].iter().sum::<u64>();
+        // Each label's values in voxel order (slab by slab).
+        let by_label = (0..labels)
+            .into_par_iter()
+            .map(|l| {
+                let mut v = Vec::with_capacity(slabs.iter().map(|s| s.1[l].len()).sum());
+                slabs.iter().for_each(|s| v.extend_from_slice(&s.1[l]));
+                v
+            })
+            .collect();
+        BoneSamples { hist, by_label }
+    }
+
+    /// Median and MAD of all the samples (every atlas voxel with a finite intensity), or
+    /// `None` when there is none.
+    pub fn reference(&self) -> Option<Reference> {
+        let mut values: Vec<f32> = self.by_label.concat();
+        if values.is_empty() {
+            return None;
+        }
+        let median = median_in_place(&mut values);
+        values.par_iter_mut().for_each(|v| *v = (*v as f64 - median).abs() as f32);
+        let mad = median_in_place(&mut values);
+        Some(Reference { method: "atlas_bone_median_mad".into(), median, mad, voxels: values.len() })
+    }
+
+    /// Atlas voxels (label != 0).
+    pub fn atlas_voxels(&self) -> u64 {
+        self.hist[1..].iter().sum()
+    }
+}
+
+/// Median and MAD of the finite scan intensities at voxels where `atlas != 0`.
+/// Returns `None` when there is no such voxel.
+pub fn bone_reference<L: Label>(scan: &[f32], atlas: &[L]) -> Option<Reference> {
+    BoneSamples::gather(scan, atlas).reference()
 }
 
 #[cfg(test)]
@@ -109,7 +138,7 @@ mod tests {
     #[test]
     fn median_and_mad_of_bone_only() {
         let scan = [1.0, 2.0, 3.0, 4.0, 100.0, 7.0, f32::NAN, 50.0];
-        let atlas = [1, 1, 1, 1, 1, 0, 2, 0];
+        let atlas = [1u8, 1, 1, 1, 1, 0, 2, 0];
         let r = bone_reference(&scan, &atlas).unwrap();
         assert_eq!(r.voxels, 5);
         assert_eq!(r.median, 3.0);
@@ -117,14 +146,17 @@ mod tests {
         assert_eq!(r.mad, 1.0);
         assert!((r.z(3.0 + MAD_TO_SD * 2.0) - 2.0).abs() < 1e-12);
         assert!((r.intensity_at(4.0) - (3.0 + 4.0 * MAD_TO_SD)).abs() < 1e-12);
-        let even = bone_reference(&[1.0, 2.0, 3.0, 10.0], &[1, 1, 1, 1]).unwrap();
+        let even = bone_reference(&[1.0, 2.0, 3.0, 10.0], &[1u8, 1, 1, 1]).unwrap();
         assert_eq!(even.median, 2.5);
-        assert!(bone_reference(&[1.0], &[0]).is_none());
+        assert!(bone_reference(&[1.0], &[0u8]).is_none());
     }
 
     #[test]
-    fn histogram_counts_labels() {
-        let h = label_histogram(&[0, 0, 3, 3, 3, 65535]);
-        assert_eq!((h[0], h[3], h[65535], h[1]), (2, 3, 1, 0));
+    fn samples_count_every_label_and_keep_finite_intensities_by_label() {
+        let s = BoneSamples::gather(&[1.0, 2.0, 3.0, f32::NAN, 5.0, 6.0], &[0u16, 0, 3, 3, 3, 65535]);
+        assert_eq!((s.hist[0], s.hist[3], s.hist[65535], s.hist[1]), (2, 3, 1, 0));
+        assert_eq!((s.by_label[3].clone(), s.by_label[65535].clone()), (vec![3.0, 5.0], vec![6.0]));
+        assert!(s.by_label[0].is_empty());
+        assert_eq!(s.atlas_voxels(), 4);
     }
 }

@@ -270,6 +270,35 @@ impl<T: Copy> Volume<T> {
     }
 }
 
+/// An atlas label value type: `u8` for atlases whose file stores bytes (most do: fewer
+/// than 256 labels), `u16` otherwise. Half the memory for the common case.
+pub trait Label: bytemuck::Pod + Send + Sync + Default + Ord + std::hash::Hash + Into<u32> + 'static {
+    /// The largest label value the type holds.
+    const MAX: u32;
+    /// `v` as this type (`v <= MAX`).
+    fn from_u32(v: u32) -> Self;
+    /// The label as an index.
+    #[inline]
+    fn index(self) -> usize {
+        let v: u32 = self.into();
+        v as usize
+    }
+}
+
+impl Label for u8 {
+    const MAX: u32 = u8::MAX as u32;
+    fn from_u32(v: u32) -> u8 {
+        v as u8
+    }
+}
+
+impl Label for u16 {
+    const MAX: u32 = u16::MAX as u32;
+    fn from_u32(v: u32) -> u16 {
+        v as u16
+    }
+}
+
 /// Parses a nibabel-style orientation code into (world axis, negative) per voxel axis.
 pub fn parse_axcodes(code: &str) -> Option<[(usize, bool); 3]> {
     let chars: Vec<char> = code.trim().to_ascii_uppercase().chars().collect();

@@ -7,17 +7,17 @@ use crmo_map::detect::Method;
 use crmo_map::evaluate::{self, ScanScore};
 use crmo_map::phantom::{self, Case, Hardness, PhantomOptions};
 use crmo_map::pipeline::{self, Params, Silent};
-use crmo_map::reference;
+use crmo_map::reference::BoneSamples;
 use std::path::Path;
 
 /// Scores of the global and the local detector on the phantom `opts` describes.
 fn both(opts: &PhantomOptions) -> (ScanScore, ScanScore) {
     let ph = phantom::generate(opts).unwrap();
-    let hist = reference::label_histogram(&ph.atlas.data);
+    let samples = BoneSamples::gather(&ph.scan.data, &ph.atlas.data);
     let score = |method| {
         let params = Params { method, ..Params::default() };
         let an =
-            pipeline::analyse(&ph.scan, &ph.atlas, &ph.labels, &hist, &params, Path::new("atlas"), &Silent).unwrap();
+            pipeline::analyse(&ph.scan, &ph.atlas, &ph.labels, &samples, &params, Path::new("atlas"), &Silent).unwrap();
         evaluate::score("t", &ph.truth, &ph.lesions, &an.lesion_map, &an.lesions)
     };
     (score(Method::Global), score(Method::Local))
@@ -127,7 +127,7 @@ fn red_versus_yellow_marrow() {
         }
     }
     let table = LabelTable::from_pairs([(1, "femur_distal_metaphysis_left"), (2, "femur_distal_epiphysis_left")]);
-    let hist = reference::label_histogram(&atlas.data);
+    let samples = BoneSamples::gather(&scan.data, &atlas.data);
     let truth_lesions = vec![phantom::TruthLesion {
         id: 1,
         region: "femur_distal_epiphysis_left".into(),
@@ -137,7 +137,7 @@ fn red_versus_yellow_marrow() {
     }];
     let score = |method| {
         let params = Params { method, ..Params::default() };
-        let an = pipeline::analyse(&scan, &atlas, &table, &hist, &params, Path::new("atlas"), &Silent).unwrap();
+        let an = pipeline::analyse(&scan, &atlas, &table, &samples, &params, Path::new("atlas"), &Silent).unwrap();
         evaluate::score("t", &truth, &truth_lesions, &an.lesion_map, &an.lesions)
     };
     let (g, l) = (score(Method::Global), score(Method::Local));
