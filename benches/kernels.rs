@@ -3,8 +3,11 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use crmo_map::ccl::{self, Connectivity};
+use crmo_map::detect::{self, LocalParams};
 use crmo_map::io::{self, Datatype, WriteOptions};
-use crmo_map::reference;
+use crmo_map::lesions;
+use crmo_map::phantom::{self, PhantomOptions};
+use crmo_map::reference::{self, BoneSamples};
 use crmo_map::threshold;
 use crmo_map::volume::{Affine, Grid, Volume};
 
@@ -106,5 +109,43 @@ fn bench_nifti(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-criterion_group!(benches, bench_ccl, bench_voxelwise, bench_nifti);
+/// The pipeline's stages on the founding-case phantom (about 12.7 M voxels): the fused
+/// threshold and labelling, the local detector, the per-lesion statistics with the region
+/// overlap, and the label map written as the run writes it.
+fn bench_phantom_stages(c: &mut Criterion) {
+    let ph = phantom::generate(&PhantomOptions::default()).unwrap();
+    let (scan, dims) = (&ph.scan, ph.scan.grid.dims);
+    let atlas = Volume::from_vec(ph.atlas.grid, ph.atlas.data.iter().map(|&l| l as u8).collect::<Vec<u8>>());
+    let samples = BoneSamples::gather(&scan.data, &atlas.data);
+    let reference = samples.reference().unwrap();
+    let cutoff = reference.intensity_at(6.0) as f32;
+    let conn = Connectivity::Corners26;
+    let p = LocalParams::default();
+    let refs = detect::region_references(&samples, &reference, &p);
+    let comps = detect::local_components(scan, &atlas, &refs, &p, conn);
+    assert!(comps.count >= 7, "the founding case has seven lesions, found {}", comps.count);
+    let mut g = c.benchmark_group("phantom");
+    g.throughput(Throughput::Elements(scan.grid.len() as u64));
+    g.sample_size(10);
+    g.bench_function("bone_samples", |b| b.iter(|| BoneSamples::gather(&scan.data, &atlas.data)));
+    g.bench_function("threshold_and_label", |b| {
+        b.iter(|| threshold::components(&scan.data, &atlas.data, dims, cutoff, conn))
+    });
+    g.bench_function("region_references", |b| b.iter(|| detect::region_references(&samples, &reference, &p)));
+    g.bench_function("local_detector", |b| b.iter(|| detect::local_components(scan, &atlas, &refs, &p, conn)));
+    let inputs = lesions::Inputs {
+        scan,
+        atlas: &atlas.data,
+        table: &ph.labels,
+        region_voxels: &samples.hist,
+        reference: &reference,
+    };
+    g.bench_function("lesion_statistics_and_region_overlap", |b| b.iter(|| lesions::measure(&comps, &inputs, 100.0)));
+    let map = Volume::from_vec(scan.grid, comps.paint(|l| l as u16));
+    let opts = WriteOptions::labels(comps.count as u32);
+    g.bench_function("encode_lesion_map_gz", |b| b.iter(|| io::encode(&map, &opts, None, true)));
+    g.finish();
+}
+
+criterion_group!(benches, bench_ccl, bench_voxelwise, bench_nifti, bench_phantom_stages);
 criterion_main!(benches);
