@@ -142,8 +142,9 @@ def write_markdown(everything, a, path):
              "The job: read the scan (int16 `.nii.gz`) and the atlas, median and MAD of the scan inside the atlas, "
              "threshold at z > 6 inside the atlas, 26-connected components, per-component size, centroid, mean "
              "intensity and majority atlas label, write the label map as `.nii.gz`. `crmo-map run` also writes "
-             "the JSON and CSV reports and the overview PNG; its `local` detector (the default) does more work "
-             "than the naive `global` threshold the peers reproduce. The phantoms are the founding case "
+             "the JSON and CSV reports and the overview PNG; its `local` detector (the default) takes region-wise "
+             "z-scores with hysteresis and guards, more work than the naive `global` threshold the peers "
+             "reproduce. The phantoms are the founding case "
              "(`crmo-map phantom --case seed`) at isotropic spacings giving about 25-200 M voxels.", ""]
     for size, r in results.items():
         dec_mib = r["voxels"] * 2 / 2**20
@@ -158,16 +159,27 @@ def write_markdown(everything, a, path):
         lines.append("")
     near = min(results.values(), key=lambda r: abs(r["voxels"] - 1e8))
     j = near["jobs"]
-    g = j["crmo-map (global)"]["median_s"]
     dec = near["voxels"] * 2 / 2**20
-    per = [r["jobs"]["crmo-map (global)"]["median_s"] / r["voxels"] for r in results.values()]
-    lines += [f"## Against the targets (at {near['voxels'] / 1e6:.0f} M voxels, `crmo-map (global)`: the peers' job)", "",
-              "| target | measured |", "|---|---|",
-              f"| at least 3x faster than SimpleITK | {j['SimpleITK']['median_s'] / g:.2f}x |",
-              f"| at least 4x faster than nibabel + cc3d | {j['nibabel + cc3d']['median_s'] / g:.2f}x |",
-              f"| within 1.5x of the libdeflate inflate | {g / j['libdeflate inflate only']['median_s']:.2f}x |",
-              f"| peak memory at most 3x the decompressed scan | {j['crmo-map (global)']['peak_mib'] / dec:.2f}x |",
-              f"| time per voxel within 15% from 25 to 200 M voxels | largest / smallest {max(per) / min(per):.2f} |",
+    ours = ["crmo-map (local)", "crmo-map (global)"]
+
+    def per_voxel_spread(n):
+        per = [r["jobs"][n]["median_s"] / r["voxels"] for r in results.values()]
+        return max(per) / min(per)
+
+    def row(label, f):
+        return f"| {label} | " + " | ".join(f(n, j[n]["median_s"]) for n in ours) + " |"
+
+    lines += [f"## Against the targets (at {near['voxels'] / 1e6:.0f} M voxels)", "",
+              "`crmo-map run` as users run it (the `local` detector, the default) and with `--method global` "
+              "(exactly the peers' job).", "",
+              "| target | " + " | ".join(f"`{n}`" for n in ours) + " |", "|---|---|---|",
+              row("at least 3x faster than SimpleITK", lambda n, t: f"{j['SimpleITK']['median_s'] / t:.2f}x"),
+              row("at least 4x faster than nibabel + cc3d", lambda n, t: f"{j['nibabel + cc3d']['median_s'] / t:.2f}x"),
+              row("within 1.5x of the libdeflate inflate",
+                  lambda n, t: f"{t / j['libdeflate inflate only']['median_s']:.2f}x"),
+              row("peak memory at most 3x the decompressed scan", lambda n, t: f"{j[n]['peak_mib'] / dec:.2f}x"),
+              row("time per voxel within 15% from 25 to 200 M voxels",
+                  lambda n, t: f"largest / smallest {per_voxel_spread(n):.2f}"),
               ""]
     if kernel:
         lines += ["## CCL kernel alone", "",

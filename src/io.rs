@@ -1,14 +1,16 @@
 //! Reading and writing NIfTI-1 volumes.
 //!
-//! Reading: the file is inflated whole (gzip detected by its magic bytes, every member of a
-//! multi-member stream read), the header parsed by the `nifti` crate, and the voxels converted
-//! in parallel straight into our `i`-fastest [`Volume`] with `scl_slope`/`scl_inter` applied
-//! (a slope of 0 or NaN means no scaling, as nibabel reads it). 3-D files, and 4-D or higher
+//! Reading: the header is parsed by the `nifti` crate; the voxels are inflated (gzip detected
+//! by its magic bytes: libdeflate on the whole file, flate2 for a multi-member stream) into the
+//! tail of the output buffer and converted there in place, in parallel, into our `i`-fastest
+//! [`Volume`] with `scl_slope`/`scl_inter` applied (a slope of 0 or NaN means no scaling, as
+//! nibabel reads it); `read_voxels` describes the memory layout. 3-D files, and 4-D or higher
 //! files whose extra dimensions are all 1, are accepted; more volumes are an error. The affine
 //! comes from the sform when its code is > 0, else the qform when its code is > 0, else the
 //! voxel sizes in `pixdim` (NIfTI-1 "method 1").
 //!
-//! Writing: a single-file NIfTI-1 (`.nii`, or `.nii.gz` gzipped at a fast level) with both
+//! Writing: a single-file NIfTI-1 (`.nii`, or `.nii.gz`: one gzip member deflated at a fast
+//! level in parallel blocks) with both
 //! sform and qform set from the volume's affine, any storage datatype and optional scaling.
 //! The header is the `nifti` crate's [`NiftiHeader`], serialised here because the crate's
 //! writer always resets `scl_slope` and we need to write scaled integer files for tests and
