@@ -116,7 +116,7 @@ def main():
     scan, atlas = os.path.join(ph, "scan.nii.gz"), os.path.join(ph, "atlas.nii.gz")
     kernel = []
     for z in ("6", "2", "1"):
-        ours = json.loads(subprocess.run([ccl_time, scan, atlas, z], capture_output=True, text=True,
+        ours = json.loads(subprocess.run([ccl_time, scan, atlas, z, "15"], capture_output=True, text=True,
                                          check=True).stdout)
         peer = json.loads(subprocess.run([py, jobs_py, "cc3d-kernel", scan, atlas, os.path.join(work, "k"), z],
                                          capture_output=True, text=True, check=True).stdout)
@@ -184,7 +184,7 @@ def write_markdown(everything, a, path):
     if kernel:
         lines += ["## CCL kernel alone", "",
                   f"26-connected labelling of a candidate mask of the {kernel[0]['ours']['voxels'] / 1e6:.0f} M-voxel "
-                  "phantom (inside the atlas, z above the value shown), best of 5, I/O excluded: ours "
+                  "phantom (inside the atlas, z above the value shown), best of 15, I/O excluded: ours "
                   "(`cargo run --release --example ccl_time -- SCAN ATLAS Z`) on 1 thread and on all threads, cc3d "
                   "(`scripts/peer_jobs.py cc3d-kernel`, one thread). Both find the same number of components.", "",
                   "| mask | components | cc3d s | ours, 1 thread | ours, all threads | cc3d / ours (1 thread) | "

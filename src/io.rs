@@ -337,15 +337,16 @@ fn fill(path: &Path, lay: &Layout, src: Source, spare: &mut [u8], out: &mut [u8]
     }
 }
 
-/// Reads the voxels of `path` into a `Vec<T>` of the grid's length, each converted from its
-/// stored value as `f64` by the function that `make` builds from the header. The inflated file lands in the
+/// Reads the voxels of `path` into a `Vec<T>` of the grid's length, converted by the function
+/// that `make` builds from the header: it turns a run of stored values (their bytes) into as
+/// many `T`s. The inflated file lands in the
 /// tail of the output buffer itself and is converted in place, front to back, so that an
 /// `int16` scan read as `f32` needs no memory beyond the output: even the `.gz` file is read
 /// into the output's head, which the inflated stream does not reach.
 fn read_voxels<T, F, M>(path: &Path, make: M) -> Result<(Layout, Vec<T>, String)>
 where
     T: bytemuck::Pod + Send + Sync,
-    F: Fn(f64) -> T + Sync,
+    F: Fn(&[u8], &mut [T]) + Sync,
     M: FnOnce(&Layout) -> F,
 {
     let (lay, src) = open(path)?;
@@ -358,7 +359,7 @@ where
         let sha = fill(path, &lay, src, &mut [], &mut raw)?;
         let mut out = vec![T::zeroed(); n];
         out.par_chunks_mut(CHUNK).zip(raw[lay.offset..].par_chunks(CHUNK * s)).for_each(|(o, r)| {
-            convert_run(lay.datatype, little(&lay), r, o, &conv);
+            conv(r, o);
         });
         return Ok((lay, out, sha));
     }
@@ -377,10 +378,10 @@ where
         out.truncate(n);
         out.par_chunks_mut(CHUNK).for_each(|o| {
             let stored = bytemuck::cast_slice::<T, u8>(o).to_vec();
-            convert_run(lay.datatype, little(&lay), &stored, o, &conv);
+            conv(&stored, o);
         });
     } else {
-        widen_in_place(&mut out, n, first, |src, dst| convert_run(lay.datatype, little(&lay), src, dst, &conv), s);
+        widen_in_place(&mut out, n, first, &conv, s);
         out.truncate(n);
     }
     Ok((lay, out, sha))
@@ -562,9 +563,16 @@ fn finish<T>(lay: Layout, data: Vec<T>, sha256: String) -> Loaded<T> {
 /// volumes, unsupported datatype, singular affine).
 pub fn read_scan(path: &Path) -> Result<Loaded<f32>> {
     let (lay, data, sha) = read_voxels(path, |lay| {
-        let scale = scaling(&lay.header);
-        let (slope, inter) = scale.unwrap_or((1.0, 0.0));
-        move |v| if scale.is_none() { v as f32 } else { (v * slope + inter) as f32 }
+        let (dt, little, scale) = (lay.datatype, little(lay), scaling(&lay.header));
+        move |src: &[u8], dst: &mut [f32]| match (dt, little, scale) {
+            // The usual MRI storage, unscaled: a loop the compiler vectorises.
+            (Datatype::I16, true, None) => {
+                dst.iter_mut().zip(src.chunks_exact(2)).for_each(|(o, b)| *o = i16::from_le_bytes([b[0], b[1]]) as f32)
+            }
+            (Datatype::U8, _, None) => dst.iter_mut().zip(src).for_each(|(o, &b)| *o = b as f32),
+            (_, _, None) => convert_run(dt, little, src, dst, &|v| v as f32),
+            (_, _, Some((slope, inter))) => convert_run(dt, little, src, dst, &|v| (v * slope + inter) as f32),
+        }
     })?;
     Ok(finish(lay, data, sha))
 }
@@ -605,9 +613,10 @@ pub fn read_atlas(path: &Path) -> Result<Atlas> {
 pub fn read_labels_as<L: Label>(path: &Path) -> Result<Loaded<L>> {
     let first_bad = std::sync::Mutex::new(None::<f64>);
     let (lay, data, sha) = read_voxels(path, |lay| {
-        let (slope, inter) = scaling(&lay.header).unwrap_or((1.0, 0.0));
+        let (dt, little, scale) = (lay.datatype, little(lay), scaling(&lay.header));
+        let (slope, inter) = scale.unwrap_or((1.0, 0.0));
         let first_bad = &first_bad;
-        move |v| {
+        let checked = move |v: f64| {
             let v = v * slope + inter;
             // A whole number from 0 to MAX survives the saturating cast (NaN does not).
             let x = v as u32;
@@ -617,6 +626,11 @@ pub fn read_labels_as<L: Label>(path: &Path) -> Result<Loaded<L>> {
                 first_bad.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(v);
                 L::default()
             }
+        };
+        move |src: &[u8], dst: &mut [L]| match (dt, scale) {
+            // Bytes, unscaled (most atlases): every value is a valid label.
+            (Datatype::U8, None) => dst.iter_mut().zip(src).for_each(|(o, &b)| *o = L::from_u32(b as u32)),
+            _ => convert_run(dt, little, src, dst, &checked),
         }
     })?;
     if let Some(v) = first_bad.into_inner().unwrap_or_else(|e| e.into_inner()) {
@@ -1038,7 +1052,13 @@ mod tests {
                 let mut buf = vec![0u16; (first + n).div_ceil(2)];
                 let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut buf);
                 bytes[first..first + n].copy_from_slice(&stored);
-                widen_in_place(&mut buf, n, first, |i, o| convert_run(Datatype::U8, true, i, o, &|v| v as u16), 1);
+                widen_in_place(
+                    &mut buf,
+                    n,
+                    first,
+                    |i: &[u8], o: &mut [u16]| convert_run(Datatype::U8, true, i, o, &|v| v as u16),
+                    1,
+                );
                 assert!(buf[..n].iter().zip(&stored).all(|(&a, &b)| a == b as u16), "n {n}, extra {first_extra}");
             }
         }
