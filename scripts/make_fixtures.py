@@ -101,6 +101,10 @@ def tiny():
           header((nx, ny, nz), "uint8", aff) + voxels(atlas3, "uint8"))
     write(os.path.join(ROOT, "tiny", "atlas-other-shape.nii.gz"),
           header((nx, ny, nz - 1), "uint8", aff) + voxels(atlas[: nx * ny * (nz - 1)], "uint8"))
+    # The atlas moved 1 m to the subject's right: no overlap with the scan at all.
+    far = [row[:3] + [row[3] + (1000 if r == 0 else 0)] for r, row in enumerate(aff)]
+    write(os.path.join(ROOT, "tiny", "atlas-elsewhere.nii.gz"),
+          header((nx, ny, nz), "uint8", far) + voxels(atlas, "uint8"))
     with open(os.path.join(ROOT, "tiny", "labels-empty.tsv"), "w") as f:
         f.write("index\tname\n")
 

@@ -31,6 +31,7 @@ pub mod pipeline;
 pub mod reference;
 pub mod render;
 pub mod report;
+pub mod resample;
 pub mod threshold;
 pub mod volume;
 

@@ -124,7 +124,8 @@ struct RunArgs {
     /// The STIR scan (NIfTI-1 .nii or .nii.gz, 3-D or 4-D with one volume).
     #[arg(long, value_name = "SCAN")]
     scan: PathBuf,
-    /// Atlas label volume on the scan's grid (same shape and affine).
+    /// Atlas label volume; on another grid (shape, voxel size, orientation, field of view) it
+    /// is resampled onto the scan's by nearest label.
     #[arg(long, value_name = "ATLAS")]
     atlas: PathBuf,
     /// Label table: BIDS-style TSV (columns index, name) or JSON ({"1": "vertebra_T7"}).

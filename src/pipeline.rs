@@ -14,8 +14,9 @@ use crate::phantom::Phantom;
 use crate::reference::{BoneSamples, Reference};
 use crate::render;
 use crate::report::{self, InputInfo, Parameters, Report, Software, Summary};
+use crate::resample;
 use crate::threshold;
-use crate::volume::{Label, Volume};
+use crate::volume::{Grid, Label, Volume};
 use std::path::{Path, PathBuf};
 
 /// Default z-score threshold (see the README for how it was chosen).
@@ -192,26 +193,20 @@ fn sha256_file(path: &Path) -> Result<String> {
     Ok(io::sha256_hex(&std::fs::read(path).map_err(|e| Error::io(path, e))?))
 }
 
-/// Checks that the atlas sits on the scan's grid.
+/// The atlas on the scan's grid: as read when it is already there (same shape, affines
+/// within 0.001 mm), else resampled by nearest label ([`resample::to_grid`]). Also says
+/// whether it was resampled.
 ///
 /// # Errors
-/// [`Error::Atlas`] for another shape or affine.
-pub fn check_grid<L: Label>(scan: &Loaded<f32>, atlas: &Loaded<L>, cfg: &RunConfig) -> Result<()> {
-    let (sg, ag) = (&scan.volume.grid, &atlas.volume.grid);
-    if sg.dims != ag.dims {
-        return Err(Error::Atlas {
-            path: cfg.atlas.clone(),
-            message: format!("atlas shape {:?} differs from the scan's {:?}", ag.dims, sg.dims),
-        });
+/// [`Error::Atlas`] naming `path` when the atlas cannot be mapped (a singular affine, or no
+/// overlap with the scan at all).
+pub fn atlas_on_grid<L: Label>(atlas: Volume<L>, scan: &Grid, path: &Path) -> Result<(Volume<L>, bool)> {
+    if atlas.grid.dims == scan.dims && atlas.grid.affine.max_abs_diff(&scan.affine) <= 1e-3 {
+        return Ok((atlas, false));
     }
-    let d = sg.affine.max_abs_diff(&ag.affine);
-    if d > 1e-3 {
-        return Err(Error::Atlas {
-            path: cfg.atlas.clone(),
-            message: format!("atlas affine differs from the scan's (by up to {d:.4} mm)"),
-        });
-    }
-    Ok(())
+    let (mapped, _) =
+        resample::to_grid(&atlas, scan).map_err(|message| Error::Atlas { path: path.to_path_buf(), message })?;
+    Ok((mapped, true))
 }
 
 /// Checks that the table names every label value present (`hist`: voxels per label value).
@@ -266,7 +261,9 @@ fn map_scan<L: Label>(
 ) -> Result<(Report, Volume<u16>)> {
     obs.stage("checking the atlas");
     // One pass over the atlas serves the label check, the region sizes and the atlas volume.
-    check_grid(&scan, &atlas, cfg)?;
+    let atlas_grid = atlas.volume.grid;
+    let (atlas_volume, atlas_resampled) = atlas_on_grid(atlas.volume, &scan.volume.grid, &cfg.atlas)?;
+    let atlas = Loaded { volume: atlas_volume, ..atlas };
     // One pass over the atlas serves the label check, the references and the region sizes.
     let samples = BoneSamples::gather(&scan.volume.data, &atlas.volume.data);
     check_labels(&samples.hist, table, cfg)?;
@@ -293,6 +290,9 @@ fn map_scan<L: Label>(
             orientation: grid.affine.axcodes(),
             datatype: scan.datatype.name().into(),
             atlas_voxels: an.atlas_voxels,
+            atlas_shape: atlas_grid.dims,
+            atlas_spacing_mm: atlas_grid.spacing(),
+            atlas_resampled,
         },
         parameters: Parameters {
             method: cfg.params.method.as_str().into(),

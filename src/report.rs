@@ -56,8 +56,15 @@ pub struct InputInfo {
     pub orientation: String,
     /// Storage datatype of the scan.
     pub datatype: String,
-    /// Number of atlas voxels (label != 0).
+    /// Number of atlas voxels (label != 0) on the scan's grid.
     pub atlas_voxels: usize,
+    /// The atlas file's own grid: voxels along i, j, k.
+    pub atlas_shape: [usize; 3],
+    /// The atlas file's voxel size along i, j, k in mm.
+    pub atlas_spacing_mm: [f64; 3],
+    /// True when the atlas was on another grid and was resampled onto the scan's (nearest
+    /// label through the two affines).
+    pub atlas_resampled: bool,
 }
 
 /// The detection parameters used.

@@ -73,6 +73,19 @@ impl Affine {
         ])
     }
 
+    /// The inverse transform (world mm -> voxel index), or `None` if the affine is singular.
+    pub fn inverse(&self) -> Option<Affine> {
+        let inv = self.linear_inverse()?;
+        let t = self.voxel_to_world([0.0; 3]);
+        let mut m = [[0.0; 4]; 4];
+        for r in 0..3 {
+            m[r][..3].copy_from_slice(&inv[r]);
+            m[r][3] = -(inv[r][0] * t[0] + inv[r][1] * t[1] + inv[r][2] * t[2]);
+        }
+        m[3][3] = 1.0;
+        Some(Affine(m))
+    }
+
     /// Voxel size along each voxel axis in mm (the norms of the affine's columns).
     pub fn spacing(&self) -> [f64; 3] {
         let m = &self.0;

@@ -46,7 +46,7 @@ fn specific_messages() {
         (fixture("bad/text.nii"), atlas.clone(), labels.clone(), "not a NIfTI-1 file"),
         (fixture("bad/nifti2.nii"), atlas.clone(), labels.clone(), "NIfTI-2"),
         (fixture("bad/two-volumes.nii.gz"), atlas.clone(), labels.clone(), "2 volumes"),
-        (scan.clone(), fixture("tiny/atlas-other-shape.nii.gz"), labels.clone(), "shape"),
+        (scan.clone(), fixture("tiny/atlas-elsewhere.nii.gz"), labels.clone(), "does not overlap"),
         (scan.clone(), fixture("tiny/atlas-unlisted-label.nii.gz"), labels.clone(), "label value(s) 3"),
         (scan.clone(), atlas.clone(), fixture("tiny/labels-empty.tsv"), "no label"),
         (scan.clone(), atlas.clone(), fixture("bad/text.nii"), "index"),

@@ -140,3 +140,42 @@ fn random_phantoms_get_their_regions_right() {
         assert_eq!(found.len(), truth.len(), "seed {seed}: false positives");
     }
 }
+
+/// An atlas on a coarser grid in another orientation, covering less than the scan, is mapped
+/// onto the scan's grid (nearest label through the two affines) and names the same regions.
+#[test]
+fn an_atlas_on_another_grid_is_resampled_onto_the_scan() {
+    use crmo_map::io::{self, WriteOptions};
+    use crmo_map::volume::{Affine, Grid};
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    phantom(&input, &["--case", "seed"]);
+    let fine = io::read_labels(&input.join("atlas.nii.gz")).unwrap().volume;
+    // 1.5 mm voxels, LPS order (i toward the subject's left... i.e. x falling), shifted by a
+    // fraction of a voxel, and 10 mm short of the scan at the top.
+    let g = fine.grid;
+    let lo = g.affine.voxel_to_world([0.0; 3]);
+    let hi = g.affine.voxel_to_world(g.dims.map(|d| d as f64 - 1.0));
+    let (min, max) = ([0, 1, 2].map(|a| lo[a].min(hi[a])), [0, 1, 2].map(|a| lo[a].max(hi[a])));
+    let dims = [0, 1, 2].map(|a| ((max[a] - min[a] - if a == 2 { 10.0 } else { 0.0 }) / 1.5) as usize + 1);
+    let mut aff = Affine::from_spacing_origin([1.5; 3], [0.0; 3]);
+    aff.0[0] = [-1.5, 0.0, 0.0, max[0] + 0.3];
+    aff.0[1] = [0.0, -1.5, 0.0, max[1] - 0.2];
+    aff.0[2] = [0.0, 0.0, 1.5, min[2] + 0.4];
+    let coarse_grid = Grid { dims, affine: aff };
+    let (coarse, _) = crmo_map::resample::to_grid(&fine, &coarse_grid).unwrap();
+    let atlas = tmp.path().join("coarse-atlas.nii.gz");
+    io::write_volume(&atlas, &coarse, &WriteOptions::labels(fine.data.iter().copied().max().unwrap() as u32), None)
+        .unwrap();
+    let out = tmp.path().join("out");
+    let (scan, labels) = (input.join("scan.nii.gz"), input.join("labels.tsv"));
+    crmo_ok(&["run", "--quiet", "--scan", s(&scan), "--atlas", s(&atlas), "--labels", s(&labels), "--out", s(&out)]);
+    let rep = json(&out.join("report.json"));
+    assert_eq!(rep["input"]["atlas_resampled"], true);
+    assert_eq!(rep["input"]["atlas_shape"], serde_json::json!(dims));
+    assert_eq!(regions(&rep), FOUNDING);
+    check_contract(&scan, &out);
+    // The atlas on the scan's own grid is used as it is.
+    let same = run_on(&input, &tmp.path().join("same"), &[]);
+    assert_eq!(same["input"]["atlas_resampled"], false);
+}
