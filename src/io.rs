@@ -146,6 +146,9 @@ pub struct Loaded<T> {
     pub affine_source: &'static str,
     /// SHA-256 of the file as stored (lower-case hex), computed while it was inflated.
     pub sha256: String,
+    /// The header extensions (NIfTI-1 `esize`/`ecode` blocks between the header and the
+    /// voxels) as (code, content).
+    pub extensions: Vec<(i32, Vec<u8>)>,
 }
 
 /// What a file's header says about its voxel data.
@@ -156,6 +159,8 @@ struct Layout {
     affine_source: &'static str,
     /// Byte offset of the voxels in the (inflated) file.
     offset: usize,
+    /// Header extensions, once the bytes after the header have been read.
+    extensions: Vec<(i32, Vec<u8>)>,
 }
 
 impl Layout {
@@ -268,7 +273,7 @@ fn parse_header(path: &Path, bytes: &[u8]) -> Result<Layout> {
     if offset < 348 {
         return Err(bad(path, format!("voxel offset {offset} lies inside the 348-byte header")));
     }
-    Ok(Layout { header, datatype, grid: Grid { dims, affine }, affine_source, offset })
+    Ok(Layout { header, datatype, grid: Grid { dims, affine }, affine_source, offset, extensions: Vec::new() })
 }
 
 /// A file opened for reading: its layout, and where its bytes are.
@@ -357,6 +362,7 @@ where
         // Narrowing (64-bit storage): a separate buffer for the raw bytes.
         let mut raw = vec![0u8; stream];
         let sha = fill(path, &lay, src, &mut [], &mut raw)?;
+        let lay = Layout { extensions: extensions(&raw[..lay.offset]), ..lay };
         let mut out = vec![T::zeroed(); n];
         out.par_chunks_mut(CHUNK).zip(raw[lay.offset..].par_chunks(CHUNK * s)).for_each(|(o, r)| {
             conv(r, o);
@@ -372,6 +378,7 @@ where
     // then overwrite nothing still needed, and the conversion overwrites the gzip file.
     let (spare, tail) = bytes.split_at_mut(place);
     let sha = fill(path, &lay, src, spare, tail)?;
+    let lay = Layout { extensions: extensions(&tail[..lay.offset]), ..lay };
     let first = place + lay.offset;
     if t == s {
         bytes.copy_within(first..first + n * s, 0);
@@ -540,6 +547,34 @@ fn scaling(h: &NiftiHeader) -> Option<(f64, f64)> {
     }
 }
 
+/// The extension blocks of an inflated file's first `vox_offset` bytes (none unless the
+/// extension flag after the 348-byte header is set); a malformed block ends the list.
+fn extensions(head: &[u8]) -> Vec<(i32, Vec<u8>)> {
+    let mut out = Vec::new();
+    if head.len() < 352 || head[348] == 0 {
+        return out;
+    }
+    let little = i32::from_le_bytes(head[0..4].try_into().unwrap()) == 348;
+    let int = |b: &[u8]| {
+        let a: [u8; 4] = b.try_into().unwrap();
+        if little {
+            i32::from_le_bytes(a)
+        } else {
+            i32::from_be_bytes(a)
+        }
+    };
+    let mut at = 352;
+    while at + 8 <= head.len() {
+        let (size, code) = (int(&head[at..at + 4]), int(&head[at + 4..at + 8]));
+        if size < 8 || at + size as usize > head.len() {
+            break;
+        }
+        out.push((code, head[at + 8..at + size as usize].to_vec()));
+        at += size as usize;
+    }
+    out
+}
+
 fn finish<T>(lay: Layout, data: Vec<T>, sha256: String) -> Loaded<T> {
     let mut header = lay.header;
     if !(header.scl_slope.is_finite() && header.scl_slope != 0.0) {
@@ -552,6 +587,7 @@ fn finish<T>(lay: Layout, data: Vec<T>, sha256: String) -> Loaded<T> {
         datatype: lay.datatype,
         affine_source: lay.affine_source,
         sha256,
+        extensions: lay.extensions,
     }
 }
 

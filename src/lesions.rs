@@ -175,7 +175,7 @@ pub fn measure<L: Label>(comps: &Components, inp: &Inputs<L>, min_volume_mm3: f6
         // Most voxels first; on ties the lower label value first (BTreeMap order, stable sort).
         regions.sort_by_key(|r| std::cmp::Reverse(r.voxels));
         let main = regions.iter().find(|r| r.label != 0).unwrap_or(&regions[0]).clone();
-        let info = RegionInfo::from_name(&main.name);
+        let info = inp.table.info(main.label).unwrap_or_else(|| RegionInfo::from_name(&main.name));
         let mean = a.isum / n;
         let max = a.imax as f64;
         lesions.push((

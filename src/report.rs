@@ -4,7 +4,7 @@
 //! Floats are rounded when written (millimetres and intensities to 3 decimals, fractions and
 //! z-scores to 4) so that reports are stable and readable; see [`round_report`].
 
-use crate::labels::{vertebral_level_rank, BoneClass, RegionInfo, Side};
+use crate::labels::{vertebral_level_rank, BoneClass, Side};
 use crate::lesions::Lesion;
 use crate::reference::Reference;
 use serde::Serialize;
@@ -135,26 +135,25 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// The summary of a list of lesions.
+    /// The summary of a list of lesions (from each lesion's bone, bone class, side and level).
     pub fn of(lesions: &[Lesion]) -> Summary {
         let regions: BTreeSet<String> = lesions.iter().map(|l| l.region.clone()).collect();
-        let infos: Vec<RegionInfo> = lesions.iter().map(|l| RegionInfo::from_name(&l.region)).collect();
-        let bones: BTreeSet<String> = infos.iter().map(|i| i.bone.clone()).collect();
-        let mut sides: BTreeMap<String, BTreeSet<&'static str>> = BTreeMap::new();
-        for i in &infos {
-            if i.side != Side::Midline {
-                let stem = i.bone.trim_end_matches("_left").trim_end_matches("_right").to_string();
-                sides.entry(stem).or_default().insert(i.side.as_str());
+        let bones: BTreeSet<String> = lesions.iter().map(|l| l.bone.clone()).collect();
+        let mut sides: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+        for l in lesions {
+            if l.side != Side::Midline.as_str() {
+                let stem = l.bone.trim_end_matches("_left").trim_end_matches("_right").to_string();
+                sides.entry(stem).or_default().insert(l.side.as_str());
             }
         }
         let symmetric_pairs = sides.into_iter().filter(|(_, s)| s.len() == 2).map(|(b, _)| b).collect();
         let mut levels: Vec<String> =
-            infos.iter().filter_map(|i| i.vertebral_level.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+            lesions.iter().filter_map(|l| l.vertebral_level.clone()).collect::<BTreeSet<_>>().into_iter().collect();
         levels.sort_by_key(|l| vertebral_level_rank(l));
-        let has = |c: BoneClass| infos.iter().any(|i| i.bone_class == c);
+        let has = |c: BoneClass| lesions.iter().any(|l| l.bone_class == c.as_str());
         let mut by_class = BTreeMap::new();
-        for i in &infos {
-            *by_class.entry(i.bone_class.as_str().to_string()).or_insert(0) += 1;
+        for l in lesions {
+            *by_class.entry(l.bone_class.clone()).or_insert(0) += 1;
         }
         Summary {
             lesion_count: lesions.len(),
