@@ -4,7 +4,9 @@
 //! - a true lesion is **found** when at least [`FOUND_FRACTION`] of its voxels lie inside one
 //!   reported lesion; its match is the reported lesion holding most of its voxels;
 //! - a found lesion's **region is correct** when the matched lesion's `region` equals the
-//!   truth's;
+//!   truth's, or is a part of it when the truth's region is a whole bone (a clavicle's medial
+//!   third in `clavicle_left`, [`crate::labels::region_refines`]); its **bone is correct**
+//!   when both lie in the same bone and side;
 //! - a reported lesion that touches no true lesion voxel is a **false positive**;
 //! - **voxel Dice** compares the union of true lesions with the union of reported ones;
 //! - **centroid error** is the world distance between the true centroid and the match's;
@@ -13,6 +15,7 @@
 use crate::error::{Error, Result};
 use crate::io;
 use crate::io::Datatype;
+use crate::labels::{region_refines, same_bone};
 use crate::lesions::Lesion;
 use crate::phantom::{self, Case, PhantomOptions, TruthLesion};
 use crate::pipeline::{self, Observer, Params, PhantomStorage, RunConfig};
@@ -73,6 +76,8 @@ pub struct ScanScore {
     pub found_headline: usize,
     /// Found lesions whose region is correct.
     pub region_correct: usize,
+    /// Found lesions whose bone (and side) is correct.
+    pub bone_correct: usize,
     /// Reported lesions touching no true lesion.
     pub false_positives: usize,
     /// Voxel Dice of the lesion unions (1 when both are empty).
@@ -153,7 +158,11 @@ pub fn score(
         found_headline: headline.iter().filter(|o| o.matched.is_some()).count(),
         region_correct: lesions
             .iter()
-            .filter(|o| o.matched.is_some() && o.reported_region.as_ref() == Some(&o.region))
+            .filter(|o| o.matched.is_some() && o.reported_region.as_ref().is_some_and(|r| region_refines(r, &o.region)))
+            .count(),
+        bone_correct: lesions
+            .iter()
+            .filter(|o| o.matched.is_some() && o.reported_region.as_ref().is_some_and(|r| same_bone(r, &o.region)))
             .count(),
         false_positives: false_positive_lesions.len(),
         false_positive_lesions,
@@ -193,6 +202,8 @@ pub struct Summary {
     pub false_positives_per_healthy: f64,
     /// Region correct / found.
     pub region_correct: f64,
+    /// Bone correct / found.
+    pub bone_correct: f64,
     /// Voxel Dice of all scans' lesion voxels pooled.
     pub dice_pooled: f64,
     /// Mean of the per-scan Dice over scans with true lesions.
@@ -251,6 +262,7 @@ impl Summary {
             false_positives_per_scan: ratio(sum(|s| s.false_positives), scores.len()),
             false_positives_per_healthy: ratio(healthy.iter().map(|s| s.false_positives).sum(), healthy.len()),
             region_correct: ratio(sum(|s| s.region_correct), sum(|s| s.found)),
+            bone_correct: ratio(sum(|s| s.bone_correct), sum(|s| s.found)),
             dice_pooled: dice(pooled(|s| s.overlap_voxels), pooled(|s| s.truth_voxels), pooled(|s| s.reported_voxels)),
             dice_mean: with_lesions.iter().map(|s| s.dice).sum::<f64>() / with_lesions.len().max(1) as f64,
             centroid_error_median_mm: median(found.iter().filter_map(|o| o.centroid_error_mm).collect()),
@@ -262,7 +274,7 @@ impl Summary {
     pub fn line(&self) -> String {
         format!(
             "{} scans ({} healthy, {} failed): sensitivity {:.3} (>= 0.3 cm3: {:.3}), FP/scan {:.2}, FP/healthy {:.2}, \
-             region correct {:.3}, Dice {:.3} (pooled) {:.3} (mean), centroid error median {:.2} mm, volume ratio median {:.2}",
+             region correct {:.3}, bone correct {:.3}, Dice {:.3} (pooled) {:.3} (mean), centroid error median {:.2} mm, volume ratio median {:.2}",
             self.scans,
             self.healthy_scans,
             self.failed_scans,
@@ -271,6 +283,7 @@ impl Summary {
             self.false_positives_per_scan,
             self.false_positives_per_healthy,
             self.region_correct,
+            self.bone_correct,
             self.dice_pooled,
             self.dice_mean,
             self.centroid_error_median_mm,
@@ -307,7 +320,7 @@ impl Evaluation {
                 .iter()
                 .filter_map(|o| match &o.reported_region {
                     None => Some(format!("missed {} ({:.0} mm3)", o.region, o.volume_mm3)),
-                    Some(r) if *r != o.region => Some(format!("{} -> {}", o.region, r)),
+                    Some(r) if !region_refines(r, &o.region) => Some(format!("{} -> {}", o.region, r)),
                     _ => None,
                 })
                 .chain(sc.false_positive_lesions.iter().map(|f| format!("FP {} ({:.0} mm3)", f.region, f.volume_mm3)))
@@ -367,6 +380,7 @@ pub fn basic_suite(count: usize, seed: u64) -> Vec<SuiteMember> {
                 orientation: ORIENTATIONS[n % ORIENTATIONS.len()].into(),
                 datatype: DATATYPES[(n / 2) % DATATYPES.len()],
                 scale: SCALES[(n / 3) % SCALES.len()],
+                ..PhantomStorage::default()
             },
         })
         .collect()
@@ -404,6 +418,7 @@ pub fn hard_suite(count: usize, seed: u64) -> Vec<SuiteMember> {
                     orientation: ORIENTATIONS[(n + 1) % ORIENTATIONS.len()].into(),
                     datatype: HARD_DATATYPES[(n / 2) % HARD_DATATYPES.len()],
                     scale: HARD_SCALES[(n / 3) % HARD_SCALES.len()],
+                    ..PhantomStorage::default()
                 },
             }
         })
@@ -476,7 +491,7 @@ fn evaluate_one(dir: &Path, out: &Path, name: &str, params: &Params) -> Result<S
     let cfg = RunConfig {
         scan: dir.join("scan.nii.gz"),
         atlas: dir.join("atlas.nii.gz"),
-        labels: dir.join("labels.tsv"),
+        labels: Some(dir.join("labels.tsv")),
         out: out.to_path_buf(),
         params: params.clone(),
     };
@@ -508,6 +523,7 @@ mod tests {
         Lesion {
             id,
             region: region.into(),
+            bone_label: region.into(),
             bone: String::new(),
             bone_class: String::new(),
             vertebral_level: None,

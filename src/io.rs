@@ -688,12 +688,22 @@ pub struct WriteOptions {
     pub label_map: bool,
     /// Up to 79 bytes of description.
     pub description: String,
+    /// Header extensions to store, as (code, content); each is padded to a multiple of 16
+    /// bytes.
+    pub extensions: Vec<(i32, Vec<u8>)>,
 }
 
 impl WriteOptions {
     /// Plain storage in `datatype`, no scaling.
     pub fn new(datatype: Datatype) -> WriteOptions {
-        WriteOptions { datatype, slope: 1.0, inter: 0.0, label_map: false, description: String::new() }
+        WriteOptions {
+            datatype,
+            slope: 1.0,
+            inter: 0.0,
+            label_map: false,
+            description: String::new(),
+            extensions: Vec::new(),
+        }
     }
 
     /// A label map in the narrowest unsigned type that holds `max_label`.
@@ -785,6 +795,19 @@ pub fn make_header(grid: &Grid, opts: &WriteOptions, reference: Option<&NiftiHea
     h
 }
 
+/// Extension blocks (`esize`, `ecode`, content padded with zeros to a multiple of 16).
+fn extension_bytes(exts: &[(i32, Vec<u8>)]) -> Vec<u8> {
+    let mut b = Vec::new();
+    for (code, content) in exts {
+        let size = (content.len() + 8).div_ceil(16) * 16;
+        b.extend_from_slice(&(size as i32).to_le_bytes());
+        b.extend_from_slice(&code.to_le_bytes());
+        b.extend_from_slice(content);
+        b.resize(b.len() + size - 8 - content.len(), 0);
+    }
+    b
+}
+
 fn header_bytes(h: &NiftiHeader) -> Vec<u8> {
     let mut b = Vec::with_capacity(352);
     let i16s = |b: &mut Vec<u8>, v: i16| b.extend_from_slice(&v.to_le_bytes());
@@ -866,7 +889,14 @@ pub fn encode<T: Storable>(
     reference: Option<&NiftiHeader>,
     gzip: bool,
 ) -> Vec<u8> {
-    let header = header_bytes(&make_header(&vol.grid, opts, reference));
+    let mut h = make_header(&vol.grid, opts, reference);
+    let ext = extension_bytes(&opts.extensions);
+    h.vox_offset = (352 + ext.len()) as f32;
+    let mut header = header_bytes(&h);
+    if !ext.is_empty() {
+        header[348] = 1;
+        header.extend_from_slice(&ext);
+    }
     let size = opts.datatype.size();
     let (lo, hi) = opts.datatype.range();
     let (slope, inter) = (opts.slope as f64, opts.inter as f64);

@@ -50,6 +50,9 @@ pub struct Lesion {
     pub id: u32,
     /// The atlas region holding most of the lesion's voxels.
     pub region: String,
+    /// The atlas's own label that `region` lies in: the same as `region` unless a whole-bone
+    /// label was parcellated into sub-regions (`hip_right` for `acetabulum_roof_right`).
+    pub bone_label: String,
     /// The whole bone of `region` (e.g. `hip_right` for `acetabulum_roof_right`).
     pub bone: String,
     /// Bone class of `region` (vertebra, sacrum, pelvis, femur, ...).
@@ -117,6 +120,8 @@ pub struct Inputs<'a, L> {
     pub region_voxels: &'a [u64],
     /// The reference statistics.
     pub reference: &'a Reference,
+    /// For a parcellated atlas: the atlas label each region came from.
+    pub bone_label: Option<&'a BTreeMap<u32, String>>,
 }
 
 /// Measures every component, drops those under `min_volume_mm3`, and returns the lesions in
@@ -183,6 +188,11 @@ pub fn measure<L: Label>(comps: &Components, inp: &Inputs<L>, min_volume_mm3: f6
             Lesion {
                 id: 0,
                 region: main.name.clone(),
+                bone_label: inp
+                    .bone_label
+                    .and_then(|m| m.get(&main.label))
+                    .cloned()
+                    .unwrap_or_else(|| main.name.clone()),
                 bone: info.bone,
                 bone_class: info.bone_class.as_str().into(),
                 vertebral_level: info.vertebral_level,
@@ -256,7 +266,14 @@ mod tests {
         let table = LabelTable::from_pairs([(1, "femur_neck_left"), (2, "femur_shaft_left")]);
         let hist = crate::reference::BoneSamples::gather(&scan.data, &atlas).hist;
         let reference = Reference { method: "t".into(), median: 10.0, mad: 1.0, voxels: 1 };
-        let inp = Inputs { scan: &scan, atlas: &atlas, table: &table, region_voxels: &hist, reference: &reference };
+        let inp = Inputs {
+            scan: &scan,
+            atlas: &atlas,
+            table: &table,
+            region_voxels: &hist,
+            reference: &reference,
+            bone_label: None,
+        };
         let (lesions, to_id) = measure(&comps, &inp, 0.0);
         assert_eq!(lesions.len(), 2);
         // Head to foot: the small high one first.

@@ -26,6 +26,7 @@ pub mod io;
 pub mod labels;
 pub mod lesions;
 pub mod output;
+pub mod parcellate;
 pub mod phantom;
 pub mod pipeline;
 pub mod reference;

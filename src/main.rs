@@ -8,7 +8,7 @@ use crmo_map::evaluate;
 use crmo_map::io::Datatype;
 use crmo_map::output::OutputSet;
 use crmo_map::phantom::{self, Case, PhantomOptions};
-use crmo_map::pipeline::{self, Observer, Params, PhantomStorage, RunConfig};
+use crmo_map::pipeline::{self, AtlasStyle, Observer, Params, PhantomStorage, RunConfig};
 use crmo_map::report;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -80,6 +80,10 @@ struct DetectArgs {
     /// marrow to the lesion's peak (0.5: the half-maximum outline).
     #[arg(long = "peak-fraction", value_name = "F", default_value_t = LocalParams::default().peak_fraction)]
     peak_fraction: f64,
+    /// Report the atlas's labels as they are: no splitting of whole bones (hip, femur,
+    /// sacrum, vertebrae, ...) into the sub-regions CRMO reporting names.
+    #[arg(long)]
+    no_parcellate: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -115,6 +119,7 @@ impl DetectArgs {
                 peak_fraction: self.peak_fraction,
                 ..LocalParams::default()
             },
+            parcellate: !self.no_parcellate,
         }
     }
 }
@@ -128,9 +133,12 @@ struct RunArgs {
     /// is resampled onto the scan's by nearest label.
     #[arg(long, value_name = "ATLAS")]
     atlas: PathBuf,
-    /// Label table: BIDS-style TSV (columns index, name) or JSON ({"1": "vertebra_T7"}).
+    /// Label table, told by its content: BIDS `_dseg.tsv`, CSV, JSON, ITK-SNAP label file,
+    /// 3D Slicer colour table (.ctbl/.txt/.csv); or a built-in: totalsegmentator,
+    /// totalsegmentator-mr, totalsegmentator-vertebrae-mr, totalsegmentator-appendicular-bones.
+    /// Without it, the names come from the atlas's header (TotalSegmentator --ml output).
     #[arg(long, value_name = "TABLE")]
-    labels: PathBuf,
+    labels: Option<PathBuf>,
     /// Output folder (created if missing).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -171,9 +179,31 @@ struct PhantomArgs {
     /// Multiply the scan's intensities by this factor.
     #[arg(long, default_value_t = 1.0)]
     scale: f64,
+    /// How to write the atlas: `fine` (the phantom's sub-regions on the scan's grid) or
+    /// `totalsegmentator` (whole bones with TotalSegmentator's ids and names, 1.5 mm, LPS, names
+    /// in the header extension as its --ml output stores them).
+    #[arg(long, value_enum, default_value_t = AtlasStyleArg::Fine)]
+    atlas_style: AtlasStyleArg,
     /// Output folder (created if missing).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum AtlasStyleArg {
+    /// The phantom's sub-region labels.
+    Fine,
+    /// Whole bones as TotalSegmentator writes them.
+    Totalsegmentator,
+}
+
+impl From<AtlasStyleArg> for AtlasStyle {
+    fn from(a: AtlasStyleArg) -> AtlasStyle {
+        match a {
+            AtlasStyleArg::Fine => AtlasStyle::Fine,
+            AtlasStyleArg::Totalsegmentator => AtlasStyle::TotalSegmentator,
+        }
+    }
 }
 
 fn parse_datatype(s: &str) -> Result<String, String> {
@@ -218,6 +248,9 @@ struct EvaluateArgs {
     /// First seed of the suite.
     #[arg(long, default_value_t = 5000)]
     seed: u64,
+    /// How the suite's atlases are written (as `crmo-map phantom --atlas-style`).
+    #[arg(long, value_enum, default_value_t = AtlasStyleArg::Fine)]
+    atlas_style: AtlasStyleArg,
     /// Output folder: runs/<phantom>/ with each run's outputs, evaluation.json, evaluation.txt.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -311,6 +344,7 @@ fn run_cli(cli: Cli) -> Result<()> {
                 orientation: a.orientation,
                 datatype: Datatype::from_name(&a.datatype).expect("validated by clap"),
                 scale: a.scale,
+                atlas_style: a.atlas_style.into(),
             };
             storage.validate()?;
             progress.stage("generating phantom");
@@ -326,7 +360,7 @@ fn run_cli(cli: Cli) -> Result<()> {
             let cfg = RunConfig {
                 scan: input.join("scan.nii.gz"),
                 atlas: input.join("atlas.nii.gz"),
-                labels: input.join("labels.tsv"),
+                labels: Some(input.join("labels.tsv")),
                 out: a.out.clone(),
                 params: a.detect.params(),
             };
@@ -340,10 +374,11 @@ fn run_cli(cli: Cli) -> Result<()> {
             let phantoms = match (&a.phantoms, a.suite) {
                 (Some(p), _) => p.clone(),
                 (None, Some(suite)) => {
-                    let members = match suite {
+                    let mut members = match suite {
                         SuiteArg::Basic => evaluate::basic_suite(a.count, a.seed),
                         SuiteArg::Hard => evaluate::hard_suite(a.count, a.seed),
                     };
+                    members.iter_mut().for_each(|m| m.storage.atlas_style = a.atlas_style.into());
                     let dir = a.out.join("phantoms");
                     evaluate::write_suite(&members, &dir, &progress)?;
                     dir

@@ -10,6 +10,7 @@ use crate::io::{self, Datatype, Loaded, WriteOptions};
 use crate::labels::LabelTable;
 use crate::lesions::{self, Lesion};
 use crate::output::OutputSet;
+use crate::parcellate;
 use crate::phantom::Phantom;
 use crate::reference::{BoneSamples, Reference};
 use crate::render;
@@ -17,6 +18,7 @@ use crate::report::{self, InputInfo, Parameters, Report, Software, Summary};
 use crate::resample;
 use crate::threshold;
 use crate::volume::{Grid, Label, Volume};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Default z-score threshold (see the README for how it was chosen).
@@ -37,6 +39,8 @@ pub struct Params {
     pub method: Method,
     /// Settings of the local detector.
     pub local: LocalParams,
+    /// Split whole-bone atlas labels into sub-regions ([`parcellate`]).
+    pub parcellate: bool,
 }
 
 impl Default for Params {
@@ -47,6 +51,7 @@ impl Default for Params {
             connectivity: Connectivity::Corners26,
             method: Method::Local,
             local: LocalParams::default(),
+            parcellate: true,
         }
     }
 }
@@ -124,10 +129,12 @@ pub struct Analysis {
 /// # Errors
 /// [`Error::Atlas`] (naming `atlas_path`) when the atlas has no voxel, the reference marrow has
 /// no spread, or there are more than 65535 lesions.
+#[allow(clippy::too_many_arguments)]
 pub fn analyse<L: Label>(
     scan: &Volume<f32>,
     atlas: &Volume<L>,
     table: &LabelTable,
+    bone_label: Option<&BTreeMap<u32, String>>,
     samples: &BoneSamples,
     params: &Params,
     atlas_path: &Path,
@@ -159,8 +166,14 @@ pub fn analyse<L: Label>(
         }
     };
     obs.stage("lesion statistics");
-    let inputs =
-        lesions::Inputs { scan, atlas: &atlas.data, table, region_voxels: &samples.hist, reference: &reference };
+    let inputs = lesions::Inputs {
+        scan,
+        atlas: &atlas.data,
+        table,
+        region_voxels: &samples.hist,
+        reference: &reference,
+        bone_label,
+    };
     let (lesions, to_id) = lesions::measure(&comps, &inputs, params.min_volume_mm3);
     if lesions.len() > u16::MAX as usize {
         return Err(atlas_err(format!(
@@ -180,8 +193,9 @@ pub struct RunConfig {
     pub scan: PathBuf,
     /// The atlas label volume on the scan's grid.
     pub atlas: PathBuf,
-    /// The label table.
-    pub labels: PathBuf,
+    /// The label table: a file, or a built-in table's name (`totalsegmentator`, ...); `None`
+    /// reads the names from the atlas's own header extension (TotalSegmentator `--ml`).
+    pub labels: Option<PathBuf>,
     /// Output folder.
     pub out: PathBuf,
     /// Detection parameters.
@@ -220,7 +234,7 @@ pub fn check_labels(hist: &[u64], table: &LabelTable, cfg: &RunConfig) -> Result
         let shown = missing.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
         let more = if missing.len() > 10 { format!(" and {} more", missing.len() - 10) } else { String::new() };
         return Err(Error::Labels {
-            path: cfg.labels.clone(),
+            path: cfg.labels.clone().unwrap_or_else(|| cfg.atlas.clone()),
             message: format!("atlas {} has label value(s) {shown}{more} that the table lacks", cfg.atlas.display()),
         });
     }
@@ -243,12 +257,43 @@ pub fn run(cfg: &RunConfig, obs: &dyn Observer) -> Result<Report> {
 pub fn run_with_map(cfg: &RunConfig, obs: &dyn Observer) -> Result<(Report, Volume<u16>)> {
     cfg.params.validate()?;
     obs.stage("reading scan and atlas");
-    let table = LabelTable::read(&cfg.labels)?;
+    let given = cfg.labels.as_deref().map(LabelTable::read).transpose()?;
     let (scan, atlas) = rayon::join(|| io::read_scan(&cfg.scan), || io::read_atlas(&cfg.atlas));
-    match atlas? {
-        io::Atlas::U8(atlas) => map_scan(cfg, &table, scan?, atlas, obs),
-        io::Atlas::U16(atlas) => map_scan(cfg, &table, scan?, atlas, obs),
+    let (scan, atlas) = (scan?, atlas?);
+    let from_atlas = |extensions: &[(i32, Vec<u8>)]| {
+        extensions.iter().find_map(|(_, c)| LabelTable::from_caret_xml(&String::from_utf8_lossy(c))).ok_or_else(|| {
+            Error::Labels {
+                path: cfg.atlas.clone(),
+                message: "no --labels given and the atlas carries no label names (no TotalSegmentator --ml header \
+                          extension): pass --labels TABLE"
+                    .into(),
+            }
+        })
+    };
+    match atlas {
+        io::Atlas::U8(a) => {
+            let table = match given {
+                Some(t) => t,
+                None => from_atlas(&a.extensions)?,
+            };
+            map_scan(cfg, &table, scan, a, obs)
+        }
+        io::Atlas::U16(a) => {
+            let table = match given {
+                Some(t) => t,
+                None => from_atlas(&a.extensions)?,
+            };
+            map_scan(cfg, &table, scan, a, obs)
+        }
     }
+}
+
+/// What the report says about the atlas file besides its labels.
+struct AtlasFacts {
+    sha256: String,
+    grid: Grid,
+    resampled: bool,
+    parcellated: Vec<String>,
 }
 
 /// The rest of [`run_with_map`] once the scan and atlas are in memory.
@@ -260,16 +305,36 @@ fn map_scan<L: Label>(
     obs: &dyn Observer,
 ) -> Result<(Report, Volume<u16>)> {
     obs.stage("checking the atlas");
-    // One pass over the atlas serves the label check, the region sizes and the atlas volume.
-    let atlas_grid = atlas.volume.grid;
-    let (atlas_volume, atlas_resampled) = atlas_on_grid(atlas.volume, &scan.volume.grid, &cfg.atlas)?;
-    let atlas = Loaded { volume: atlas_volume, ..atlas };
+    let grid = atlas.volume.grid;
+    let (volume, resampled) = atlas_on_grid(atlas.volume, &scan.volume.grid, &cfg.atlas)?;
+    let mut facts = AtlasFacts { sha256: atlas.sha256, grid, resampled, parcellated: Vec::new() };
+    if cfg.params.parcellate {
+        obs.stage("parcellating the atlas");
+        let p = parcellate::parcellate(&volume, table);
+        if !p.split.is_empty() {
+            drop(volume);
+            facts.parcellated = p.split;
+            return analyse_and_write(cfg, &p.table, Some(&p.bone_label), scan, p.volume, facts, obs);
+        }
+    }
+    analyse_and_write(cfg, table, None, scan, volume, facts, obs)
+}
+
+/// Detection and outputs, once the atlas is on the scan's grid in its final labels.
+fn analyse_and_write<L: Label>(
+    cfg: &RunConfig,
+    table: &LabelTable,
+    bone_label: Option<&BTreeMap<u32, String>>,
+    scan: Loaded<f32>,
+    atlas: Volume<L>,
+    facts: AtlasFacts,
+    obs: &dyn Observer,
+) -> Result<(Report, Volume<u16>)> {
     // One pass over the atlas serves the label check, the references and the region sizes.
-    let samples = BoneSamples::gather(&scan.volume.data, &atlas.volume.data);
+    let samples = BoneSamples::gather(&scan.volume.data, &atlas.data);
     check_labels(&samples.hist, table, cfg)?;
-    let an = analyse(&scan.volume, &atlas.volume, table, &samples, &cfg.params, &cfg.atlas, obs)?;
-    let atlas_sha256 = atlas.sha256;
-    drop(atlas.volume);
+    let an = analyse(&scan.volume, &atlas, table, bone_label, &samples, &cfg.params, &cfg.atlas, obs)?;
+    drop(atlas);
 
     obs.stage("writing outputs");
     let grid = scan.volume.grid;
@@ -279,10 +344,13 @@ fn map_scan<L: Label>(
         input: InputInfo {
             scan: cfg.scan.display().to_string(),
             atlas: cfg.atlas.display().to_string(),
-            labels: cfg.labels.display().to_string(),
+            labels: cfg.labels.as_ref().map_or("atlas header extension".into(), |p| p.display().to_string()),
             scan_sha256: scan.sha256.clone(),
-            atlas_sha256,
-            labels_sha256: sha256_file(&cfg.labels)?,
+            atlas_sha256: facts.sha256,
+            labels_sha256: match &cfg.labels {
+                Some(p) if p.exists() => sha256_file(p)?,
+                _ => io::sha256_hex(table.to_tsv().as_bytes()),
+            },
             shape: grid.dims,
             spacing_mm: grid.spacing(),
             affine: grid.affine.0,
@@ -290,9 +358,10 @@ fn map_scan<L: Label>(
             orientation: grid.affine.axcodes(),
             datatype: scan.datatype.name().into(),
             atlas_voxels: an.atlas_voxels,
-            atlas_shape: atlas_grid.dims,
-            atlas_spacing_mm: atlas_grid.spacing(),
-            atlas_resampled,
+            atlas_shape: facts.grid.dims,
+            atlas_spacing_mm: facts.grid.spacing(),
+            atlas_resampled: facts.resampled,
+            atlas_parcellated: facts.parcellated,
         },
         parameters: Parameters {
             method: cfg.params.method.as_str().into(),
@@ -345,6 +414,20 @@ pub struct PhantomStorage {
     pub datatype: Datatype,
     /// Multiply every scan intensity by this before storing.
     pub scale: f64,
+    /// How the atlas is written.
+    pub atlas_style: AtlasStyle,
+}
+
+/// How `crmo-map phantom` writes the atlas.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AtlasStyle {
+    /// The phantom's own sub-region labels on the scan's grid (`labels.tsv` names them).
+    #[default]
+    Fine,
+    /// Whole bones as TotalSegmentator labels them: its class ids and names (`labels.tsv`
+    /// and the `--ml` header extension), 1.5 mm voxels in LPS order
+    /// ([`crate::phantom::totalseg`]).
+    TotalSegmentator,
 }
 
 impl PhantomStorage {
@@ -368,7 +451,7 @@ impl PhantomStorage {
 
 impl Default for PhantomStorage {
     fn default() -> PhantomStorage {
-        PhantomStorage { orientation: "RAS".into(), datatype: Datatype::I16, scale: 1.0 }
+        PhantomStorage { orientation: "RAS".into(), datatype: Datatype::I16, scale: 1.0, atlas_style: AtlasStyle::Fine }
     }
 }
 
@@ -407,16 +490,32 @@ pub fn write_phantom(ph: &Phantom, dir: &Path, storage: &PhantomStorage) -> Resu
     scan_opts.description = "crmo-map phantom STIR".into();
     let mut atlas_opts = WriteOptions::labels(ph.labels.max_label());
     atlas_opts.description = "crmo-map phantom atlas".into();
+    let ts = (storage.atlas_style == AtlasStyle::TotalSegmentator)
+        .then(|| crate::phantom::totalseg::atlas(&ph.atlas, &ph.labels));
+    if let Some((_, table)) = &ts {
+        atlas_opts = WriteOptions::labels(table.max_label());
+        atlas_opts.description = "crmo-map phantom atlas, TotalSegmentator style".into();
+        atlas_opts.extensions = vec![(0, crate::phantom::totalseg::caret_xml(table).into_bytes())];
+    }
     let mut truth_opts = WriteOptions::labels(ph.lesions.len() as u32);
     truth_opts.description = "crmo-map phantom truth".into();
     let (s, (a, t)) = rayon::join(
         || io::encode(&scan, &scan_opts, None, true),
-        || rayon::join(|| io::encode(&atlas, &atlas_opts, None, true), || io::encode(&truth, &truth_opts, None, true)),
+        || {
+            rayon::join(
+                || match &ts {
+                    Some((coarse, _)) => io::encode(coarse, &atlas_opts, None, true),
+                    None => io::encode(&atlas, &atlas_opts, None, true),
+                },
+                || io::encode(&truth, &truth_opts, None, true),
+            )
+        },
     );
     let mut out = OutputSet::new(dir)?;
     out.add("scan.nii.gz", &s)?;
     out.add("atlas.nii.gz", &a)?;
-    out.add("labels.tsv", ph.labels.to_tsv().as_bytes())?;
+    let table = ts.as_ref().map_or(&ph.labels, |(_, t)| t);
+    out.add("labels.tsv", table.to_tsv().as_bytes())?;
     out.add("truth.nii.gz", &t)?;
     let mut truth_json = serde_json::to_string_pretty(&ph.lesions).expect("truth serialises");
     truth_json.push('\n');

@@ -65,6 +65,9 @@ pub struct InputInfo {
     /// True when the atlas was on another grid and was resampled onto the scan's (nearest
     /// label through the two affines).
     pub atlas_resampled: bool,
+    /// The atlas's whole-bone labels that were split into sub-regions (empty when none were,
+    /// or with `--no-parcellate`).
+    pub atlas_parcellated: Vec<String>,
 }
 
 /// The detection parameters used.
@@ -244,9 +247,10 @@ pub fn to_json(rep: &Report) -> String {
 }
 
 /// Column names of `lesions.csv`.
-pub const CSV_COLUMNS: [&str; 29] = [
+pub const CSV_COLUMNS: [&str; 30] = [
     "id",
     "region",
+    "bone_label",
     "bone",
     "bone_class",
     "vertebral_level",
@@ -293,6 +297,7 @@ pub fn to_csv(rep: &Report) -> String {
         let mut f: Vec<String> = vec![
             l.id.to_string(),
             csv_field(&l.region),
+            csv_field(&l.bone_label),
             csv_field(&l.bone),
             l.bone_class.clone(),
             l.vertebral_level.clone().unwrap_or_default(),

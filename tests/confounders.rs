@@ -17,7 +17,8 @@ fn both(opts: &PhantomOptions) -> (ScanScore, ScanScore) {
     let score = |method| {
         let params = Params { method, ..Params::default() };
         let an =
-            pipeline::analyse(&ph.scan, &ph.atlas, &ph.labels, &samples, &params, Path::new("atlas"), &Silent).unwrap();
+            pipeline::analyse(&ph.scan, &ph.atlas, &ph.labels, None, &samples, &params, Path::new("atlas"), &Silent)
+                .unwrap();
         evaluate::score("t", &ph.truth, &ph.lesions, &an.lesion_map, &an.lesions)
     };
     (score(Method::Global), score(Method::Local))
@@ -137,7 +138,8 @@ fn red_versus_yellow_marrow() {
     }];
     let score = |method| {
         let params = Params { method, ..Params::default() };
-        let an = pipeline::analyse(&scan, &atlas, &table, &samples, &params, Path::new("atlas"), &Silent).unwrap();
+        let an =
+            pipeline::analyse(&scan, &atlas, &table, None, &samples, &params, Path::new("atlas"), &Silent).unwrap();
         evaluate::score("t", &truth, &truth_lesions, &an.lesion_map, &an.lesions)
     };
     let (g, l) = (score(Method::Global), score(Method::Local));

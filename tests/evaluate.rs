@@ -46,3 +46,33 @@ fn evaluates_a_folder_and_keeps_going_past_a_broken_scan() {
         assert_eq!(json(&out2.join("evaluation.json"))["summary"]["sensitivity"], 0.0, "{name}");
     }
 }
+
+/// Random phantoms with TotalSegmentator-style atlases: every found lesion in the right bone,
+/// and (the target is 95%) in the right sub-region; the table lists no wrong region.
+#[test]
+fn totalsegmentator_style_atlases_name_bones_and_sub_regions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("ts");
+    let res = crmo_ok(&[
+        "evaluate",
+        "--quiet",
+        "--suite",
+        "basic",
+        "--count",
+        "4",
+        "--seed",
+        "2024",
+        "--atlas-style",
+        "totalsegmentator",
+        "--out",
+        s(&out),
+    ]);
+    let ev = json(&out.join("evaluation.json"));
+    let sum = &ev["summary"];
+    assert_eq!(sum["sensitivity"], 1.0, "{}", String::from_utf8_lossy(&res.stdout));
+    assert_eq!(sum["bone_correct"], 1.0);
+    assert!(sum["region_correct"].as_f64().unwrap() >= 0.95, "{sum}");
+    // The phantoms' atlases really are whole bones.
+    let labels = std::fs::read_to_string(out.join("phantoms/basic-000/labels.tsv")).unwrap();
+    assert!(labels.contains("\thip_left\t") && !labels.contains("acetabulum"));
+}

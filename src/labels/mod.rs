@@ -416,6 +416,22 @@ fn parse_opt<T>(v: Option<&str>, parse: fn(&str) -> Option<T>, what: &str) -> st
     }
 }
 
+/// Whether a reported region names the true one, or a part of it: the same name, or a
+/// sub-region of a true region that is itself a whole bone (`clavicle_medial_left` in
+/// `clavicle_left`).
+pub fn region_refines(reported: &str, truth: &str) -> bool {
+    if reported == truth {
+        return true;
+    }
+    let t = RegionInfo::from_name(truth);
+    t.bone == truth.to_ascii_lowercase() && RegionInfo::from_name(reported).bone == t.bone
+}
+
+/// Whether two regions lie in the same bone (and side).
+pub fn same_bone(a: &str, b: &str) -> bool {
+    RegionInfo::from_name(a).bone == RegionInfo::from_name(b).bone
+}
+
 /// The subject's side of a region.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

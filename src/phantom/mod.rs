@@ -37,6 +37,7 @@ mod hard;
 mod lesions;
 mod render;
 mod rng;
+pub mod totalseg;
 
 pub use hard::{Hardness, VariantFocus, MAX_VARIANT_FOCI};
 
