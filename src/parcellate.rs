@@ -132,17 +132,36 @@ fn kind(name: &str, info: &RegionInfo) -> Option<Kind> {
     })
 }
 
-/// An atlas with its whole-bone labels split into sub-regions.
+/// How to split an atlas's whole-bone labels into sub-regions: unsplit labels keep their
+/// values, sub-regions get new ones.
 #[derive(Clone, Debug)]
 pub struct Parcellation {
-    /// Labels on the atlas's grid: unsplit labels keep their values, sub-regions get new ones.
-    pub volume: Volume<u16>,
-    /// Names of every label in `volume`.
+    /// Names of every label of the parcellated atlas.
     pub table: LabelTable,
     /// For each label of `volume`, the name of the atlas label it came from.
     pub bone_label: BTreeMap<u32, String>,
     /// The atlas labels that were split, by name.
     pub split: Vec<String>,
+    /// The voxels (flat indices) that take a new label, and the label.
+    relabel: Vec<(usize, u32)>,
+}
+
+impl Parcellation {
+    /// The largest label value of the parcellated atlas.
+    pub fn max_label(&self) -> u32 {
+        self.table.max_label()
+    }
+
+    /// Relabels `atlas` in place; its label type must hold [`Parcellation::max_label`].
+    ///
+    /// # Panics
+    /// When a new label does not fit `L`.
+    pub fn apply<L: Label>(&self, atlas: &mut Volume<L>) {
+        assert!(self.max_label() <= L::MAX, "label {} does not fit the atlas's type", self.max_label());
+        for &(v, l) in &self.relabel {
+            atlas.data[v] = L::from_u32(l);
+        }
+    }
 }
 
 /// The voxels of one label: flat indices and world positions.
@@ -201,42 +220,62 @@ impl Bone {
     }
 }
 
-/// Splits the whole-bone labels of `atlas` (named by `table`) into sub-regions.
-pub fn parcellate<L: Label>(atlas: &Volume<L>, table: &LabelTable) -> Parcellation {
+/// Works out how to split the whole-bone labels of `atlas` (named by `table`) into
+/// sub-regions ([`Parcellation::apply`] does it); `None` when the atlas has no whole-bone
+/// label. Only the voxels of those labels are visited after one parallel pass.
+pub fn parcellate<L: Label>(atlas: &Volume<L>, table: &LabelTable) -> Option<Parcellation> {
+    use rayon::prelude::*;
     let grid = atlas.grid;
     let kinds: BTreeMap<u32, Kind> =
         table.iter().filter_map(|(l, n)| table.info(l).and_then(|i| kind(n, &i)).map(|k| (l, k))).collect();
+    if kinds.is_empty() {
+        return None;
+    }
+    let wanted: Vec<bool> = (0..=L::MAX).map(|l| kinds.contains_key(&l)).collect();
+    // One parallel pass over planes: the whole-bone labels' voxels, and the mean voxel index
+    // of every labelled voxel (whose world x is the body's midline).
+    let [nx, ny, _] = grid.dims;
+    let parts: Vec<(Vec<(u32, usize)>, [f64; 3], usize)> = atlas
+        .data
+        .par_chunks(nx * ny)
+        .enumerate()
+        .map(|(k, plane)| {
+            let (mut found, mut s, mut n) = (Vec::new(), [0.0; 3], 0usize);
+            for (j, row) in plane.chunks(nx).enumerate() {
+                // Most rows are background: a branch-free test first.
+                if bytemuck::cast_slice::<L, u8>(row).iter().fold(0u8, |a, &x| a | x) == 0 {
+                    continue;
+                }
+                for (i, &l) in row.iter().enumerate() {
+                    if l == L::default() {
+                        continue;
+                    }
+                    s = [s[0] + i as f64, s[1] + j as f64, s[2] + k as f64];
+                    n += 1;
+                    if wanted[l.index()] {
+                        found.push((l.into(), i + nx * (j + ny * k)));
+                    }
+                }
+            }
+            (found, s, n)
+        })
+        .collect();
+    let count: usize = parts.iter().map(|p| p.2).sum();
+    let mean_ijk = [0, 1, 2].map(|a| parts.iter().map(|p| p.1[a]).sum::<f64>() / count.max(1) as f64);
     let mut bones: BTreeMap<u32, Bone> = kinds
         .keys()
         .map(|&l| {
-            (
-                l,
-                Bone {
-                    label: l,
-                    name: table.name(l).unwrap_or_default().to_string(),
-                    index: Vec::new(),
-                    pos: Vec::new(),
-                },
-            )
+            let name = table.name(l).unwrap_or_default().to_string();
+            (l, Bone { label: l, name, index: Vec::new(), pos: Vec::new() })
         })
         .collect();
-    let mut sum = [0.0; 3];
-    let mut count = 0usize;
-    for (v, &l) in atlas.data.iter().enumerate() {
-        if l == L::default() {
-            continue;
-        }
-        let p = grid.affine.voxel_to_world(grid.ijk(v).map(|x| x as f64));
-        sum = [sum[0] + p[0], sum[1] + p[1], sum[2] + p[2]];
-        count += 1;
-        if let Some(b) = bones.get_mut(&l.into()) {
-            b.index.push(v);
-            b.pos.push(p);
-        }
+    for (l, v) in parts.into_iter().flat_map(|p| p.0) {
+        let b = bones.get_mut(&l).expect("a whole-bone label");
+        b.index.push(v);
+        b.pos.push(grid.affine.voxel_to_world(grid.ijk(v).map(|x| x as f64)));
     }
     // The body's midline (world x), for sides and medial ends.
-    let mid_x = if count > 0 { sum[0] / count as f64 } else { 0.0 };
-    let mut volume = Volume { grid, data: atlas.data.iter().map(|&l| l.into() as u16).collect::<Vec<u16>>() };
+    let mid_x = grid.affine.voxel_to_world(mean_ijk)[0];
     let mut out = Namer::new(table);
 
     // Sideless paired bones first: each side becomes a bone of its own.
@@ -257,7 +296,7 @@ pub fn parcellate<L: Label>(atlas: &Volume<L>, table: &LabelTable) -> Parcellati
                 };
                 match kind(&name, &info) {
                     Some(k) => extra.push((k, bone)),
-                    None => out.paint(&mut volume, &bone, |_| name.clone()),
+                    None => out.paint(&bone, |_| name.clone()),
                 }
             }
         }
@@ -299,7 +338,7 @@ pub fn parcellate<L: Label>(atlas: &Volume<L>, table: &LabelTable) -> Parcellati
                     let d = sub(m, hc);
                     d.map(|x| x / norm(d).max(1e-9))
                 };
-                out.paint(&mut volume, b, |p| {
+                out.paint(b, |p| {
                     let d = sub(p, hc);
                     let a = dot(d, nn);
                     let perp = norm(sub(d, nn.map(|x| x * a)));
@@ -323,7 +362,7 @@ pub fn parcellate<L: Label>(atlas: &Volume<L>, table: &LabelTable) -> Parcellati
                     continue;
                 };
                 let s = side.as_str();
-                out.paint(&mut volume, b, |p| {
+                out.paint(b, |p| {
                     let zone = norm(sub(p, hc)) < 2.1 * r;
                     let above = p[2] > hc[2] + 0.47 * r;
                     let part = match (zone, above) {
@@ -341,7 +380,7 @@ pub fn parcellate<L: Label>(atlas: &Volume<L>, table: &LabelTable) -> Parcellati
                 let (u, lo, hi) = b.long_axis();
                 let len = hi - lo;
                 let s = side.as_str();
-                out.paint(&mut volume, b, |p| {
+                out.paint(b, |p| {
                     let from_top = hi - dot(p, u);
                     let part = if from_top < 0.06 * len {
                         "tibia_proximal_epiphysis"
@@ -359,7 +398,7 @@ pub fn parcellate<L: Label>(atlas: &Volume<L>, table: &LabelTable) -> Parcellati
                 let (u, lo, hi) = b.long_axis();
                 let len = hi - lo;
                 let s = side.as_str();
-                out.paint(&mut volume, b, |p| {
+                out.paint(b, |p| {
                     let part =
                         if hi - dot(p, u) < 0.28 * len { "humerus_proximal_metaphysis" } else { "humerus_shaft" };
                     format!("{part}_{s}")
@@ -376,7 +415,7 @@ pub fn parcellate<L: Label>(atlas: &Volume<L>, table: &LabelTable) -> Parcellati
                 u = u.map(|x| x * flip);
                 let len = hi - lo;
                 let s = side.as_str();
-                out.paint(&mut volume, b, |p| {
+                out.paint(b, |p| {
                     let t = (dot(p, u) - flip * start) / len;
                     let part = if t < 1.0 / 3.0 {
                         "clavicle_medial"
@@ -398,17 +437,17 @@ pub fn parcellate<L: Label>(atlas: &Volume<L>, table: &LabelTable) -> Parcellati
                 let names: Vec<String> = (0..parts.len())
                     .map(|i| if Some(i) == calc { format!("calcaneus_{s}") } else { format!("tarsal_{s}") })
                     .collect();
-                out.paint_each(&mut volume, b, |i| names[of[i]].clone());
+                out.paint_each(b, |i| names[of[i]].clone());
             }
             Kind::Sacrum => {
                 let first = if has_s1 { 2 } else { 1 };
                 let names: Vec<String> = (first..=5).map(|n| format!("vertebra_S{n}")).collect();
                 let of = segments_along_axis(b, atlas, names.len(), &SACRAL_HEIGHTS[first - 1..]);
-                out.paint_each(&mut volume, b, |i| names[of[i]].clone());
+                out.paint_each(b, |i| names[of[i]].clone());
             }
             Kind::Vertebra(level) => {
                 let canal = canal_y(b, grid.spacing().into_iter().fold(1.0, f64::max) + 0.01);
-                out.paint(&mut volume, b, |p| match canal {
+                out.paint(b, |p| match canal {
                     Some(y) if p[1] < y => format!("vertebra_{level}_posterior_elements"),
                     _ => format!("vertebra_{level}"),
                 });
@@ -431,13 +470,13 @@ pub fn parcellate<L: Label>(atlas: &Volume<L>, table: &LabelTable) -> Parcellati
                         names[i] = format!("vertebra_{l}");
                     }
                 }
-                out.paint_each(&mut volume, b, |i| names[of[i]].clone());
+                out.paint_each(b, |i| names[of[i]].clone());
             }
             Kind::Unsided(_) => unreachable!("split into sides above"),
         }
         out.split.push(b.name.clone());
     }
-    out.finish(volume)
+    out.finish()
 }
 
 /// Typical heights of a child's sacral segments S1..S5 (relative).
@@ -450,6 +489,9 @@ struct Namer {
     bone_label: BTreeMap<u32, String>,
     next: u32,
     split: Vec<String>,
+    /// Atlas labels whose every voxel was relabelled.
+    replaced: std::collections::BTreeSet<u32>,
+    relabel: Vec<(usize, u32)>,
 }
 
 impl Namer {
@@ -460,46 +502,47 @@ impl Namer {
             bone_label: table.iter().map(|(l, n)| (l, n.to_string())).collect(),
             next: table.max_label() + 1,
             split: Vec::new(),
+            replaced: Default::default(),
+            relabel: Vec::new(),
         }
     }
 
-    fn label(&mut self, name: &str, from: &str) -> u16 {
+    fn label(&mut self, name: &str, from: &str) -> u32 {
         if let Some(&l) = self.by_name.get(name) {
-            return l as u16;
+            return l;
         }
         let l = self.next;
         self.next += 1;
         self.by_name.insert(name.to_string(), l);
         self.table.insert(l, name.to_string());
         self.bone_label.insert(l, from.to_string());
-        l as u16
+        l
     }
 
-    /// Paints every voxel of `b` with the region `part(position)` names.
-    fn paint(&mut self, volume: &mut Volume<u16>, b: &Bone, part: impl Fn(V3) -> String) {
-        for (i, &v) in b.index.iter().enumerate() {
-            let name = part(b.pos[i]);
-            volume.data[v] = self.label(&name, &b.name);
-        }
+    /// Relabels every voxel of `b` with the region `part(position)` names.
+    fn paint(&mut self, b: &Bone, part: impl Fn(V3) -> String) {
+        self.paint_each(b, |i| part(b.pos[i]));
     }
 
-    /// Paints voxel `i` of `b` with the region `part(i)` names.
-    fn paint_each(&mut self, volume: &mut Volume<u16>, b: &Bone, part: impl Fn(usize) -> String) {
+    /// Relabels voxel `i` of `b` with the region `part(i)` names.
+    fn paint_each(&mut self, b: &Bone, part: impl Fn(usize) -> String) {
         for (i, &v) in b.index.iter().enumerate() {
             let name = part(i);
-            volume.data[v] = self.label(&name, &b.name);
+            let l = self.label(&name, &b.name);
+            self.relabel.push((v, l));
         }
+        self.replaced.insert(b.label);
     }
 
-    fn finish(self, volume: Volume<u16>) -> Parcellation {
-        // Labels no voxel carries any more (a split bone's own) leave the table.
-        let mut present = vec![false; self.next as usize + 1];
-        for &l in &volume.data {
-            present[l as usize] = true;
+    fn finish(self) -> Option<Parcellation> {
+        if self.relabel.is_empty() {
+            return None;
         }
-        let table = LabelTable::from_pairs(self.table.into_iter().filter(|(l, _)| present[*l as usize]));
-        let bone_label = self.bone_label.into_iter().filter(|(l, _)| present[*l as usize]).collect();
-        Parcellation { volume, table, bone_label, split: self.split }
+        // A split bone's own label no longer names any voxel: it leaves the table.
+        let keep = |l: &u32| !self.replaced.contains(l) || self.by_name.values().any(|n| n == l);
+        let table = LabelTable::from_pairs(self.table.iter().filter(|(l, _)| keep(l)).map(|(l, n)| (*l, n.clone())));
+        let bone_label = self.bone_label.iter().filter(|(l, _)| keep(l)).map(|(l, n)| (*l, n.clone())).collect();
+        Some(Parcellation { table, bone_label, split: self.split, relabel: self.relabel })
     }
 }
 
@@ -681,6 +724,14 @@ mod tests {
     use super::*;
     use crate::volume::{Affine, Grid};
 
+    /// Parcellates a copy of `v` as u16 labels.
+    fn split(v: &Volume<u8>, table: &LabelTable) -> (Parcellation, Volume<u16>) {
+        let p = parcellate(v, table).expect("a whole-bone label");
+        let mut w = Volume { grid: v.grid, data: v.data.iter().map(|&l| l as u16).collect() };
+        p.apply(&mut w);
+        (p, w)
+    }
+
     fn grid(dims: [usize; 3]) -> Grid {
         Grid { dims, affine: Affine::from_spacing_origin([1.0; 3], [0.0; 3]) }
     }
@@ -696,6 +747,9 @@ mod tests {
         assert_eq!(k("vertebrae"), Some(Kind::Spine));
         assert_eq!(k("clavicula_left"), Some(Kind::Clavicle(Side::Left)));
         assert_eq!(k("tibia"), Some(Kind::Unsided("tibia".into())));
+        // An atlas of sub-regions only needs no parcellation.
+        let fine = LabelTable::from_pairs([(1, "femur_neck_left"), (2, "vertebra_T7")]);
+        assert!(parcellate(&Volume::filled(grid([2, 2, 2]), 1u8), &fine).is_none());
         // Already sub-regions, or not bones at all: kept.
         for n in
             ["vertebra_T7", "vertebra_S3", "acetabulum_roof_right", "femur_neck_left", "ilium_left", "liver", "sternum"]
@@ -738,18 +792,18 @@ mod tests {
             }
         }
         let table = LabelTable::from_pairs([(1, "vertebrae_L2")]);
-        let p = parcellate(&v, &table);
-        let name = |i, j| p.table.name(p.volume.get(i, j, 5) as u32).unwrap().to_string();
+        let (p, w) = split(&v, &table);
+        let name = |i, j| p.table.name(w.get(i, j, 5) as u32).unwrap().to_string();
         assert_eq!(name(20, 40), "vertebra_L2");
         assert_eq!(name(20, 6), "vertebra_L2_posterior_elements");
-        assert_eq!(p.bone_label[&(p.volume.get(20, 6, 5) as u32)], "vertebrae_L2");
+        assert_eq!(p.bone_label[&(w.get(20, 6, 5) as u32)], "vertebrae_L2");
         // Without the ring: the body alone.
         v.data.iter_mut().enumerate().for_each(|(x, l)| {
             if g.ijk(x)[1] < 30 {
                 *l = 0
             }
         });
-        let p = parcellate(&v, &table);
+        let (p, _) = split(&v, &table);
         assert_eq!(p.table.iter().map(|(_, n)| n.to_string()).collect::<Vec<_>>(), vec!["vertebra_L2"]);
     }
 
@@ -777,12 +831,12 @@ mod tests {
             }
         }
         let table = LabelTable::from_pairs([(1, "vertebrae_S1"), (2, "sacrum"), (3, "vertebrae")]);
-        let p = parcellate(&v, &table);
-        let at = |k| p.table.name(p.volume.get(5, 5, k) as u32).unwrap().to_string();
+        let (p, w) = split(&v, &table);
+        let at = |k| p.table.name(w.get(5, 5, k) as u32).unwrap().to_string();
         assert_eq!([at(4), at(15), at(24), at(33)], ["vertebra_S5", "vertebra_S4", "vertebra_S3", "vertebra_S2"]);
         assert_eq!(at(42), "vertebra_S1");
         assert_eq!([at(50), at(60)], ["vertebra_L5", "vertebra_L4"]);
-        assert_eq!(p.bone_label[&(p.volume.get(5, 5, 15) as u32)], "sacrum");
+        assert_eq!(p.bone_label[&(w.get(5, 5, 15) as u32)], "sacrum");
     }
 
     #[test]
@@ -801,8 +855,8 @@ mod tests {
             v.data[g.index(i, 3, 39)] = 2;
         }
         let table = LabelTable::from_pairs([(1, "tibia"), (2, "clavicula_right")]);
-        let p = parcellate(&v, &table);
-        let name = |i, j, k| p.table.name(p.volume.get(i, j, k) as u32).unwrap().to_string();
+        let (p, w) = split(&v, &table);
+        let name = |i, j, k| p.table.name(w.get(i, j, k) as u32).unwrap().to_string();
         assert!(name(10, 2, 20).ends_with("_left") && name(50, 2, 20).ends_with("_right"));
         assert_eq!(name(10, 2, 20), "tibia_shaft_left");
         assert_eq!(name(34, 2, 39), "clavicle_medial_right");

@@ -306,15 +306,21 @@ fn map_scan<L: Label>(
 ) -> Result<(Report, Volume<u16>)> {
     obs.stage("checking the atlas");
     let grid = atlas.volume.grid;
-    let (volume, resampled) = atlas_on_grid(atlas.volume, &scan.volume.grid, &cfg.atlas)?;
+    let (mut volume, resampled) = atlas_on_grid(atlas.volume, &scan.volume.grid, &cfg.atlas)?;
     let mut facts = AtlasFacts { sha256: atlas.sha256, grid, resampled, parcellated: Vec::new() };
     if cfg.params.parcellate {
         obs.stage("parcellating the atlas");
-        let p = parcellate::parcellate(&volume, table);
-        if !p.split.is_empty() {
+        if let Some(p) = parcellate::parcellate(&volume, table) {
+            facts.parcellated = p.split.clone();
+            if p.max_label() <= L::MAX {
+                // In place: no second copy of the atlas.
+                p.apply(&mut volume);
+                return analyse_and_write(cfg, &p.table, Some(&p.bone_label), scan, volume, facts, obs);
+            }
+            let mut wide = Volume { grid: volume.grid, data: volume.data.iter().map(|&l| l.into() as u16).collect() };
             drop(volume);
-            facts.parcellated = p.split;
-            return analyse_and_write(cfg, &p.table, Some(&p.bone_label), scan, p.volume, facts, obs);
+            p.apply(&mut wide);
+            return analyse_and_write(cfg, &p.table, Some(&p.bone_label), scan, wide, facts, obs);
         }
     }
     analyse_and_write(cfg, table, None, scan, volume, facts, obs)
@@ -330,6 +336,7 @@ fn analyse_and_write<L: Label>(
     facts: AtlasFacts,
     obs: &dyn Observer,
 ) -> Result<(Report, Volume<u16>)> {
+    obs.stage("atlas samples");
     // One pass over the atlas serves the label check, the references and the region sizes.
     let samples = BoneSamples::gather(&scan.volume.data, &atlas.data);
     check_labels(&samples.hist, table, cfg)?;
