@@ -642,6 +642,74 @@ pub fn read_atlas(path: &Path) -> Result<Atlas> {
     })
 }
 
+/// Reads a folder of per-class masks (`femur_left.nii.gz`, ..., as TotalSegmentator writes
+/// them without `--ml`) as one atlas on the masks' grid: each mask's non-zero voxels take its
+/// class's label; the names are the file names without `.nii.gz`/`.nii`. Labels follow
+/// TotalSegmentator's numbering (its `total` task, then `appendicular_bones` from 118) when
+/// every name is one of its classes, else the names' sorted order from 1. Where masks
+/// overlap, the lower label wins. The atlas's SHA-256 is that of the list of the masks' names
+/// and SHA-256s.
+///
+/// # Errors
+/// [`Error::Io`] for an unreadable folder; [`Error::Atlas`] when it holds no mask or the masks
+/// lie on different grids; any error of reading a mask.
+pub fn read_mask_folder(dir: &Path) -> Result<(Loaded<u16>, Vec<(u32, String)>)> {
+    use crate::labels::totalsegmentator::{APPENDICULAR_BONES, TOTAL};
+    let mut masks: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter_map(|p| {
+            let name = p.file_name()?.to_str()?;
+            let stem = name.strip_suffix(".nii.gz").or_else(|| name.strip_suffix(".nii"))?;
+            Some((stem.to_string(), p.clone()))
+        })
+        .collect();
+    masks.sort();
+    let atlas_err = |message: String| Error::Atlas { path: dir.to_path_buf(), message };
+    if masks.is_empty() {
+        return Err(atlas_err("the folder holds no .nii.gz or .nii mask".into()));
+    }
+    let ts_id = |n: &str| TOTAL.iter().chain(APPENDICULAR_BONES.iter()).position(|c| *c == n).map(|i| i as u32 + 1);
+    let ids: Vec<u32> = if masks.iter().all(|(n, _)| ts_id(n).is_some()) {
+        masks.iter().map(|(n, _)| ts_id(n).expect("checked")).collect()
+    } else {
+        (1..=masks.len() as u32).collect()
+    };
+    let mut order: Vec<usize> = (0..masks.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(ids[i]));
+    let mut atlas: Option<Loaded<u16>> = None;
+    let mut hashes = vec![String::new(); masks.len()];
+    // Highest label first, so that a lower label painted later wins where masks overlap.
+    for i in order {
+        let (name, path) = &masks[i];
+        let mask = read_labels_as::<u16>(path)?;
+        hashes[i] = format!("{name}.nii {}\n", mask.sha256);
+        match &mut atlas {
+            None => {
+                let mut first = mask;
+                first.volume.data.iter_mut().for_each(|v| *v = if *v != 0 { ids[i] as u16 } else { 0 });
+                atlas = Some(first);
+            }
+            Some(a) => {
+                if a.volume.grid.dims != mask.volume.grid.dims
+                    || a.volume.grid.affine.max_abs_diff(&mask.volume.grid.affine) > 1e-3
+                {
+                    return Err(atlas_err(format!("mask {name} lies on another grid than the others")));
+                }
+                a.volume.data.par_iter_mut().zip(&mask.volume.data).for_each(|(o, &m)| {
+                    if m != 0 {
+                        *o = ids[i] as u16;
+                    }
+                });
+            }
+        }
+    }
+    let mut atlas = atlas.expect("at least one mask");
+    atlas.sha256 = sha256_hex(hashes.concat().as_bytes());
+    atlas.extensions.clear();
+    Ok((atlas, masks.into_iter().zip(ids).map(|((n, _), id)| (id, n)).collect()))
+}
+
 /// Reads a label volume into `L`: every voxel must hold a whole number from 0 to `L::MAX`.
 ///
 /// # Errors

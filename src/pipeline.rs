@@ -258,6 +258,13 @@ pub fn run_with_map(cfg: &RunConfig, obs: &dyn Observer) -> Result<(Report, Volu
     cfg.params.validate()?;
     obs.stage("reading scan and atlas");
     let given = cfg.labels.as_deref().map(LabelTable::read).transpose()?;
+    if cfg.atlas.is_dir() {
+        // A folder of per-class masks: the names are the files'.
+        let (scan, masks) = rayon::join(|| io::read_scan(&cfg.scan), || io::read_mask_folder(&cfg.atlas));
+        let (scan, (atlas, names)) = (scan?, masks?);
+        let table = given.unwrap_or_else(|| LabelTable::from_pairs(names));
+        return map_scan(cfg, &table, scan, atlas, obs);
+    }
     let (scan, atlas) = rayon::join(|| io::read_scan(&cfg.scan), || io::read_atlas(&cfg.atlas));
     let (scan, atlas) = (scan?, atlas?);
     let from_atlas = |extensions: &[(i32, Vec<u8>)]| {

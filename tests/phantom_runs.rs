@@ -244,3 +244,47 @@ fn every_label_table_format_gives_the_same_report() {
         assert_eq!(run(Some(&path), &format!("out-{f:?}")), from_header, "{f:?}");
     }
 }
+
+/// A folder of per-class masks (TotalSegmentator without `--ml`) is an atlas too, and gives
+/// the same lesions as the multilabel file.
+#[test]
+fn a_folder_of_totalsegmentator_masks_is_an_atlas() {
+    use crmo_map::io::{self, WriteOptions};
+    use crmo_map::labels::LabelTable;
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    phantom(&input, &["--case", "seed", "--atlas-style", "totalsegmentator", "--spacing", "2", "4", "2"]);
+    let (scan, atlas) = (input.join("scan.nii.gz"), input.join("atlas.nii.gz"));
+    let multi = io::read_labels(&atlas).unwrap().volume;
+    let table = LabelTable::read(&input.join("labels.tsv")).unwrap();
+    let masks = tmp.path().join("segmentations");
+    std::fs::create_dir_all(&masks).unwrap();
+    let mut present: Vec<u16> = multi.data.iter().copied().filter(|&l| l != 0).collect();
+    present.sort_unstable();
+    present.dedup();
+    for l in present {
+        let mask = crmo_map::Volume { grid: multi.grid, data: multi.data.iter().map(|&v| (v == l) as u16).collect() };
+        let name = table.name(l as u32).unwrap();
+        io::write_volume(&masks.join(format!("{name}.nii.gz")), &mask, &WriteOptions::labels(1), None).unwrap();
+    }
+    let run = |atlas: &std::path::Path, name: &str| {
+        let out = tmp.path().join(name);
+        crmo_ok(&["run", "--quiet", "--scan", s(&scan), "--atlas", s(atlas), "--out", s(&out)]);
+        json(&out.join("report.json"))
+    };
+    let from_masks = run(&masks, "masks");
+    let from_ml = run(&atlas, "ml");
+    // The same lesions; only the label values given to sub-regions may differ (they follow
+    // the largest label of each table).
+    let without_label_values = |rep: &Value| {
+        let mut l = rep["lesions"].clone();
+        for lesion in l.as_array_mut().unwrap() {
+            for r in lesion["regions"].as_array_mut().unwrap() {
+                r.as_object_mut().unwrap().remove("label");
+            }
+        }
+        l
+    };
+    assert_eq!(without_label_values(&from_masks), without_label_values(&from_ml));
+    assert_eq!(regions(&from_masks), FOUNDING);
+}

@@ -600,7 +600,15 @@ impl RegionInfo {
         let raw_tokens: Vec<&str> = name.split(['_', '-', ' ', '.']).filter(|t| !t.is_empty()).collect();
         let level = vertebral_level(&raw_tokens);
         let spine_word = starts("vertebra") || has("spine") || has("vertebral");
-        let class = if starts("sacr") || (spine_word && level.as_deref().is_some_and(|l| l.starts_with('S'))) {
+        // Soft tissue named after a bone (TotalSegmentator's `iliac_artery_left`,
+        // `intervertebral_discs`, `costal_cartilages`, `spinal_cord`, muscles) is not bone.
+        let soft = ["artery", "arteries", "vein", "vena", "venous", "cord", "disc", "discs", "cartilage", "cartilages"]
+            .iter()
+            .any(|w| has(w))
+            || ["gluteus", "iliopsoas", "autochthon", "muscle"].iter().any(|w| starts(w));
+        let class = if soft {
+            BoneClass::Other
+        } else if starts("sacr") || (spine_word && level.as_deref().is_some_and(|l| l.starts_with('S'))) {
             BoneClass::Sacrum
         } else if spine_word || (level.is_some() && tokens.len() == 1) {
             BoneClass::Vertebra
@@ -719,6 +727,16 @@ mod tests {
         assert_eq!(RegionInfo::from_name("hip_left").bone, "hip_left");
         assert_eq!(RegionInfo::from_name("sacrum").bone_class, BoneClass::Sacrum);
         assert_eq!(RegionInfo::from_name("calcaneus_right").bone_class, BoneClass::Foot);
+        for soft in [
+            "iliac_artery_left",
+            "iliac_vena_right",
+            "intervertebral_discs",
+            "costal_cartilages",
+            "spinal_cord",
+            "iliopsoas_left",
+        ] {
+            assert_eq!(RegionInfo::from_name(soft).bone_class, BoneClass::Other, "{soft}");
+        }
         assert!(vertebral_level_rank("T7") < vertebral_level_rank("S2"));
         assert!(vertebral_level_rank("C7") < vertebral_level_rank("T1"));
     }
