@@ -139,8 +139,7 @@ impl LabelTable {
         if text.trim_start().starts_with('{') {
             return Self::parse_json(text);
         }
-        let first =
-            text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).ok_or("empty label table")?;
+        let (_, first) = data_lines(text).next().ok_or("empty label table")?;
         if first.contains('\t') {
             Self::parse_delimited(text, '\t')
         } else if first.contains(',') {
@@ -192,7 +191,7 @@ impl LabelTable {
     /// TSV or CSV with a header: `index` (or Slicer's `LabelValue`) and `name`, optional
     /// `bone_class` and `side`.
     fn parse_delimited(text: &str, sep: char) -> std::result::Result<LabelTable, String> {
-        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'));
+        let mut lines = data_lines(text);
         let (_, header) = lines.next().ok_or("empty label table")?;
         let cols: Vec<String> = split_fields(header, sep);
         let find = |want: &[&str]| cols.iter().position(|c| want.iter().any(|w| c.eq_ignore_ascii_case(w)));
@@ -206,9 +205,8 @@ impl LabelTable {
         };
         let (cb, cs) = (find(&["bone_class"]), find(&["side"]));
         let mut t = LabelTable::default();
-        for (lineno, line) in lines {
+        for (line_no, line) in lines {
             let f = split_fields(line, sep);
-            let line_no = lineno + 1;
             let (Some(idx), Some(name)) = (f.get(ci), f.get(cn)) else {
                 return Err(format!("line {line_no}: fewer columns than the header"));
             };
@@ -231,12 +229,7 @@ impl LabelTable {
     /// ITK-SNAP: `IDX R G B A VIS MSH "LABEL"` per line, `#` comments.
     fn parse_itksnap(text: &str) -> std::result::Result<LabelTable, String> {
         let mut t = LabelTable::default();
-        for (lineno, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let line_no = lineno + 1;
+        for (line_no, line) in data_lines(text) {
             let (fields, name) = match (line.find('"'), line.rfind('"')) {
                 (Some(a), Some(b)) if b > a => (&line[..a], &line[a + 1..b]),
                 _ => return Err(format!("line {line_no}: not an ITK-SNAP label line (no quoted label name)")),
@@ -259,12 +252,7 @@ impl LabelTable {
     /// 3D Slicer colour table: `index name R G B A` per line, `#` comments.
     fn parse_ctbl(text: &str) -> std::result::Result<LabelTable, String> {
         let mut t = LabelTable::default();
-        for (lineno, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let line_no = lineno + 1;
+        for (line_no, line) in data_lines(text) {
             let f: Vec<&str> = line.split_whitespace().collect();
             if f.len() < 2 {
                 return Err(format!("line {line_no}: a colour table line is 'index name R G B A'"));
@@ -402,6 +390,11 @@ impl LabelTable {
     pub fn max_label(&self) -> u32 {
         self.entries.keys().next_back().copied().unwrap_or(0)
     }
+}
+
+/// The non-empty, non-comment (`#`) lines of a table, trimmed, with their 1-based numbers.
+fn data_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines().enumerate().map(|(n, l)| (n + 1, l.trim())).filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
 }
 
 /// Fields of one delimited line, trimmed, with surrounding double quotes removed.
