@@ -139,6 +139,7 @@ fn bench_phantom_stages(c: &mut Criterion) {
         table: &ph.labels,
         region_voxels: &samples.hist,
         reference: &reference,
+        bone_label: None,
     };
     g.bench_function("lesion_statistics_and_region_overlap", |b| b.iter(|| lesions::measure(&comps, &inputs, 100.0)));
     let map = Volume::from_vec(scan.grid, comps.paint(|l| l as u16));
