@@ -578,6 +578,20 @@ fn femoral_head<L: Label>(femur: &Bone, hip: Option<&Bone>, atlas: &Volume<L>) -
             continue;
         }
         let [i, j, k] = grid.ijk(v).map(|x| x as i64);
+        // Only the femur's surface can face the hip bone: skip voxels whose six neighbours
+        // are all femur (most of them), so fine grids stay cheap.
+        let is_femur = |i: i64, j: i64, k: i64| {
+            i >= 0 && j >= 0 && k >= 0 && i < nx && j < ny && k < nz && {
+                let l: u32 = atlas.data[(i + nx * (j + ny * k)) as usize].into();
+                l == femur.label
+            }
+        };
+        let surface = [(1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0), (0, 0, 1), (0, 0, -1)]
+            .iter()
+            .any(|&(di, dj, dk)| !is_femur(i + di, j + dj, k + dk));
+        if !surface {
+            continue;
+        }
         let near = (-reach[2]..=reach[2])
             .any(|dk| (-reach[1]..=reach[1]).any(|dj| (-reach[0]..=reach[0]).any(|di| is_hip(i + di, j + dj, k + dk))));
         if near {
