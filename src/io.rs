@@ -290,7 +290,7 @@ fn open(path: &Path) -> Result<(Layout, Source)> {
     let mut file = std::fs::File::open(path).map_err(io_err)?;
     let len = file.metadata().map_err(io_err)?.len() as usize;
     // The header is in the first 352 bytes; a gzip stream gives them from far fewer than 64 KiB.
-    let mut prefix = vec![0u8; len.min(1 << 16).max(352)];
+    let mut prefix = vec![0u8; len.clamp(352, 1 << 16)];
     let n = read_full(&mut file, &mut prefix).map_err(io_err)?;
     prefix.truncate(n);
     file.seek(SeekFrom::Start(0)).map_err(io_err)?;
@@ -642,6 +642,9 @@ pub fn read_atlas(path: &Path) -> Result<Atlas> {
     })
 }
 
+/// Label values and names.
+pub type LabelNames = Vec<(u32, String)>;
+
 /// Reads a folder of per-class masks (`femur_left.nii.gz`, ..., as TotalSegmentator writes
 /// them without `--ml`) as one atlas on the masks' grid: each mask's non-zero voxels take its
 /// class's label; the names are the file names without `.nii.gz`/`.nii`. Labels follow
@@ -653,7 +656,7 @@ pub fn read_atlas(path: &Path) -> Result<Atlas> {
 /// # Errors
 /// [`Error::Io`] for an unreadable folder; [`Error::Atlas`] when it holds no mask or the masks
 /// lie on different grids; any error of reading a mask.
-pub fn read_mask_folder(dir: &Path) -> Result<(Loaded<u16>, Vec<(u32, String)>)> {
+pub fn read_mask_folder(dir: &Path) -> Result<(Loaded<u16>, LabelNames)> {
     use crate::labels::totalsegmentator::{APPENDICULAR_BONES, TOTAL};
     let mut masks: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(dir, e))?

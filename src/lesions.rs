@@ -166,12 +166,8 @@ pub fn measure<L: Label>(comps: &Components, inp: &Inputs<L>, min_volume_mm3: f6
             .labels
             .iter()
             .map(|(&l, &c)| RegionOverlap {
-                name: if l == 0 {
-                    "outside_atlas".into()
-                } else {
-                    inp.table.name(l as u32).unwrap_or("unknown").into()
-                },
-                label: l as u32,
+                name: if l == 0 { "outside_atlas".into() } else { inp.table.name(l).unwrap_or("unknown").into() },
+                label: l,
                 voxels: c,
                 fraction_of_lesion: c as f64 / n,
                 fraction_of_region: if l == 0 { 0.0 } else { c as f64 / inp.region_voxels[l as usize].max(1) as f64 },

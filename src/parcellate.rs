@@ -235,7 +235,10 @@ pub fn parcellate<L: Label>(atlas: &Volume<L>, table: &LabelTable) -> Option<Par
     // One parallel pass over planes: the whole-bone labels' voxels, and the mean voxel index
     // of every labelled voxel (whose world x is the body's midline).
     let [nx, ny, _] = grid.dims;
-    let parts: Vec<(Vec<(u32, usize)>, [f64; 3], usize)> = atlas
+    // Per plane: (label, voxel) of the whole-bone labels, the sum of labelled voxels' indices,
+    // their count.
+    type PlaneFinds = (Vec<(u32, usize)>, [f64; 3], usize);
+    let parts: Vec<PlaneFinds> = atlas
         .data
         .par_chunks(nx * ny)
         .enumerate()
@@ -624,12 +627,11 @@ fn fit_sphere(pts: &[V3]) -> Option<(V3, f64)> {
             return None;
         }
         a.swap(col, piv);
-        for r in 0..4 {
+        let pivot_row = a[col];
+        for (r, row) in a.iter_mut().enumerate() {
             if r != col {
-                let f = a[r][col] / a[col][col];
-                for c in col..5 {
-                    a[r][c] -= f * a[col][c];
-                }
+                let f = row[col] / pivot_row[col];
+                row.iter_mut().zip(pivot_row).skip(col).for_each(|(x, p)| *x -= f * p);
             }
         }
     }
