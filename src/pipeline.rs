@@ -263,36 +263,28 @@ pub fn run_with_map(cfg: &RunConfig, obs: &dyn Observer) -> Result<(Report, Volu
         let (scan, masks) = rayon::join(|| io::read_scan(&cfg.scan), || io::read_mask_folder(&cfg.atlas));
         let (scan, (atlas, names)) = (scan?, masks?);
         let table = given.unwrap_or_else(|| LabelTable::from_pairs(names));
-        return map_scan(cfg, &table, scan, atlas, obs);
+        return map_scan(cfg, Some(table), scan, atlas, obs);
     }
     let (scan, atlas) = rayon::join(|| io::read_scan(&cfg.scan), || io::read_atlas(&cfg.atlas));
-    let (scan, atlas) = (scan?, atlas?);
-    let from_atlas = |extensions: &[(i32, Vec<u8>)]| {
-        extensions.iter().find_map(|(_, c)| LabelTable::from_caret_xml(&String::from_utf8_lossy(c))).ok_or_else(|| {
-            Error::Labels {
-                path: cfg.atlas.clone(),
-                message: "no --labels given and the atlas carries no label names (no TotalSegmentator --ml header \
-                          extension): pass --labels TABLE"
-                    .into(),
-            }
-        })
-    };
-    match atlas {
-        io::Atlas::U8(a) => {
-            let table = match given {
-                Some(t) => t,
-                None => from_atlas(&a.extensions)?,
-            };
-            map_scan(cfg, &table, scan, a, obs)
-        }
-        io::Atlas::U16(a) => {
-            let table = match given {
-                Some(t) => t,
-                None => from_atlas(&a.extensions)?,
-            };
-            map_scan(cfg, &table, scan, a, obs)
-        }
+    match atlas? {
+        io::Atlas::U8(a) => map_scan(cfg, given, scan?, a, obs),
+        io::Atlas::U16(a) => map_scan(cfg, given, scan?, a, obs),
     }
+}
+
+/// The label names a TotalSegmentator `--ml` atlas stores in its header extension.
+///
+/// # Errors
+/// [`Error::Labels`] naming the atlas when it carries none.
+fn table_from_header(extensions: &[(i32, Vec<u8>)], cfg: &RunConfig) -> Result<LabelTable> {
+    extensions.iter().find_map(|(_, c)| LabelTable::from_caret_xml(&String::from_utf8_lossy(c))).ok_or_else(|| {
+        Error::Labels {
+            path: cfg.atlas.clone(),
+            message: "no --labels given and the atlas carries no label names (no TotalSegmentator --ml header \
+                      extension): pass --labels TABLE"
+                .into(),
+        }
+    })
 }
 
 /// What the report says about the atlas file besides its labels.
@@ -303,14 +295,20 @@ struct AtlasFacts {
     parcellated: Vec<String>,
 }
 
-/// The rest of [`run_with_map`] once the scan and atlas are in memory.
+/// The rest of [`run_with_map`] once the scan and atlas are in memory; without a `given`
+/// table the names come from the atlas's header.
 fn map_scan<L: Label>(
     cfg: &RunConfig,
-    table: &LabelTable,
+    given: Option<LabelTable>,
     scan: Loaded<f32>,
     atlas: Loaded<L>,
     obs: &dyn Observer,
 ) -> Result<(Report, Volume<u16>)> {
+    let table = match given {
+        Some(t) => t,
+        None => table_from_header(&atlas.extensions, cfg)?,
+    };
+    let table = &table;
     obs.stage("checking the atlas");
     let grid = atlas.volume.grid;
     let (mut volume, resampled) = atlas_on_grid(atlas.volume, &scan.volume.grid, &cfg.atlas)?;

@@ -98,3 +98,18 @@ fn bad_parameters_are_refused() {
     assert!(String::from_utf8_lossy(&res.stderr).contains("orientation"));
     assert!(!out.exists());
 }
+
+/// Without `--labels`, an atlas that carries no label names in its header is a one-line
+/// error naming the atlas.
+#[test]
+fn no_table_and_no_names_in_the_atlas() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let (scan, atlas) = (fixture("tiny/scan.nii.gz"), fixture("tiny/atlas.nii.gz"));
+    let res = crmo(&["run", "--scan", s(&scan), "--atlas", s(&atlas), "--out", s(&out)]);
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(1), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err:?}");
+    assert!(err.contains("atlas.nii.gz") && err.contains("pass --labels"), "{err}");
+    assert!(!out.exists());
+}
