@@ -113,3 +113,15 @@ pub fn listing(dir: &Path) -> Vec<String> {
     v.sort();
     v
 }
+
+/// The real scans kept beside the repository (`../shared/realdata`, see its README), or
+/// `None` with a note on stderr when this machine has none: the real-data tests then say
+/// they were skipped instead of passing silently. CI always has them.
+pub fn realdata(what: &str) -> Option<PathBuf> {
+    let dir = root().join("../shared/realdata");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    eprintln!("SKIPPED {what}: ../shared/realdata is absent on this machine");
+    None
+}
