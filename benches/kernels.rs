@@ -8,7 +8,7 @@ use crmo_map::io::{self, Datatype, WriteOptions};
 use crmo_map::lesions;
 use crmo_map::phantom::{self, PhantomOptions};
 use crmo_map::reference::{self, BoneSamples};
-use crmo_map::threshold;
+use crmo_map::detect::global as threshold;
 use crmo_map::volume::{Affine, Grid, Volume};
 
 const DIMS: [usize; 3] = [192, 128, 256];
@@ -121,8 +121,9 @@ fn bench_phantom_stages(c: &mut Criterion) {
     let cutoff = reference.intensity_at(6.0) as f32;
     let conn = Connectivity::Corners26;
     let p = LocalParams::default();
-    let refs = detect::region_references(&samples, &reference, &p);
-    let comps = detect::local_components(scan, &atlas, &refs, &p, conn);
+    let noise = detect::local::noise_sigma(scan, &atlas).unwrap();
+    let refs = detect::local::region_references(&samples, noise, &p);
+    let comps = detect::local::local_components(scan, &atlas, &refs, &p, conn);
     assert!(comps.count >= 7, "the founding case has seven lesions, found {}", comps.count);
     let mut g = c.benchmark_group("phantom");
     g.throughput(Throughput::Elements(scan.grid.len() as u64));
@@ -131,8 +132,8 @@ fn bench_phantom_stages(c: &mut Criterion) {
     g.bench_function("threshold_and_label", |b| {
         b.iter(|| threshold::components(&scan.data, &atlas.data, dims, cutoff, conn))
     });
-    g.bench_function("region_references", |b| b.iter(|| detect::region_references(&samples, &reference, &p)));
-    g.bench_function("local_detector", |b| b.iter(|| detect::local_components(scan, &atlas, &refs, &p, conn)));
+    g.bench_function("region_references", |b| b.iter(|| detect::local::region_references(&samples, noise, &p)));
+    g.bench_function("local_detector", |b| b.iter(|| detect::local::local_components(scan, &atlas, &refs, &p, conn)));
     let inputs = lesions::Inputs {
         scan,
         atlas: &atlas.data,

@@ -6,7 +6,8 @@
 //! Prints one JSON line: voxels, components, and seconds per thread count.
 
 use crmo_map::ccl::{self, Connectivity};
-use crmo_map::{io, reference, threshold};
+use crmo_map::detect::global as threshold;
+use crmo_map::{io, reference};
 use std::path::Path;
 use std::time::Instant;
 

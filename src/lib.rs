@@ -8,7 +8,8 @@
 //! 1. [`io`]: load a NIfTI scan and atlas (any datatype, `scl_slope`, any orientation) into
 //!    [`volume::Volume`]s that carry their RAS+ affine;
 //! 2. [`reference`]: robust statistics (median, MAD) of the patient's own bone marrow;
-//! 3. [`threshold`]: candidate voxels where the z-score exceeds a threshold inside the atlas;
+//! 3. [`detect`]: lesion candidates as connected components (the local detector, against each
+//!    region's own normal marrow, and the naive global threshold);
 //! 4. [`ccl`]: 3-D connected components (6/18/26), parallel over slabs, canonical labels;
 //! 5. [`lesions`]: per-lesion statistics and atlas regions, computed from the foreground only;
 //! 6. [`report`]: JSON, CSV and the summary that staging consumes;
@@ -33,7 +34,6 @@ pub mod reference;
 pub mod render;
 pub mod report;
 pub mod resample;
-pub mod threshold;
 pub mod volume;
 
 pub use error::{Error, Result};

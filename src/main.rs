@@ -58,17 +58,27 @@ struct DetectArgs {
     /// Voxel connectivity of a lesion: 6 (faces), 18 (edges) or 26 (corners).
     #[arg(long, value_name = "6|18|26", default_value_t = 26, value_parser = parse_connectivity)]
     connectivity: u32,
-    /// Detector: `local` (region-wise z, hysteresis from seeds away from the atlas edge, a
-    /// growth-plate guard and the half-maximum outline) or `global` (one z threshold against
-    /// all bone: the naive baseline).
+    /// Detector: `local` (ratios to each region's own normal marrow, seed cores above the
+    /// noise, a growth-plate guard and the half-maximum outline) or `global` (one z threshold
+    /// against all bone: the naive baseline).
     #[arg(long, value_enum, default_value_t = MethodArg::Local)]
     method: MethodArg,
-    /// Local detector: a lesion needs a voxel above this region-wise z.
-    #[arg(long, value_name = "Z", default_value_t = LocalParams::default().seed_z)]
-    seed_z: f64,
-    /// Local detector: lesion voxels are above this region-wise z and connected to a seed.
-    #[arg(long, value_name = "Z", default_value_t = LocalParams::default().grow_z)]
-    grow_z: f64,
+    /// Local detector (its main threshold): a lesion holds a seed core whose denoised signal
+    /// is at least this ratio to its region's normal marrow.
+    #[arg(long = "seed-ratio", value_name = "R", default_value_t = LocalParams::default().seed_ratio)]
+    seed_ratio: f64,
+    /// Local detector: lesion voxels are at least this ratio to their region's normal marrow.
+    #[arg(long = "grow-ratio", value_name = "R", default_value_t = LocalParams::default().grow_ratio)]
+    grow_ratio: f64,
+    /// Local detector: a seed core holds at least this volume (mm^3).
+    #[arg(long = "seed-core-mm3", value_name = "V", default_value_t = LocalParams::default().seed_core_mm3)]
+    seed_core_mm3: f64,
+    /// Local detector: seed voxels also stand this many noise levels above the marrow.
+    #[arg(long = "noise-z", value_name = "Z", default_value_t = LocalParams::default().noise_z)]
+    noise_z: f64,
+    /// Local detector: seeds are judged on the mean of bone voxels within this radius (mm).
+    #[arg(long = "denoise-mm", value_name = "MM", default_value_t = LocalParams::default().denoise_mm)]
+    denoise_mm: f64,
     /// Local detector: seeds lie at least this many mm inside the atlas.
     #[arg(long = "edge-mm", value_name = "MM", default_value_t = LocalParams::default().edge_mm)]
     edge_mm: f64,
@@ -90,7 +100,7 @@ struct DetectArgs {
 enum MethodArg {
     /// Global z threshold (baseline).
     Global,
-    /// Region-wise z with hysteresis and an atlas-edge guard.
+    /// Ratios to each region's own normal marrow, seed cores, growth-plate guard.
     Local,
 }
 
@@ -112,8 +122,11 @@ impl DetectArgs {
                 MethodArg::Local => Method::Local,
             },
             local: LocalParams {
-                seed_z: self.seed_z,
-                grow_z: self.grow_z,
+                seed_ratio: self.seed_ratio,
+                grow_ratio: self.grow_ratio,
+                seed_core_mm3: self.seed_core_mm3,
+                noise_z: self.noise_z,
+                denoise_mm: self.denoise_mm,
                 edge_mm: self.edge_mm,
                 plate_mm: self.plate_mm,
                 peak_fraction: self.peak_fraction,

@@ -41,7 +41,7 @@
 //! (a lesion's `bone_label`).
 
 use crate::ccl::{self, Connectivity};
-use crate::detect::{eigenvector, symmetric_eigenvalues};
+use crate::detect::shape::{eigenvector, symmetric_eigenvalues};
 use crate::labels::{BoneClass, LabelTable, RegionInfo, Side};
 use crate::volume::{Label, Volume};
 use std::collections::BTreeMap;

@@ -4,7 +4,7 @@
 //! `lesions.nii.gz` and `overview.png` into the output folder, all or nothing.
 
 use crate::ccl::Connectivity;
-use crate::detect::{self, LocalParams, Method};
+use crate::detect::{self, LocalFacts, LocalParams, Method};
 use crate::error::{Error, Result};
 use crate::io::{self, Datatype, Loaded, WriteOptions};
 use crate::labels::LabelTable;
@@ -14,9 +14,8 @@ use crate::parcellate;
 use crate::phantom::Phantom;
 use crate::reference::{BoneSamples, Reference};
 use crate::render;
-use crate::report::{self, InputInfo, Parameters, Report, Software, Summary};
+use crate::report::{self, InputInfo, LocalSettings, Marrow, Parameters, RegionMarrow, Report, Software, Summary};
 use crate::resample;
-use crate::threshold;
 use crate::volume::{Grid, Label, Volume};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -71,31 +70,7 @@ impl Params {
                 self.min_volume_mm3
             )));
         }
-        let l = &self.local;
-        for (name, v) in [
-            ("--seed-z", l.seed_z),
-            ("--grow-z", l.grow_z),
-            ("--edge-mm", l.edge_mm),
-            ("--plate-mm", l.plate_mm),
-            ("--peak-fraction", l.peak_fraction),
-        ] {
-            if !v.is_finite() {
-                return Err(Error::Parameter(format!("{name} must be a finite number, got {v}")));
-            }
-        }
-        if l.grow_z > l.seed_z {
-            return Err(Error::Parameter(format!("--grow-z ({}) must not exceed --seed-z ({})", l.grow_z, l.seed_z)));
-        }
-        if l.edge_mm < 0.0 {
-            return Err(Error::Parameter(format!("--edge-mm must be >= 0, got {}", l.edge_mm)));
-        }
-        if !(0.0..1.0).contains(&l.peak_fraction) {
-            return Err(Error::Parameter(format!("--peak-fraction must be in [0, 1), got {}", l.peak_fraction)));
-        }
-        if l.plate_mm < 0.0 {
-            return Err(Error::Parameter(format!("--plate-mm must be >= 0, got {}", l.plate_mm)));
-        }
-        Ok(())
+        self.local.validate()
     }
 }
 
@@ -121,6 +96,8 @@ pub struct Analysis {
     pub lesion_map: Volume<u16>,
     /// Atlas voxels (label != 0).
     pub atlas_voxels: usize,
+    /// What the local detector measured (its marrow levels and the noise level).
+    pub local: Option<LocalFacts>,
 }
 
 /// Runs detection on volumes already in memory and on the same grid; `samples` are the
@@ -152,19 +129,17 @@ pub fn analyse<L: Label>(
         )));
     }
     let cutoff = reference.intensity_at(params.z_threshold);
-    let dims = scan.grid.dims;
-    let comps = match params.method {
-        Method::Global => {
-            obs.stage("thresholding and connected components");
-            threshold::components(&scan.data, &atlas.data, dims, cutoff as f32, params.connectivity)
-        }
-        Method::Local => {
-            obs.stage("region references");
-            let refs = detect::region_references(samples, &reference, &params.local);
-            obs.stage("local detector");
-            detect::local_components(scan, atlas, &refs, &params.local, params.connectivity)
-        }
-    };
+    let (comps, local) = detect::components(
+        params.method,
+        scan,
+        atlas,
+        samples,
+        &reference,
+        cutoff,
+        &params.local,
+        params.connectivity,
+        &|name| obs.stage(name),
+    );
     obs.stage("lesion statistics");
     let inputs = lesions::Inputs {
         scan,
@@ -183,7 +158,7 @@ pub fn analyse<L: Label>(
     }
     let lesion_map = Volume { grid: scan.grid, data: comps.paint(|l| to_id[l as usize]) };
     let atlas_voxels = samples.atlas_voxels() as usize;
-    Ok(Analysis { reference, cutoff, lesions, lesion_map, atlas_voxels })
+    Ok(Analysis { reference, cutoff, lesions, lesion_map, atlas_voxels, local })
 }
 
 /// Inputs and settings of `crmo-map run`.
@@ -331,6 +306,20 @@ fn map_scan<L: Label>(
     analyse_and_write(cfg, table, None, scan, volume, facts, obs)
 }
 
+/// The report's account of the local detector's references: every region with voxels.
+fn marrow_report(f: &LocalFacts, hist: &[u64], table: &LabelTable) -> Marrow {
+    let regions = (1..hist.len().min(f.refs.len()))
+        .filter(|&l| hist[l] > 0)
+        .map(|l| RegionMarrow {
+            label: l as u32,
+            name: table.name(l as u32).unwrap_or_default().to_string(),
+            voxels: hist[l],
+            marrow: f.refs[l].marrow,
+        })
+        .collect();
+    Marrow { method: "region_histogram_mode".into(), noise_sigma: f.noise_sigma, regions }
+}
+
 /// Detection and outputs, once the atlas is on the scan's grid in its final labels.
 fn analyse_and_write<L: Label>(
     cfg: &RunConfig,
@@ -377,17 +366,14 @@ fn analyse_and_write<L: Label>(
         },
         parameters: Parameters {
             method: cfg.params.method.as_str().into(),
-            seed_z: (cfg.params.method == Method::Local).then_some(cfg.params.local.seed_z),
-            grow_z: (cfg.params.method == Method::Local).then_some(cfg.params.local.grow_z),
-            edge_mm: (cfg.params.method == Method::Local).then_some(cfg.params.local.edge_mm),
-            plate_mm: (cfg.params.method == Method::Local).then_some(cfg.params.local.plate_mm),
-            peak_fraction: (cfg.params.method == Method::Local).then_some(cfg.params.local.peak_fraction),
+            local: (cfg.params.method == Method::Local).then(|| LocalSettings::from(&cfg.params.local)),
             z_threshold: cfg.params.z_threshold,
             intensity_threshold: an.cutoff,
             min_volume_mm3: cfg.params.min_volume_mm3,
             connectivity: cfg.params.connectivity.count(),
         },
         reference: an.reference.clone(),
+        marrow: an.local.as_ref().map(|f| marrow_report(f, &samples.hist, table)),
         summary: Summary::of(&an.lesions),
         lesions: an.lesions,
     };

@@ -75,23 +75,9 @@ pub struct InputInfo {
 pub struct Parameters {
     /// Detection method (`global` or `local`).
     pub method: String,
-    /// Local method: seed z (region-wise).
+    /// The local detector's settings (`--method local` only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub seed_z: Option<f64>,
-    /// Local method: grow z (region-wise).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub grow_z: Option<f64>,
-    /// Local method: seeds lie this far inside the atlas (mm).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub edge_mm: Option<f64>,
-    /// Local method: components thinner than this (mm) and three times as wide are dropped
-    /// as growth plates (0: guard off).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub plate_mm: Option<f64>,
-    /// Local method: lesion voxels lie at least this fraction of the way from normal marrow to
-    /// the lesion's peak.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub peak_fraction: Option<f64>,
+    pub local: Option<LocalSettings>,
     /// Candidate voxels have z above this.
     pub z_threshold: f64,
     /// That threshold as an intensity.
@@ -100,6 +86,68 @@ pub struct Parameters {
     pub min_volume_mm3: f64,
     /// 6, 18 or 26.
     pub connectivity: u32,
+}
+
+/// The local detector's settings as reported (see [`crate::detect::LocalParams`]).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LocalSettings {
+    /// Seed cores reach this ratio to their region's normal marrow (denoised).
+    pub seed_ratio: f64,
+    /// Lesion voxels reach this ratio to their region's normal marrow.
+    pub grow_ratio: f64,
+    /// Least seed-core volume (mm^3).
+    pub seed_core_mm3: f64,
+    /// Seeds stand this many noise levels above the marrow.
+    pub noise_z: f64,
+    /// Denoising radius (mm).
+    pub denoise_mm: f64,
+    /// Seeds lie this far inside the atlas (mm).
+    pub edge_mm: f64,
+    /// Growth-plate guard thickness (mm; 0: off).
+    pub plate_mm: f64,
+    /// Lesion voxels lie at least this fraction of the way from marrow to the lesion's peak.
+    pub peak_fraction: f64,
+}
+
+impl From<&crate::detect::LocalParams> for LocalSettings {
+    fn from(p: &crate::detect::LocalParams) -> LocalSettings {
+        LocalSettings {
+            seed_ratio: p.seed_ratio,
+            grow_ratio: p.grow_ratio,
+            seed_core_mm3: p.seed_core_mm3,
+            noise_z: p.noise_z,
+            denoise_mm: p.denoise_mm,
+            edge_mm: p.edge_mm,
+            plate_mm: p.plate_mm,
+            peak_fraction: p.peak_fraction,
+        }
+    }
+}
+
+/// The local detector's references: each analysed region's normal-marrow level and the
+/// scan's noise level, in scan units.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Marrow {
+    /// How the levels were taken (`region_histogram_mode`).
+    pub method: String,
+    /// The scan's noise level inside bone (neighbour differences).
+    pub noise_sigma: f64,
+    /// One entry per region with voxels, by label value.
+    pub regions: Vec<RegionMarrow>,
+}
+
+/// One region's normal-marrow level.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RegionMarrow {
+    /// Label value.
+    pub label: u32,
+    /// Region name.
+    pub name: String,
+    /// Voxels of the region.
+    pub voxels: u64,
+    /// Normal-marrow intensity (the mode of the region's intensities, or all bone's for a
+    /// region too small to have its own).
+    pub marrow: f64,
 }
 
 /// Per-patient figures for staging.
@@ -191,6 +239,9 @@ pub struct Report {
     pub parameters: Parameters,
     /// The reference marrow statistics.
     pub reference: Reference,
+    /// The local detector's marrow levels and noise level (`--method local` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub marrow: Option<Marrow>,
     /// Lesions, ids 1..N head to foot.
     pub lesions: Vec<Lesion>,
     /// Per-patient figures.
@@ -218,6 +269,10 @@ pub fn round_report(rep: &mut Report) {
     rep.parameters.intensity_threshold = r(rep.parameters.intensity_threshold, 3);
     rep.reference.median = r(rep.reference.median, 4);
     rep.reference.mad = r(rep.reference.mad, 4);
+    if let Some(m) = &mut rep.marrow {
+        m.noise_sigma = r(m.noise_sigma, 4);
+        m.regions.iter_mut().for_each(|g| g.marrow = r(g.marrow, 4));
+    }
     for l in &mut rep.lesions {
         l.volume_mm3 = r(l.volume_mm3, 3);
         l.fraction_of_region = r(l.fraction_of_region, 6);

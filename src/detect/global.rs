@@ -1,4 +1,4 @@
-//! Candidate voxels: STIR hyperintensity inside the atlas.
+//! The global detector (the naive baseline): STIR hyperintensity inside the atlas.
 //!
 //! A voxel is a candidate when it lies inside the atlas (label != 0) and its intensity exceeds
 //! the cutoff `median + z * 1.4826 * MAD` of the reference (see [`crate::reference`]).

@@ -1,0 +1,642 @@
+//! The local detector: STIR hyperintensity against each region's own normal marrow.
+//!
+//! Real oedema sits at a signal ratio of about 1.1-2.4 to the patient's normal marrow, whose
+//! own spread (red against yellow marrow, coil bias, noise) is 20-40% of its level; z-scores
+//! against all bone do not carry over between scans, ratios to the region's own marrow do.
+//! So every threshold here is a ratio to the region's normal marrow ([`region_references`]:
+//! the mode of the region's intensities, which stays on normal marrow even when lesions fill
+//! a large share of the region) or a multiple of the scan's own noise level
+//! ([`noise_sigma`]); multiplying every intensity by a constant changes nothing.
+//!
+//! Lesion voxels are bone voxels above `grow_ratio`; a connected group of them is a lesion
+//! when it holds a seed core of at least `seed_core_mm3` of voxels whose denoised signal (the
+//! mean over bone voxels within `denoise_mm` along each axis) is above `seed_ratio` and
+//! `noise_z` noise levels, at least `edge_mm` inside the atlas (a thin subchondral strip
+//! keeps its seeds with the default of 1 mm). Noise speckle and marrow texture seldom form
+//! such cores. Components shaped like a growth plate are dropped ([`is_plate`]), and each
+//! lesion is cut to its half-maximum outline, which trims a physis or disc it touches off it.
+
+use super::interior::{box_margin, interior_in_box};
+use super::marrow_map::MarrowMap;
+use super::shape::{is_plate, shapes};
+use crate::ccl::{self, Connectivity};
+use crate::error::{Error, Result};
+use crate::reference::{BoneSamples, MAD_TO_SD};
+use crate::volume::{Label, Volume};
+use rayon::prelude::*;
+
+/// Settings of the local detector (see the module doc; docs/ACCURACY.md says how the
+/// defaults were chosen).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LocalParams {
+    /// Seed cores have a denoised signal at least this ratio to the region's normal marrow
+    /// (the detector's main threshold, which the FROC sweeps).
+    pub seed_ratio: f64,
+    /// Lesion voxels have a signal at least this ratio to the region's normal marrow.
+    pub grow_ratio: f64,
+    /// A lesion's seed core holds at least this volume (mm^3).
+    pub seed_core_mm3: f64,
+    /// Seed voxels also stand this many noise levels (of the denoised signal) above the marrow.
+    pub noise_z: f64,
+    /// Denoising radius (mm): seeds are judged on the mean over bone voxels within this
+    /// distance along each axis (axes with voxels coarser than it are not averaged).
+    pub denoise_mm: f64,
+    /// Seeds must lie at least this far (mm) inside the atlas.
+    pub edge_mm: f64,
+    /// Regions with fewer voxels take the marrow level of all bone.
+    pub min_region_voxels: usize,
+    /// Components thinner than this (mm), 2.5 times as wide and across the body are growth
+    /// plates (physes) and dropped; 0 turns the guard off.
+    pub plate_mm: f64,
+    /// A kept component keeps the voxels at least this fraction of the way from its region's
+    /// marrow level up to its peak intensity (0.5: the lesion's half-maximum outline).
+    pub peak_fraction: f64,
+}
+
+impl Default for LocalParams {
+    fn default() -> LocalParams {
+        LocalParams {
+            seed_ratio: 1.6,
+            grow_ratio: 1.2,
+            seed_core_mm3: 50.0,
+            noise_z: 8.0,
+            denoise_mm: 1.0,
+            edge_mm: 1.0,
+            min_region_voxels: 200,
+            plate_mm: 4.0,
+            peak_fraction: 0.5,
+        }
+    }
+}
+
+impl LocalParams {
+    /// Checks ranges; messages name the command-line flag.
+    ///
+    /// # Errors
+    /// [`Error::Parameter`] naming the bad value.
+    pub fn validate(&self) -> Result<()> {
+        let values = [
+            ("--seed-ratio", self.seed_ratio),
+            ("--grow-ratio", self.grow_ratio),
+            ("--seed-core-mm3", self.seed_core_mm3),
+            ("--noise-z", self.noise_z),
+            ("--denoise-mm", self.denoise_mm),
+            ("--edge-mm", self.edge_mm),
+            ("--plate-mm", self.plate_mm),
+            ("--peak-fraction", self.peak_fraction),
+        ];
+        for (name, v) in values {
+            if !v.is_finite() || v < 0.0 {
+                return Err(Error::Parameter(format!("{name} must be a finite number >= 0, got {v}")));
+            }
+        }
+        if self.grow_ratio <= 0.0 {
+            return Err(Error::Parameter(format!("--grow-ratio must be > 0, got {}", self.grow_ratio)));
+        }
+        if self.grow_ratio > self.seed_ratio {
+            return Err(Error::Parameter(format!(
+                "--grow-ratio ({}) must not exceed --seed-ratio ({})",
+                self.grow_ratio, self.seed_ratio
+            )));
+        }
+        if self.peak_fraction >= 1.0 {
+            return Err(Error::Parameter(format!("--peak-fraction must be in [0, 1), got {}", self.peak_fraction)));
+        }
+        Ok(())
+    }
+}
+
+/// A region's normal-marrow level and the scan's noise level, in scan units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RegionReference {
+    /// Normal-marrow intensity of the region: the mode of its intensities ([`marrow_level`]).
+    pub marrow: f64,
+    /// Standard deviation of the scan's noise ([`noise_sigma`]), shared by all regions.
+    pub noise: f64,
+}
+
+/// Bins of the histogram whose peak is the marrow level, between the 0.5th and 99.5th
+/// percentiles of the region's intensities (bins relative to the data: scale-free).
+pub const MODE_BINS: usize = 256;
+/// Standard deviation (bins) of the Gaussian that smooths that histogram before its peak is
+/// taken, so that noise does not pick a spurious peak.
+pub const MODE_SMOOTHING_BINS: f64 = 4.0;
+
+/// The normal-marrow level of a region: the peak of its smoothed intensity histogram.
+/// Normal marrow is the commonest tissue of a bone, so the mode stays on it when lesions
+/// (brighter) or cortex (darker) take a large share, where the median does not (on a real
+/// scan with large oedema the median lies 28% above the readers' normal-marrow reference,
+/// the mode within 3%). `None` for an empty region; reorders `values`.
+pub fn marrow_level(values: &mut [f32]) -> Option<f64> {
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
+    let mut at = |q: f64| *values.select_nth_unstable_by(((n - 1) as f64 * q) as usize, f32::total_cmp).1 as f64;
+    let (lo, hi) = (at(0.005), at(0.995));
+    if hi <= lo {
+        return Some(lo);
+    }
+    let width = (hi - lo) / MODE_BINS as f64;
+    let mut hist = vec![0f64; MODE_BINS];
+    for &x in values.iter() {
+        let b = ((x as f64 - lo) / width).floor();
+        if (0.0..MODE_BINS as f64).contains(&b) {
+            hist[b as usize] += 1.0;
+        }
+    }
+    let smooth = gaussian_smooth(&hist, MODE_SMOOTHING_BINS);
+    // The first bin of the highest peak (ties go to the darker bin).
+    let peak = (0..MODE_BINS).fold(0, |best, b| if smooth[b] > smooth[best] { b } else { best });
+    Some(lo + (peak as f64 + 0.5) * width)
+}
+
+/// `h` convolved with a Gaussian of `sd` bins (truncated at 3 sd, renormalised at the ends).
+fn gaussian_smooth(h: &[f64], sd: f64) -> Vec<f64> {
+    let r = (3.0 * sd).ceil() as isize;
+    let w: Vec<f64> = (-r..=r).map(|d| (-0.5 * (d as f64 / sd).powi(2)).exp()).collect();
+    (0..h.len() as isize)
+        .map(|i| {
+            let (mut s, mut ws) = (0.0, 0.0);
+            for (k, d) in (-r..=r).enumerate() {
+                if let Some(&x) = usize::try_from(i + d).ok().and_then(|j| h.get(j)) {
+                    s += w[k] * x;
+                    ws += w[k];
+                }
+            }
+            s / ws
+        })
+        .collect()
+}
+
+/// Every label's marrow level (index = label) with the shared `noise` level; labels with
+/// fewer than `min_region_voxels` voxels take the level of all bone together.
+pub fn region_references(samples: &BoneSamples, noise: f64, p: &LocalParams) -> Vec<RegionReference> {
+    let mut all: Vec<f32> = samples.by_label.concat();
+    let whole = marrow_level(&mut all).unwrap_or(0.0);
+    drop(all);
+    samples
+        .by_label
+        .par_iter()
+        .map(|v| {
+            let marrow = if v.len() < p.min_region_voxels.max(1) {
+                whole
+            } else {
+                marrow_level(&mut v.clone()).unwrap_or(whole)
+            };
+            RegionReference { marrow, noise }
+        })
+        .collect()
+}
+
+/// Every how many rows [`noise_sigma`] looks at (a few hundred thousand neighbour pairs are
+/// plenty; a whole-body scan has hundreds of millions).
+pub const NOISE_ROW_STRIDE: usize = 3;
+
+/// The scan's noise level inside bone: the robust spread (1.4826 MAD) of the difference
+/// between neighbours along a row that are both bone, over the square root of 2. Marrow
+/// texture changes slowly from one voxel to the next and noise does not, so this measures the
+/// noise. `None` when no two bone voxels are neighbours.
+pub fn noise_sigma<L: Label>(scan: &Volume<f32>, atlas: &Volume<L>) -> Option<f64> {
+    let nx = scan.grid.dims[0];
+    let rows = scan.data.len() / nx.max(1);
+    let mut diffs: Vec<f32> = (0..rows)
+        .into_par_iter()
+        .step_by(NOISE_ROW_STRIDE)
+        .flat_map_iter(|row| {
+            let (s, a) = (&scan.data[row * nx..(row + 1) * nx], &atlas.data[row * nx..(row + 1) * nx]);
+            (1..nx).filter_map(move |i| {
+                let both = a[i] != L::default() && a[i - 1] != L::default();
+                let d = s[i] - s[i - 1];
+                (both && d.is_finite()).then_some(d.abs())
+            })
+        })
+        .collect();
+    if diffs.is_empty() {
+        return None;
+    }
+    let n = diffs.len();
+    let mad = *diffs.select_nth_unstable_by(n / 2, f32::total_cmp).1 as f64;
+    Some(MAD_TO_SD * mad / std::f64::consts::SQRT_2)
+}
+
+/// The local detector's lesions (see the module doc): bone voxels above `grow_ratio` of
+/// their region's marrow, grouped into components; a component with a seed core
+/// ([`Seeds::keep`]) that is not shaped like a growth plate is cut to its half-maximum
+/// outline ([`half_maximum_cuts`]), which trims off a physis or a bright disc it touches,
+/// and the pieces go through the seed and plate tests again. Works on foreground runs only:
+/// no full-size mask, label or denoised volume is made.
+pub fn local_components<L: Label>(
+    scan: &Volume<f32>,
+    atlas: &Volume<L>,
+    refs: &[RegionReference],
+    p: &LocalParams,
+    conn: Connectivity,
+) -> ccl::Components {
+    let [nx, ny, _] = scan.grid.dims;
+    let map = MarrowMap::new(scan, atlas);
+    let marrow = |ijk: [usize; 3], l: L| local_marrow(refs, &map, ijk, l);
+    let grown = ccl::label_rows(scan.grid.dims, conn, |row, runs| {
+        let (base, j, k) = (row * nx, row % ny, row / ny);
+        ccl::push_runs(
+            0,
+            nx,
+            |i| {
+                let (x, l) = (scan.data[base + i], atlas.data[base + i]);
+                // The region's level first (cheap), then the local one.
+                l != L::default()
+                    && x.is_finite()
+                    && x as f64 >= p.grow_ratio * refs[l.index()].marrow
+                    && x as f64 >= p.grow_ratio * marrow([i, j, k], l)
+            },
+            runs,
+        )
+    });
+    let seeds = Seeds::new(scan, atlas, refs, &map, p);
+    let kept = seeds.keep(&grown);
+    let cut = half_maximum_cuts(scan, atlas, refs, &grown, &kept, p.peak_fraction);
+    let trimmed = ccl::label_rows(scan.grid.dims, conn, |row, runs| {
+        let base = row * nx;
+        for (run, c) in grown.row(row) {
+            if kept[c as usize] {
+                let cut = cut[c as usize];
+                ccl::push_runs(run.start as usize, run.end as usize, |i| scan.data[base + i] >= cut, runs);
+            }
+        }
+    });
+    drop(grown);
+    let kept = seeds.keep(&trimmed);
+    trimmed.retain(|c| kept[c as usize])
+}
+
+/// The normal-marrow level of label `l` at voxel `ijk`: the region's own level, or the
+/// marrow around the voxel where that is brighter ([`MarrowMap`]: red marrow in a region
+/// whose commonest marrow is yellow).
+fn local_marrow<L: Label>(refs: &[RegionReference], map: &MarrowMap, ijk: [usize; 3], l: L) -> f64 {
+    let region = refs[l.index()].marrow;
+    map.level(ijk, l.into()).map_or(region, |local| local.max(region))
+}
+
+/// Quantile of a component's intensities taken as its peak.
+pub const PEAK_QUANTILE: f64 = 0.95;
+
+/// Each kept component's cut intensity (index = component; infinite for the others): its
+/// base (the marrow level of the region most of its brightest voxels lie in) plus
+/// `fraction` of the way up to its peak (a high quantile of its intensities, so that one
+/// noisy voxel does not set it).
+fn half_maximum_cuts<L: Label>(
+    scan: &Volume<f32>,
+    atlas: &Volume<L>,
+    refs: &[RegionReference],
+    comps: &ccl::Components,
+    kept: &[bool],
+    fraction: f64,
+) -> Vec<f32> {
+    let nx = scan.grid.dims[0];
+    let mut values: Vec<Vec<(f32, L)>> = vec![Vec::new(); kept.len()];
+    comps.for_each_run(|row, run, c| {
+        if kept[c as usize] {
+            let at = row * nx;
+            values[c as usize]
+                .extend((run.start..run.end).map(|i| (scan.data[at + i as usize], atlas.data[at + i as usize])));
+        }
+    });
+    values
+        .par_iter_mut()
+        .map(|x| {
+            if x.is_empty() {
+                return f32::INFINITY;
+            }
+            let q = ((x.len() - 1) as f64 * PEAK_QUANTILE).round() as usize;
+            x.select_nth_unstable_by(q, |a, b| a.0.total_cmp(&b.0));
+            let peak = x[q].0 as f64;
+            let mut top: Vec<L> = x[q..].iter().map(|t| t.1).collect();
+            top.sort_unstable();
+            let label = top.chunk_by(|a, b| a == b).max_by_key(|run| run.len()).map_or(0, |run| run[0].index());
+            let base = refs[label].marrow;
+            (base + fraction * (peak - base)) as f32
+        })
+        .collect()
+}
+
+/// The seed test of [`local_components`] (see [`Seeds::keep`]).
+struct Seeds<'a, L> {
+    scan: &'a Volume<f32>,
+    atlas: &'a Volume<L>,
+    refs: &'a [RegionReference],
+    map: &'a MarrowMap,
+    seed_ratio: f64,
+    /// Per label: the denoised excess over the marrow a seed voxel needs (`noise_z` noise
+    /// levels of the denoised signal).
+    noise_excess: Vec<f64>,
+    /// Denoising radius in voxels along each axis.
+    radius: [usize; 3],
+    /// Seed voxels a core needs.
+    core_voxels: usize,
+    edge_mm: f64,
+    plate_mm: f64,
+}
+
+impl<'a, L: Label> Seeds<'a, L> {
+    fn new(
+        scan: &'a Volume<f32>,
+        atlas: &'a Volume<L>,
+        refs: &'a [RegionReference],
+        map: &'a MarrowMap,
+        p: &LocalParams,
+    ) -> Seeds<'a, L> {
+        let spacing = scan.grid.spacing();
+        let radius = spacing.map(|s| (p.denoise_mm / s + 1e-9).floor() as usize);
+        let window = radius.iter().map(|r| 2 * r + 1).product::<usize>() as f64;
+        let noise_excess = refs.iter().map(|r| p.noise_z * r.noise / window.sqrt()).collect();
+        let voxel_mm3 = spacing.iter().product::<f64>();
+        let core_voxels = ((p.seed_core_mm3 / voxel_mm3 - 1e-9).ceil().max(1.0)) as usize;
+        Seeds {
+            scan,
+            atlas,
+            refs,
+            map,
+            seed_ratio: p.seed_ratio,
+            noise_excess,
+            radius,
+            core_voxels,
+            edge_mm: p.edge_mm,
+            plate_mm: p.plate_mm,
+        }
+    }
+
+    /// Whether the voxel's denoised signal reaches `seed_ratio` times its local marrow level
+    /// and stands `noise_z` noise levels above it.
+    fn is_seed(&self, ijk: [usize; 3], l: L) -> bool {
+        let x = self.denoised(ijk);
+        let region = self.refs[l.index()].marrow;
+        if x < self.seed_ratio * region || x < region + self.noise_excess[l.index()] {
+            return false;
+        }
+        let marrow = local_marrow(self.refs, self.map, ijk, l);
+        x >= self.seed_ratio * marrow && x >= marrow + self.noise_excess[l.index()]
+    }
+
+    /// The mean intensity of the bone voxels within the denoising window around `[i, j, k]`.
+    fn denoised(&self, [i, j, k]: [usize; 3]) -> f64 {
+        let g = &self.scan.grid;
+        let span = |c: usize, a: usize| c.saturating_sub(self.radius[a])..(c + self.radius[a] + 1).min(g.dims[a]);
+        let (mut sum, mut n) = (0f64, 0usize);
+        for kk in span(k, 2) {
+            for jj in span(j, 1) {
+                let row = g.dims[0] * (jj + g.dims[1] * kk);
+                for ii in span(i, 0) {
+                    let x = self.scan.data[row + ii];
+                    if self.atlas.data[row + ii] != L::default() && x.is_finite() {
+                        sum += x as f64;
+                        n += 1;
+                    }
+                }
+            }
+        }
+        if n == 0 {
+            f64::NEG_INFINITY
+        } else {
+            sum / n as f64
+        }
+    }
+
+    /// Which components to keep (index = label; 0, the background, false): those holding a
+    /// seed core (at least `core_voxels` voxels that pass [`Seeds::is_seed`] and that lie `edge_mm` inside the atlas) and, when `plate_mm > 0`,
+    /// not shaped like a growth plate. The interior is worked out only in a box around each
+    /// component with enough bright voxels.
+    fn keep(&self, comps: &ccl::Components) -> Vec<bool> {
+        let grid = &self.atlas.grid;
+        let [nx, ny, _] = grid.dims;
+        let mut bright: Vec<Vec<[usize; 3]>> = vec![Vec::new(); comps.count + 1];
+        let mut boxes = vec![([usize::MAX; 3], [0usize; 3]); comps.count + 1];
+        comps.for_each_run(|row, run, c| {
+            let (j, k) = (row % ny, row / ny);
+            let (lo, hi) = &mut boxes[c as usize];
+            *lo = [lo[0].min(run.start as usize), lo[1].min(j), lo[2].min(k)];
+            *hi = [hi[0].max(run.end as usize), hi[1].max(j + 1), hi[2].max(k + 1)];
+            for i in run.start as usize..run.end as usize {
+                let l = self.atlas.data[i + nx * row];
+                if l != L::default() && self.is_seed([i, j, k], l) {
+                    bright[c as usize].push([i, j, k]);
+                }
+            }
+        });
+        let margin = box_margin(grid.spacing(), self.edge_mm);
+        let mut kept: Vec<bool> = bright
+            .par_iter()
+            .zip(&boxes)
+            .map(|(vox, (lo, hi))| {
+                if vox.len() < self.core_voxels {
+                    return false;
+                }
+                let lo = [0, 1, 2].map(|a| lo[a].saturating_sub(margin[a]));
+                let hi = [0, 1, 2].map(|a| (hi[a] + margin[a]).min(grid.dims[a]));
+                let inside = interior_in_box(self.atlas, lo, hi, self.edge_mm);
+                let (bx, by) = (hi[0] - lo[0], hi[1] - lo[1]);
+                let at = |[i, j, k]: [usize; 3]| (i - lo[0]) + bx * ((j - lo[1]) + by * (k - lo[2]));
+                vox.iter().filter(|&&v| inside[at(v)]).count() >= self.core_voxels
+            })
+            .collect();
+        kept[0] = false;
+        if self.plate_mm > 0.0 {
+            for (c, shape) in shapes(comps, grid).iter().enumerate().skip(1) {
+                if kept[c] && is_plate(shape, self.plate_mm) {
+                    kept[c] = false;
+                }
+            }
+        }
+        kept
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::volume::{Affine, Grid};
+
+    fn local_mask(scan: &Volume<f32>, atlas: &Volume<u16>, refs: &[RegionReference], p: &LocalParams) -> Vec<bool> {
+        local_components(scan, atlas, refs, p, Connectivity::Corners26).to_volume().iter().map(|&l| l != 0).collect()
+    }
+
+    fn refs(marrow: f64, noise: f64) -> Vec<RegionReference> {
+        vec![RegionReference { marrow: 0.0, noise }, RegionReference { marrow, noise }]
+    }
+
+    /// Seeds only on single voxels, no denoising, no edge guard: the hysteresis alone.
+    fn bare() -> LocalParams {
+        LocalParams { seed_core_mm3: 1.0, noise_z: 0.0, denoise_mm: 0.0, edge_mm: 0.0, ..LocalParams::default() }
+    }
+
+    #[test]
+    fn the_marrow_level_is_the_mode_not_the_median() {
+        // 400 marrow voxels near 100, 500 lesion voxels spread over 240-260 and 50 cortex
+        // voxels at 20: the median falls in the lesion, the mode stays on the marrow.
+        let mut v: Vec<f32> = (0..400).map(|i| 95.0 + (i % 11) as f32).collect();
+        v.extend((0..500).map(|i| 240.0 + (i % 21) as f32));
+        v.extend([20.0f32; 50]);
+        let mode = marrow_level(&mut v.clone()).unwrap();
+        assert!((mode - 100.0).abs() < 4.0, "{mode}");
+        let mut sorted = v.clone();
+        sorted.sort_by(f32::total_cmp);
+        assert!(sorted[sorted.len() / 2] > 200.0);
+        assert_eq!(marrow_level(&mut []), None);
+        assert_eq!(marrow_level(&mut [7.0, 7.0]), Some(7.0));
+    }
+
+    #[test]
+    fn the_marrow_level_scales_with_the_intensities() {
+        let v: Vec<f32> = (0..5000).map(|i| 100.0 + ((i * 7919) % 61) as f32 - 30.0 + ((i % 97) as f32).sqrt()).collect();
+        let a = marrow_level(&mut v.clone()).unwrap();
+        let b = marrow_level(&mut v.iter().map(|x| x * 8.0).collect::<Vec<f32>>()).unwrap();
+        assert!((b / a - 8.0).abs() < 1e-4, "{a} {b}");
+    }
+
+    #[test]
+    fn the_noise_level_is_measured_between_neighbouring_bone_voxels() {
+        // A smooth ramp (texture) plus alternating +-10 (noise of sd 10): differences are
+        // +-20 plus the ramp's 0.1, so the estimate is close to 10 / sqrt(2) * 2 / sqrt(2).
+        let grid = Grid { dims: [200, 30, 4], affine: Affine::from_spacing_origin([1.0; 3], [0.0; 3]) };
+        let data: Vec<f32> =
+            (0..grid.len()).map(|v| 100.0 + 0.1 * (v % 200) as f32 + if v % 2 == 0 { 10.0 } else { -10.0 }).collect();
+        let scan = Volume::from_vec(grid, data);
+        let atlas = Volume::filled(grid, 1u8);
+        let s = noise_sigma(&scan, &atlas).unwrap();
+        assert!((s - 20.0 * MAD_TO_SD / std::f64::consts::SQRT_2).abs() < 0.2, "{s}");
+        assert_eq!(noise_sigma(&scan, &Volume::filled(grid, 0u8)), None);
+    }
+
+    #[test]
+    fn region_references_take_each_regions_mode_and_fall_back_when_small() {
+        let mut scan: Vec<f32> = (0..300).map(|i| 100.0 + (i % 5) as f32).collect();
+        scan.extend((0..300).map(|i| 50.0 + (i % 5) as f32));
+        scan.push(7.0);
+        let mut atlas = vec![1u16; 300];
+        atlas.extend([2u16; 300]);
+        atlas.push(3);
+        let samples = BoneSamples::gather(&scan, &atlas);
+        let r = region_references(&samples, 4.0, &LocalParams::default());
+        // Uniform over 100..=104 and 50..=54: the mode lies within each region's values.
+        assert!((99.9..104.1).contains(&r[1].marrow) && (49.9..54.1).contains(&r[2].marrow), "{:?}", &r[..4]);
+        let whole = marrow_level(&mut samples.by_label.concat()).unwrap();
+        assert_eq!(r[3].marrow, whole, "the one-voxel region takes all bone's mode");
+        assert!(r.iter().all(|x| x.noise == 4.0));
+    }
+
+    #[test]
+    fn seeds_need_a_core_inside_and_growth_keeps_the_whole_component() {
+        // One line of 12 voxels, all atlas; marrow 100. The line is 1 voxel thick along j and
+        // k (10 mm), so the 2 mm edge guard acts along i only.
+        let grid = Grid { dims: [12, 1, 1], affine: Affine::from_spacing_origin([1.0, 10.0, 10.0], [0.0; 3]) };
+        let atlas = Volume::filled(grid, 1u16);
+        let p = LocalParams { seed_ratio: 1.8, grow_ratio: 1.4, edge_mm: 2.0, ..bare() };
+        // A bright edge blob (0..2) never seeds; an inner lesion (5..8) seeds at 6 and grows
+        // over 5..8; 10 is bright but at the edge.
+        let mut v = vec![100.0f32; 12];
+        for (i, x) in [(0, 200.0), (1, 200.0), (5, 150.0), (6, 190.0), (7, 150.0), (10, 190.0)] {
+            v[i] = x;
+        }
+        let scan = Volume::from_vec(grid, v);
+        let got = local_mask(&scan, &atlas, &refs(100.0, 1.0), &p);
+        assert_eq!(got, (0..12).map(|i| (5..8).contains(&i)).collect::<Vec<bool>>());
+        // A core of 2 voxels (20 mm^3 here... 200 mm^3) is more than the lesion's one seed.
+        let strict = LocalParams { seed_core_mm3: 150.0, ..p };
+        assert!(!local_mask(&scan, &atlas, &refs(100.0, 1.0), &strict).iter().any(|&b| b));
+    }
+
+    #[test]
+    fn noisy_scans_need_seeds_above_the_noise_as_well_as_the_ratio() {
+        let grid = Grid { dims: [12, 1, 1], affine: Affine::from_spacing_origin([1.0, 10.0, 10.0], [0.0; 3]) };
+        let atlas = Volume::filled(grid, 1u16);
+        let mut v = vec![100.0f32; 12];
+        v[5..8].copy_from_slice(&[170.0, 170.0, 170.0]);
+        let scan = Volume::from_vec(grid, v);
+        let p = LocalParams { noise_z: 3.0, ..bare() };
+        assert!(local_mask(&scan, &atlas, &refs(100.0, 20.0), &p).iter().any(|&b| b), "70 > 3 x 20");
+        assert!(!local_mask(&scan, &atlas, &refs(100.0, 30.0), &p).iter().any(|&b| b), "70 < 3 x 30");
+    }
+
+    #[test]
+    fn denoising_averages_bone_voxels_only() {
+        // A 1-voxel bright line (ratio 2) at the edge of a bone: with a 1 mm radius its
+        // denoised value averages itself with bone voxels only (the outside is brighter
+        // fluid and must not count).
+        let grid = Grid { dims: [9, 9, 1], affine: Affine::from_spacing_origin([1.0, 1.0, 5.0], [0.0; 3]) };
+        let mut atlas = Volume::filled(grid, 0u16);
+        let mut scan = Volume::filled(grid, 900.0f32);
+        for j in 0..9 {
+            for i in 0..5 {
+                atlas.data[grid.index(i, j, 0)] = 1;
+                scan.data[grid.index(i, j, 0)] = if i == 4 { 200.0 } else { 100.0 };
+            }
+        }
+        let p = LocalParams { denoise_mm: 1.0, ..bare() };
+        let map = MarrowMap::new(&scan, &atlas);
+        let r = refs(100.0, 1.0);
+        let seeds = Seeds::new(&scan, &atlas, &r, &map, &p);
+        // Window at (4, 4): i 3..5 (bone only: 3, 4) x j 3..6 -> (3 x 100 + 3 x 200) / 6.
+        assert!((seeds.denoised([4, 4, 0]) - 150.0).abs() < 1e-9);
+        assert_eq!(seeds.radius, [1, 1, 0]);
+    }
+
+    #[test]
+    fn multiplying_every_intensity_by_a_constant_changes_nothing() {
+        let grid = Grid { dims: [40, 30, 6], affine: Affine::from_spacing_origin([0.7, 0.7, 4.0], [0.0; 3]) };
+        let atlas = Volume::filled(grid, 1u16);
+        let data: Vec<f32> = (0..grid.len())
+            .map(|v| {
+                let (i, j) = (v % 40, (v / 40) % 30);
+                let lesion = (12..20).contains(&i) && (10..18).contains(&j);
+                let noise = ((v * 2654435761) % 97) as f32 - 48.0;
+                (if lesion { 230.0 } else { 120.0 }) + 0.4 * noise
+            })
+            .collect();
+        let run = |k: f32| {
+            let scan = Volume::from_vec(grid, data.iter().map(|x| x * k).collect());
+            let samples = BoneSamples::gather(&scan.data, &atlas.data);
+            let noise = noise_sigma(&scan, &atlas).unwrap();
+            let p = LocalParams::default();
+            local_mask(&scan, &atlas, &region_references(&samples, noise, &p), &p)
+        };
+        let base = run(1.0);
+        assert!(base.iter().filter(|&&b| b).count() > 100);
+        for k in [0.01, 0.37, 3.0, 250.0] {
+            assert_eq!(run(k), base, "scale {k}");
+        }
+    }
+
+    #[test]
+    fn a_physis_touching_a_lesion_is_trimmed_off_and_a_lone_physis_dropped() {
+        // 30 x 12 x 40 voxels of 1 x 1 x 1 mm, one region (marrow 100). A physis (200) spans
+        // i 0..30 at k 20..22; a lesion (500) sits on it at i 10..16, k 22..28; a second
+        // physis far away at k 5..7 stands alone.
+        let grid = Grid { dims: [30, 12, 40], affine: Affine::from_spacing_origin([1.0; 3], [0.0; 3]) };
+        let atlas = Volume::filled(grid, 1u16);
+        let mut scan = Volume::filled(grid, 100.0f32);
+        for k in 0..40 {
+            for j in 0..12 {
+                for i in 0..30 {
+                    let v = &mut scan.data[grid.index(i, j, k)];
+                    if (20..22).contains(&k) || (5..7).contains(&k) {
+                        *v = 200.0;
+                    }
+                    if (10..16).contains(&i) && (22..28).contains(&k) {
+                        *v = 500.0;
+                    }
+                }
+            }
+        }
+        let p = LocalParams { seed_ratio: 3.0, grow_ratio: 1.6, ..bare() };
+        let got = local_mask(&scan, &atlas, &refs(100.0, 1.0), &p);
+        for k in 0..40 {
+            for i in 0..30 {
+                let want = (10..16).contains(&i) && (22..28).contains(&k);
+                assert_eq!(got[grid.index(i, 1, k)], want, "i {i} k {k}");
+            }
+        }
+        // Without the half-maximum cut the physis stays fused to the lesion.
+        let loose = LocalParams { peak_fraction: 0.0, ..p };
+        let got = local_mask(&scan, &atlas, &refs(100.0, 1.0), &loose);
+        assert!(got[grid.index(0, 1, 20)] && !got[grid.index(0, 1, 5)]);
+    }
+}

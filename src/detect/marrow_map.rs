@@ -1,0 +1,163 @@
+//! The local normal-marrow level: what the marrow of a region is like around a voxel.
+//!
+//! A child's marrow changes smoothly within one bone: red (haematopoietic) marrow in the
+//! metaphyses and proximal shafts is about twice as bright on STIR as the yellow marrow of
+//! the diaphyses and epiphyses, and an atlas region (a whole TotalSegmentator femur, or a
+//! shaft that holds the proximal red marrow) holds both. Against the region's one level the
+//! red part is as bright as oedema. So the detector also asks how bright a voxel is against
+//! the marrow *around* it: the scan is cut into blocks of [`BLOCK_MM`], each block keeps the
+//! median of each label's voxels in it, and a voxel's local level is the median of those
+//! block medians over the 3 x 3 x 3 blocks around it (its own label only). That neighbourhood
+//! (about 6 cm across) is wider than a typical lesion, so a lesion does not lift its own
+//! level, while a red-marrow plateau does.
+
+use crate::volume::{Label, Volume};
+use rayon::prelude::*;
+
+/// Edge length (mm) of a block.
+pub const BLOCK_MM: f64 = 20.0;
+
+/// Every how many voxels along each in-slice row and column the block medians sample
+/// (they need hundreds of voxels per block, not every one; keeps the map small).
+pub const SAMPLE_STRIDE: usize = 2;
+
+/// Blocks with fewer sampled voxels of a label than this do not vote for it.
+pub const MIN_BLOCK_SAMPLES: usize = 16;
+
+/// Per-block local marrow levels.
+#[derive(Clone, Debug)]
+pub struct MarrowMap {
+    /// Voxels per block along each axis.
+    block: [usize; 3],
+    /// Blocks along each axis.
+    blocks: [usize; 3],
+    /// Per block: (label, local level) for every label with a level there.
+    levels: Vec<Vec<(u32, f32)>>,
+}
+
+impl MarrowMap {
+    /// The map of `scan` over `atlas` (same grid).
+    pub fn new<L: Label>(scan: &Volume<f32>, atlas: &Volume<L>) -> MarrowMap {
+        let dims = scan.grid.dims;
+        let block = scan.grid.spacing().map(|s| ((BLOCK_MM / s).round() as usize).max(1));
+        let blocks = [0, 1, 2].map(|a| dims[a].div_ceil(block[a]));
+        let own = block_medians(scan, atlas, block, blocks);
+        let at = |b: [usize; 3]| b[0] + blocks[0] * (b[1] + blocks[1] * b[2]);
+        let levels = (0..own.len())
+            .into_par_iter()
+            .map(|n| {
+                let b = [n % blocks[0], (n / blocks[0]) % blocks[1], n / (blocks[0] * blocks[1])];
+                let near = |a: usize| b[a].saturating_sub(1)..(b[a] + 2).min(blocks[a]);
+                own[n]
+                    .iter()
+                    .map(|&(label, _)| {
+                        let mut votes = Vec::with_capacity(27);
+                        for z in near(2) {
+                            for y in near(1) {
+                                for x in near(0) {
+                                    if let Some(&(_, m)) = own[at([x, y, z])].iter().find(|e| e.0 == label) {
+                                        votes.push(m);
+                                    }
+                                }
+                            }
+                        }
+                        (label, median(&mut votes))
+                    })
+                    .collect()
+            })
+            .collect();
+        MarrowMap { block, blocks, levels }
+    }
+
+    /// The local level of `label` at voxel `[i, j, k]`, if its block has one.
+    pub fn level(&self, [i, j, k]: [usize; 3], label: u32) -> Option<f64> {
+        let b = [i / self.block[0], j / self.block[1], k / self.block[2]];
+        let n = b[0] + self.blocks[0] * (b[1] + self.blocks[1] * b[2]);
+        self.levels.get(n)?.iter().find(|e| e.0 == label).map(|e| e.1 as f64)
+    }
+}
+
+/// Median of `v` (reordered); NaN when empty.
+fn median(v: &mut [f32]) -> f32 {
+    if v.is_empty() {
+        return f32::NAN;
+    }
+    let n = v.len();
+    *v.select_nth_unstable_by(n / 2, f32::total_cmp).1
+}
+
+/// Each block's (label, median) pairs, from the voxels sampled every [`SAMPLE_STRIDE`] along
+/// i and j; slabs of blocks along k in parallel.
+fn block_medians<L: Label>(
+    scan: &Volume<f32>,
+    atlas: &Volume<L>,
+    block: [usize; 3],
+    blocks: [usize; 3],
+) -> Vec<Vec<(u32, f32)>> {
+    let [nx, ny, nz] = scan.grid.dims;
+    let per_slab = blocks[0] * blocks[1];
+    (0..blocks[2])
+        .into_par_iter()
+        .flat_map_iter(|bz| {
+            let mut values: Vec<Vec<(u32, f32)>> = vec![Vec::new(); per_slab];
+            for k in bz * block[2]..((bz + 1) * block[2]).min(nz) {
+                for j in (0..ny).step_by(SAMPLE_STRIDE) {
+                    let row = nx * (j + ny * k);
+                    for i in (0..nx).step_by(SAMPLE_STRIDE) {
+                        let (l, x) = (atlas.data[row + i], scan.data[row + i]);
+                        if l != L::default() && x.is_finite() {
+                            values[i / block[0] + blocks[0] * (j / block[1])].push((l.into(), x));
+                        }
+                    }
+                }
+            }
+            values.into_iter().map(|mut v| {
+                v.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+                v.chunk_by(|a, b| a.0 == b.0)
+                    .filter(|run| run.len() >= MIN_BLOCK_SAMPLES)
+                    .map(|run| (run[0].0, run[run.len() / 2].1))
+                    .collect::<Vec<(u32, f32)>>()
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::volume::{Affine, Grid};
+
+    #[test]
+    fn the_local_level_follows_a_marrow_gradient_and_ignores_a_small_lesion() {
+        // 2 mm voxels, 60 blocks' worth along i: marrow ramps from 60 to 150 along i; a
+        // bright 6 mm lesion in the middle does not lift the level there.
+        let grid = Grid { dims: [300, 20, 20], affine: Affine::from_spacing_origin([2.0; 3], [0.0; 3]) };
+        let atlas = Volume::filled(grid, 3u16);
+        let mut data = vec![0f32; grid.len()];
+        for k in 0..20 {
+            for j in 0..20 {
+                for i in 0..300 {
+                    let lesion = (148..151).contains(&i) && (8..11).contains(&j) && (8..11).contains(&k);
+                    data[grid.index(i, j, k)] = if lesion { 400.0 } else { 60.0 + 0.3 * i as f32 };
+                }
+            }
+        }
+        let map = MarrowMap::new(&Volume::from_vec(grid, data), &atlas);
+        let near = |i: usize| map.level([i, 9, 9], 3).unwrap();
+        assert!((near(25) - 67.5).abs() < 8.0, "{}", near(25));
+        assert!((near(150) - 105.0).abs() < 8.0, "{}", near(150));
+        assert!((near(275) - 142.5).abs() < 8.0, "{}", near(275));
+        assert_eq!(map.level([150, 9, 9], 4), None, "another label has no level here");
+    }
+
+    #[test]
+    fn each_label_has_its_own_level() {
+        let grid = Grid { dims: [40, 40, 10], affine: Affine::from_spacing_origin([1.0, 1.0, 4.0], [0.0; 3]) };
+        let atlas = Volume::from_vec(grid, (0..grid.len()).map(|v| if v % 40 < 20 { 1u8 } else { 2 }).collect());
+        let scan = Volume::from_vec(grid, (0..grid.len()).map(|v| if v % 40 < 20 { 60.0 } else { 150.0 }).collect());
+        let map = MarrowMap::new(&scan, &atlas);
+        assert_eq!(map.level([5, 5, 5], 1), Some(60.0));
+        assert_eq!(map.level([25, 5, 5], 2), Some(150.0));
+        assert_eq!(map.level([5, 5, 5], 2), None, "no label 2 in the first block");
+    }
+}
