@@ -99,6 +99,8 @@ pub struct LocalSettings {
     pub seed_core_mm3: f64,
     /// Seeds stand this many noise levels above the marrow.
     pub noise_z: f64,
+    /// Lesion voxels stand this many noise levels above the marrow.
+    pub grow_noise_z: f64,
     /// Denoising radius (mm).
     pub denoise_mm: f64,
     /// Seeds lie this far inside the atlas (mm).
@@ -116,6 +118,7 @@ impl From<&crate::detect::LocalParams> for LocalSettings {
             grow_ratio: p.grow_ratio,
             seed_core_mm3: p.seed_core_mm3,
             noise_z: p.noise_z,
+            grow_noise_z: p.grow_noise_z,
             denoise_mm: p.denoise_mm,
             edge_mm: p.edge_mm,
             plate_mm: p.plate_mm,

@@ -38,6 +38,9 @@ pub struct LocalParams {
     pub seed_core_mm3: f64,
     /// Seed voxels also stand this many noise levels (of the denoised signal) above the marrow.
     pub noise_z: f64,
+    /// Lesion voxels also stand this many noise levels above the marrow (so that noise in
+    /// dark yellow marrow does not percolate into one huge component).
+    pub grow_noise_z: f64,
     /// Denoising radius (mm): seeds are judged on the mean over bone voxels within this
     /// distance along each axis (axes with voxels coarser than it are not averaged).
     pub denoise_mm: f64,
@@ -60,6 +63,7 @@ impl Default for LocalParams {
             grow_ratio: 1.2,
             seed_core_mm3: 50.0,
             noise_z: 8.0,
+            grow_noise_z: 2.5,
             denoise_mm: 1.0,
             edge_mm: 1.0,
             min_region_voxels: 200,
@@ -80,6 +84,7 @@ impl LocalParams {
             ("--grow-ratio", self.grow_ratio),
             ("--seed-core-mm3", self.seed_core_mm3),
             ("--noise-z", self.noise_z),
+            ("--grow-noise-z", self.grow_noise_z),
             ("--denoise-mm", self.denoise_mm),
             ("--edge-mm", self.edge_mm),
             ("--plate-mm", self.plate_mm),
@@ -236,6 +241,7 @@ pub fn local_components<L: Label>(
     let [nx, ny, _] = scan.grid.dims;
     let map = MarrowMap::new(scan, atlas);
     let marrow = |ijk: [usize; 3], l: L| local_marrow(refs, &map, ijk, l);
+    let grow_noise = p.grow_noise_z * refs.first().map_or(0.0, |r| r.noise);
     let grown = ccl::label_rows(scan.grid.dims, conn, |row, runs| {
         let (base, j, k) = (row * nx, row % ny, row / ny);
         ccl::push_runs(
@@ -244,10 +250,8 @@ pub fn local_components<L: Label>(
             |i| {
                 let (x, l) = (scan.data[base + i], atlas.data[base + i]);
                 // The region's level first (cheap), then the local one.
-                l != L::default()
-                    && x.is_finite()
-                    && x as f64 >= p.grow_ratio * refs[l.index()].marrow
-                    && x as f64 >= p.grow_ratio * marrow([i, j, k], l)
+                let grows = |m: f64| x as f64 >= (p.grow_ratio * m).max(m + grow_noise);
+                l != L::default() && x.is_finite() && grows(refs[l.index()].marrow) && grows(marrow([i, j, k], l))
             },
             runs,
         )
@@ -465,7 +469,14 @@ mod tests {
 
     /// Seeds only on single voxels, no denoising, no edge guard: the hysteresis alone.
     fn bare() -> LocalParams {
-        LocalParams { seed_core_mm3: 1.0, noise_z: 0.0, denoise_mm: 0.0, edge_mm: 0.0, ..LocalParams::default() }
+        LocalParams {
+            seed_core_mm3: 1.0,
+            noise_z: 0.0,
+            grow_noise_z: 0.0,
+            denoise_mm: 0.0,
+            edge_mm: 0.0,
+            ..LocalParams::default()
+        }
     }
 
     #[test]
