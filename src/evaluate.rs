@@ -18,7 +18,8 @@ use crate::io::Datatype;
 use crate::labels::{region_refines, same_bone};
 use crate::lesions::Lesion;
 use crate::phantom::{self, Case, PhantomOptions, TruthLesion};
-use crate::pipeline::{self, Observer, Params, PhantomStorage, RunConfig};
+use crate::phantom::PhantomStorage;
+use crate::pipeline::{self, Observer, Params, RunConfig};
 use crate::volume::Volume;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -447,7 +448,7 @@ pub fn write_suite(members: &[SuiteMember], dir: &Path, obs: &dyn Observer) -> R
         }
         obs.stage(&format!("generating {}", m.name));
         let ph = phantom::generate(&m.options)?;
-        pipeline::write_phantom(&ph, &d, &m.storage)?;
+        crate::phantom::write_phantom(&ph, &d, &m.storage)?;
         std::fs::write(&stamp_path, stamp).map_err(|e| Error::Io { path: stamp_path.clone(), source: e })?;
     }
     Ok(())

@@ -7,8 +7,8 @@ use crmo_map::detect::{LocalParams, Method};
 use crmo_map::evaluate;
 use crmo_map::io::Datatype;
 use crmo_map::output::OutputSet;
-use crmo_map::phantom::{self, Case, PhantomOptions};
-use crmo_map::pipeline::{self, AtlasStyle, Observer, Params, PhantomStorage, RunConfig};
+use crmo_map::phantom::{self, AtlasStyle, Case, PhantomOptions, PhantomStorage};
+use crmo_map::pipeline::{self, Observer, Params, RunConfig};
 use crmo_map::report;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -367,13 +367,13 @@ fn run_cli(cli: Cli) -> Result<()> {
             progress.stage("generating phantom");
             let ph = phantom::generate(&phantom_options(case, a.seed, a.lesions, a.spacing.as_deref()))?;
             progress.stage("writing phantom");
-            pipeline::write_phantom(&ph, &a.out, &storage).map(|()| progress.done())
+            phantom::write_phantom(&ph, &a.out, &storage).map(|()| progress.done())
         }
         Command::Demo(a) => {
             let input = a.out.join("input");
             progress.stage("generating the founding-case phantom");
             let ph = phantom::generate(&phantom_options(Case::Seed, a.seed, 0, None))?;
-            pipeline::write_phantom(&ph, &input, &PhantomStorage::default())?;
+            phantom::write_phantom(&ph, &input, &PhantomStorage::default())?;
             let cfg = RunConfig {
                 scan: input.join("scan.nii.gz"),
                 atlas: input.join("atlas.nii.gz"),

@@ -259,12 +259,15 @@ pub fn local_components<L: Label>(
     let seeds = Seeds::new(scan, atlas, refs, &map, p);
     let kept = seeds.keep(&grown);
     let cut = half_maximum_cuts(scan, atlas, refs, &grown, &kept, p.peak_fraction);
+    let trim = plate_trims(scan, &grown, &kept, &cut, p.plate_mm, conn);
     let trimmed = ccl::label_rows(scan.grid.dims, conn, |row, runs| {
         let base = row * nx;
         for (run, c) in grown.row(row) {
-            if kept[c as usize] {
-                let cut = cut[c as usize];
-                ccl::push_runs(run.start as usize, run.end as usize, |i| scan.data[base + i] >= cut, runs);
+            let c = c as usize;
+            if kept[c] && trim[c] {
+                ccl::push_runs(run.start as usize, run.end as usize, |i| scan.data[base + i] >= cut[c], runs);
+            } else if kept[c] {
+                runs.push(run);
             }
         }
     });
@@ -279,6 +282,50 @@ pub fn local_components<L: Label>(
 fn local_marrow<L: Label>(refs: &[RegionReference], map: &MarrowMap, ijk: [usize; 3], l: L) -> f64 {
     let region = refs[l.index()].marrow;
     map.level(ijk, l.into()).map_or(region, |local| local.max(region))
+}
+
+/// Which kept components to cut to their half-maximum outline (index = component): those
+/// where what the cut takes off holds a growth plate (a physis or disc fused to the lesion,
+/// [`is_plate`]). Elsewhere the lesion keeps every voxel it grew over: real oedema is a
+/// plateau of signal with no sharp peak, and its half-maximum outline is a fraction of what a
+/// radiologist marks. With `plate_mm` 0 (no plate guard) every kept component is cut.
+fn plate_trims(
+    scan: &Volume<f32>,
+    grown: &ccl::Components,
+    kept: &[bool],
+    cut: &[f32],
+    plate_mm: f64,
+    conn: Connectivity,
+) -> Vec<bool> {
+    if plate_mm <= 0.0 {
+        return kept.to_vec();
+    }
+    let nx = scan.grid.dims[0];
+    let below = ccl::label_rows(scan.grid.dims, conn, |row, runs| {
+        let base = row * nx;
+        for (run, c) in grown.row(row) {
+            let c = c as usize;
+            if kept[c] {
+                ccl::push_runs(run.start as usize, run.end as usize, |i| scan.data[base + i] < cut[c], runs);
+            }
+        }
+    });
+    // The grown component each cut-off piece came from: any voxel of the piece tells.
+    let mut parent = vec![0u32; below.count + 1];
+    below.for_each_run(|row, run, piece| {
+        if parent[piece as usize] == 0 {
+            let voxel = run.start as usize;
+            parent[piece as usize] = grown.row(row).find(|(r, _)| (r.start as usize..r.end as usize).contains(&voxel)).map_or(0, |(_, c)| c);
+        }
+    });
+    let mut trim = vec![false; kept.len()];
+    for (piece, shape) in shapes(&below, &scan.grid).iter().enumerate().skip(1) {
+        if is_plate(shape, plate_mm) {
+            trim[parent[piece] as usize] = true;
+        }
+    }
+    trim[0] = false;
+    trim
 }
 
 /// Quantile of a component's intensities taken as its peak.

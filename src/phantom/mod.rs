@@ -38,8 +38,10 @@ mod lesions;
 mod render;
 mod rng;
 pub mod totalseg;
+mod write;
 
 pub use hard::{Hardness, VariantFocus, MAX_VARIANT_FOCI};
+pub use write::{write_phantom, AtlasStyle, PhantomStorage};
 
 use crate::error::{Error, Result};
 use crate::labels::LabelTable;
