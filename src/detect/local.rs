@@ -18,7 +18,7 @@
 
 use super::interior::{box_margin, interior_in_box};
 use super::marrow_map::MarrowMap;
-use super::shape::{is_plate, shapes};
+use super::shape::{is_plate, shape_of_voxels, shapes};
 use crate::ccl::{self, Connectivity};
 use crate::error::{Error, Result};
 use crate::reference::{BoneSamples, MAD_TO_SD};
@@ -68,7 +68,7 @@ impl Default for LocalParams {
             edge_mm: 1.0,
             min_region_voxels: 200,
             plate_mm: 4.0,
-            peak_fraction: 0.5,
+            peak_fraction: 0.35,
         }
     }
 }
@@ -258,7 +258,7 @@ pub fn local_components<L: Label>(
     });
     let seeds = Seeds::new(scan, atlas, refs, &map, p);
     let kept = seeds.keep(&grown);
-    let cut = half_maximum_cuts(scan, atlas, refs, &grown, &kept, p.peak_fraction);
+    let cut = half_maximum_cuts(&seeds, &grown, &kept, p.peak_fraction);
     let trim = plate_trims(scan, &grown, &kept, &cut, p.plate_mm, conn);
     let trimmed = ccl::label_rows(scan.grid.dims, conn, |row, runs| {
         let base = row * nx;
@@ -335,21 +335,16 @@ pub const PEAK_QUANTILE: f64 = 0.95;
 /// base (the marrow level of the region most of its brightest voxels lie in) plus
 /// `fraction` of the way up to its peak (a high quantile of its intensities, so that one
 /// noisy voxel does not set it).
-fn half_maximum_cuts<L: Label>(
-    scan: &Volume<f32>,
-    atlas: &Volume<L>,
-    refs: &[RegionReference],
-    comps: &ccl::Components,
-    kept: &[bool],
-    fraction: f64,
-) -> Vec<f32> {
-    let nx = scan.grid.dims[0];
+fn half_maximum_cuts<L: Label>(seeds: &Seeds<L>, comps: &ccl::Components, kept: &[bool], fraction: f64) -> Vec<f32> {
+    let (scan, atlas, refs) = (seeds.scan, seeds.atlas, seeds.refs);
+    let [nx, ny, _] = scan.grid.dims;
     let mut values: Vec<Vec<(f32, L)>> = vec![Vec::new(); kept.len()];
     comps.for_each_run(|row, run, c| {
         if kept[c as usize] {
-            let at = row * nx;
-            values[c as usize]
-                .extend((run.start..run.end).map(|i| (scan.data[at + i as usize], atlas.data[at + i as usize])));
+            let (at, j, k) = (row * nx, row % ny, row / ny);
+            values[c as usize].extend(
+                (run.start as usize..run.end as usize).map(|i| (seeds.denoised([i, j, k]) as f32, atlas.data[at + i])),
+            );
         }
     });
     values
@@ -491,8 +486,10 @@ impl<'a, L: Label> Seeds<'a, L> {
             .collect();
         kept[0] = false;
         if self.plate_mm > 0.0 {
+            // A growth plate, as the whole component or as its seed core: a physis grown
+            // into the marrow beside it is no longer thin, but its brightest voxels are.
             for (c, shape) in shapes(comps, grid).iter().enumerate().skip(1) {
-                if kept[c] && is_plate(shape, self.plate_mm) {
+                if kept[c] && (is_plate(shape, self.plate_mm) || is_plate(&shape_of_voxels(&bright[c], grid), self.plate_mm)) {
                     kept[c] = false;
                 }
             }

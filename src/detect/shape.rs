@@ -38,19 +38,20 @@ pub fn is_plate(shape: &Shape, plate_mm: f64) -> bool {
         && shape.thin_axis[2].abs() >= PLATE_TILT_DEG.to_radians().cos()
 }
 
-/// [`Shape`] of every component (index = component label; index 0 unused).
-pub fn shapes(comps: &ccl::Components, grid: &crate::volume::Grid) -> Vec<Shape> {
-    // First and second moments in voxel coordinates, over each run's voxels.
-    let mut m = vec![[0f64; 10]; comps.count + 1];
-    let ny = grid.dims[1];
-    comps.for_each_run(|row, run, c| {
-        let (j, k) = ((row % ny) as f64, (row / ny) as f64);
-        let (a, b) = (run.start as f64, run.end as f64);
+/// First and second moments of a set of voxels (in voxel coordinates), from which its
+/// [`Shape`] follows.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Moments([f64; 10]);
+
+impl Moments {
+    /// Adds the voxels `a..b` (half-open) of row `j`, slice `k`.
+    pub fn add_run(&mut self, j: usize, k: usize, a: usize, b: usize) {
+        let (j, k, a, b) = (j as f64, k as f64, a as f64, b as f64);
         let n = b - a;
-        // Sums of i and i^2 over a..b (half-open).
+        // Sums of i and i^2 over a..b.
         let si = (a + b - 1.0) * n / 2.0;
         let sii = ((b - 1.0) * b * (2.0 * b - 1.0) - (a - 1.0) * a * (2.0 * a - 1.0)) / 6.0;
-        let e = &mut m[c as usize];
+        let e = &mut self.0;
         e[0] += n;
         e[1] += si;
         e[2] += n * j;
@@ -61,34 +62,52 @@ pub fn shapes(comps: &ccl::Components, grid: &crate::volume::Grid) -> Vec<Shape>
         e[7] += si * j;
         e[8] += si * k;
         e[9] += n * j * k;
-    });
-    let a = grid.affine.0;
-    let lin = [[a[0][0], a[0][1], a[0][2]], [a[1][0], a[1][1], a[1][2]], [a[2][0], a[2][1], a[2][2]]];
-    m.iter()
-        .map(|e| {
-            if e[0] == 0.0 {
-                return Shape::default();
+    }
+
+    /// The set's principal spreads in world mm; the default shape for an empty set.
+    pub fn shape(&self, grid: &crate::volume::Grid) -> Shape {
+        let e = &self.0;
+        if e[0] == 0.0 {
+            return Shape::default();
+        }
+        let a = grid.affine.0;
+        let lin = [[a[0][0], a[0][1], a[0][2]], [a[1][0], a[1][1], a[1][2]], [a[2][0], a[2][1], a[2][2]]];
+        let n = e[0];
+        let mean = [e[1] / n, e[2] / n, e[3] / n];
+        // Voxel-space covariance plus a unit box's own (1/12 per axis).
+        let cov = |p: usize, q: usize, s: f64| s / n - mean[p] * mean[q];
+        let v = [
+            [cov(0, 0, e[4]) + 1.0 / 12.0, cov(0, 1, e[7]), cov(0, 2, e[8])],
+            [cov(0, 1, e[7]), cov(1, 1, e[5]) + 1.0 / 12.0, cov(1, 2, e[9])],
+            [cov(0, 2, e[8]), cov(1, 2, e[9]), cov(2, 2, e[6]) + 1.0 / 12.0],
+        ];
+        // World covariance L V L^T.
+        let mut w = [[0f64; 3]; 3];
+        for r in 0..3 {
+            for c in 0..3 {
+                w[r][c] = (0..3).map(|p| (0..3).map(|q| lin[r][p] * v[p][q] * lin[c][q]).sum::<f64>()).sum();
             }
-            let n = e[0];
-            let mean = [e[1] / n, e[2] / n, e[3] / n];
-            // Voxel-space covariance plus a unit box's own (1/12 per axis).
-            let cov = |p: usize, q: usize, s: f64| s / n - mean[p] * mean[q];
-            let v = [
-                [cov(0, 0, e[4]) + 1.0 / 12.0, cov(0, 1, e[7]), cov(0, 2, e[8])],
-                [cov(0, 1, e[7]), cov(1, 1, e[5]) + 1.0 / 12.0, cov(1, 2, e[9])],
-                [cov(0, 2, e[8]), cov(1, 2, e[9]), cov(2, 2, e[6]) + 1.0 / 12.0],
-            ];
-            // World covariance L V L^T.
-            let mut w = [[0f64; 3]; 3];
-            for r in 0..3 {
-                for c in 0..3 {
-                    w[r][c] = (0..3).map(|p| (0..3).map(|q| lin[r][p] * v[p][q] * lin[c][q]).sum::<f64>()).sum();
-                }
-            }
-            let ev = symmetric_eigenvalues(w);
-            Shape { sd: ev.map(|x| x.max(0.0).sqrt()), thin_axis: eigenvector(w, ev[0]) }
-        })
-        .collect()
+        }
+        let ev = symmetric_eigenvalues(w);
+        Shape { sd: ev.map(|x| x.max(0.0).sqrt()), thin_axis: eigenvector(w, ev[0]) }
+    }
+}
+
+/// [`Shape`] of every component (index = component label; index 0 unused).
+pub fn shapes(comps: &ccl::Components, grid: &crate::volume::Grid) -> Vec<Shape> {
+    let mut m = vec![Moments::default(); comps.count + 1];
+    let ny = grid.dims[1];
+    comps.for_each_run(|row, run, c| m[c as usize].add_run(row % ny, row / ny, run.start as usize, run.end as usize));
+    m.iter().map(|e| e.shape(grid)).collect()
+}
+
+/// [`Shape`] of a list of voxels.
+pub fn shape_of_voxels(voxels: &[[usize; 3]], grid: &crate::volume::Grid) -> Shape {
+    let mut m = Moments::default();
+    for &[i, j, k] in voxels {
+        m.add_run(j, k, i, i + 1);
+    }
+    m.shape(grid)
 }
 
 /// A unit eigenvector of the symmetric 3x3 matrix `a` for its eigenvalue `lambda`: the
@@ -146,6 +165,26 @@ mod tests {
 
     fn comps_of(mask: &[bool], grid: &Grid) -> ccl::Components {
         ccl::label(mask, grid.dims, Connectivity::Corners26)
+    }
+
+    #[test]
+    fn the_shape_of_a_voxel_list_is_the_shape_of_its_component() {
+        let grid = Grid { dims: [12, 9, 7], affine: Affine::from_spacing_origin([0.8, 1.1, 4.0], [0.0; 3]) };
+        let mut mask = vec![false; grid.len()];
+        let mut voxels = Vec::new();
+        for k in 1..5 {
+            for j in 2..6 {
+                for i in (k + 1)..(k + 6) {
+                    mask[grid.index(i, j, k)] = true;
+                    voxels.push([i, j, k]);
+                }
+            }
+        }
+        let a = shapes(&comps_of(&mask, &grid), &grid)[1];
+        let b = shape_of_voxels(&voxels, &grid);
+        for t in 0..3 {
+            assert!((a.sd[t] - b.sd[t]).abs() < 1e-9 && (a.thin_axis[t].abs() - b.thin_axis[t].abs()).abs() < 1e-9);
+        }
     }
 
     #[test]
