@@ -25,7 +25,7 @@
 //! the distal humerus `humerus_shaft`, so every labelled bone is covered whole. The greater
 //! and lesser trochanters belong to `femur_shaft`.
 
-use super::geom::{along, dot, sub, unit, Prim, Section, Shape, V3};
+use super::geom::{along, dot, norm, scale, sub, unit, Prim, Section, Shape, V3};
 
 mod limbs;
 mod other;
@@ -65,30 +65,60 @@ pub mod level {
     pub const NODE: f64 = 360.0;
 }
 
-/// A surface used to split bones: the plane through `p0` with unit normal `n`, bent by
-/// `curv` (the surface is `(p - p0).n = curv * r^2`, r the distance from the normal line).
+/// How a [`Surface`] bends away from its tangent plane at `p0`, toward `n`, with the
+/// distance r from the normal line through `p0`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Bend {
+    /// A paraboloid: `(p - p0).n = curv * r^2` (the standard, nearly flat plates).
+    Parabola,
+    /// A sphere of this radius (mm) centred at `p0 + radius n`: a cap whose apex is `p0`
+    /// (the femoral head physis with [`super::Hardness::curved_physes`]).
+    Sphere(f64),
+    /// A cone of this slope: `(p - p0).n = slope * r`, a tent whose apex is `p0` (the proximal
+    /// humeral physis with [`super::Hardness::curved_physes`]).
+    Cone(f64),
+}
+
+/// A surface used to split bones: the plane through `p0` with unit normal `n`, bent as
+/// `bend` says (a paraboloid of curvature term `curv` by default).
 #[derive(Clone, Copy, Debug)]
 pub struct Surface {
     /// A point of the surface.
     pub p0: V3,
     /// Unit normal at `p0`.
     pub n: V3,
-    /// Curvature term (1/mm).
+    /// Curvature term (1/mm) of [`Bend::Parabola`].
     pub curv: f64,
+    /// Shape of the surface.
+    pub bend: Bend,
 }
 
 impl Surface {
     /// A flat surface.
     pub fn plane(p0: V3, n: V3) -> Surface {
-        Surface { p0, n: unit(n), curv: 0.0 }
+        Surface { p0, n: unit(n), curv: 0.0, bend: Bend::Parabola }
     }
 
-    /// Signed offset of `p` from the surface along the normal (mm, approximately).
+    /// Signed offset of `p` from the surface along the normal (mm; approximately for the
+    /// paraboloid, the distance for the sphere and the cone).
     #[inline]
     pub fn eval(&self, p: V3) -> f64 {
         let d = sub(p, self.p0);
         let a = dot(d, self.n);
-        a - self.curv * (dot(d, d) - a * a)
+        match self.bend {
+            Bend::Parabola => a - self.curv * (dot(d, d) - a * a),
+            Bend::Sphere(r) => r - norm(sub(d, scale(self.n, r))),
+            Bend::Cone(k) => (a - k * (dot(d, d) - a * a).max(0.0).sqrt()) / (1.0 + k * k).sqrt(),
+        }
+    }
+
+    /// Offset along `n` of the surface at squared distance `r2` from the normal line.
+    pub fn offset_at(&self, r2: f64) -> f64 {
+        match self.bend {
+            Bend::Parabola => self.curv * r2,
+            Bend::Sphere(r) => r - (r * r - r2).max(0.0).sqrt(),
+            Bend::Cone(k) => k * r2.sqrt(),
+        }
     }
 }
 
@@ -279,6 +309,28 @@ pub struct Scene {
     /// The founding case's seven lesion sites, in the order of `FOUNDING_REGIONS`, with the
     /// radii to use in `rmax`.
     pub founding: Vec<Anchor>,
+    /// Articular surfaces that thin subchondral lesions may lie under.
+    pub articular: Vec<Articular>,
+}
+
+/// A patch of articular bone surface under which a thin subchondral lesion may lie.
+#[derive(Clone, Debug)]
+pub struct Articular {
+    /// Index of the bone.
+    pub bone: usize,
+    /// A point on the bone's surface, the patch's centre.
+    pub s: V3,
+    /// Unit normal at `s`, pointing out of the bone (into the joint).
+    pub n: V3,
+    /// Two unit tangents at `s`, orthogonal to `n` and to each other.
+    pub t: [V3; 2],
+    /// Largest half-sizes (mm) of the patch along the two tangents.
+    pub reach: [f64; 2],
+    /// How deep (mm, along -`n` from `s`) a strip may reach before it comes near the bone's
+    /// opposite surface.
+    pub depth: f64,
+    /// Relative frequency among the subchondral sites.
+    pub weight: f64,
 }
 
 /// The founding case's regions, in placement order.
@@ -350,12 +402,15 @@ fn spine_y(z: f64) -> (f64, f64) {
 }
 
 struct Builder {
+    /// Curved physes at the femoral head (a spherical cap) and the proximal humerus (a tent).
+    curved: bool,
     labels: Vec<String>,
     bones: Vec<Bone>,
     organs: Vec<Organ>,
     body: Vec<Prim>,
     anchors: Vec<Anchor>,
     founding: Vec<(String, Anchor)>,
+    articular: Vec<Articular>,
 }
 
 fn one_part(label: u16, marrow: f64) -> Vec<Part> {
@@ -387,16 +442,38 @@ impl Builder {
         self.anchors.push(Anchor { label, bone, c, e, spread, rmax, weight });
     }
 
+    /// An articular patch of `bone` at `s` with outward normal `n`, tangent hint `v`.
+    #[allow(clippy::too_many_arguments)]
+    fn articular(&mut self, bone: usize, s: V3, n: V3, v: V3, reach: [f64; 2], depth: f64, weight: f64) {
+        let [n, t0, t1] = super::geom::frame(n, v);
+        self.articular.push(Articular { bone, s, n, t: [t0, t1], reach, depth, weight });
+    }
+
     fn founding(&mut self, region: &str, bone: usize, c: V3, e: [V3; 3], r: V3) {
         let label = self.labels.iter().position(|n| n == region).expect("founding region exists") as u16 + 1;
         self.founding.push((region.to_string(), Anchor { label, bone, c, e, spread: [0.0; 3], rmax: r, weight: 0.0 }));
     }
 }
 
-/// Builds the anatomy. Deterministic: no randomness is involved.
+/// Builds the standard anatomy. Deterministic: no randomness is involved.
+#[cfg_attr(not(test), allow(dead_code))]
 pub fn build() -> Scene {
-    let mut b =
-        Builder { labels: vec![], bones: vec![], organs: vec![], body: vec![], anchors: vec![], founding: vec![] };
+    build_with(false)
+}
+
+/// Builds the anatomy, with curved physes at the femoral head and the proximal humerus when
+/// `curved` (see [`super::Hardness::curved_physes`]).
+pub fn build_with(curved: bool) -> Scene {
+    let mut b = Builder {
+        curved,
+        labels: vec![],
+        bones: vec![],
+        organs: vec![],
+        body: vec![],
+        anchors: vec![],
+        founding: vec![],
+        articular: vec![],
+    };
     let spine = spine(&mut b);
     pelvis_and_legs(&mut b, &spine);
     upper_body(&mut b);
@@ -415,6 +492,7 @@ pub fn build() -> Scene {
         labels: b.labels,
         anchors: b.anchors,
         founding,
+        articular: b.articular,
     }
 }
 
@@ -427,4 +505,3 @@ struct Spine {
     /// Lateral extreme of the sacral alae of S1 .. S3 (right side; mirror for left).
     ala_tips: Vec<V3>,
 }
-

@@ -7,9 +7,22 @@ use crate::phantom::geom::{add, along, frame, mirror, norm, scale, sub, unit, Pr
 /// Splits a long bone at a physis: the surface through `p0` with normal `to_meta` (toward the
 /// metaphysis). Returns the physis and the condition "epiphysis side".
 pub(super) fn physis_split(p0: V3, to_meta: V3, curv: f64, reach: f64) -> (Physis, Cond) {
-    let s = Surface { p0, n: unit(to_meta), curv };
+    physis_bent(p0, to_meta, curv, Bend::Parabola, reach)
+}
+
+/// As [`physis_split`], the plate bent as `bend` says.
+fn physis_bent(p0: V3, to_meta: V3, curv: f64, bend: Bend, reach: f64) -> (Physis, Cond) {
+    let s = Surface { p0, n: unit(to_meta), curv, bend };
     (Physis { s, half: 1.0, ball: (p0, reach) }, Cond::Below(s, -1.0))
 }
+
+/// Radius (mm) of the sphere of the curved femoral head physis: a cap bulging toward the
+/// head, about 5 mm deeper at the rim (12 mm from its axis) than at its apex.
+const HEAD_CAP_RADIUS: f64 = 17.0;
+
+/// Slope of the tent of the curved proximal humeral physis: its rim (14 mm from the apex's
+/// axis) about 8 mm distal to the apex.
+const HUMERAL_TENT_SLOPE: f64 = 0.55;
 
 pub(super) fn pelvis_and_legs(b: &mut Builder, spine: &Spine) {
     for (side, s) in SIDES {
@@ -78,6 +91,14 @@ pub(super) fn pelvis_and_legs(b: &mut Builder, spine: &Spine) {
             part(l_pub, vec![]),
         ];
         let hip = b.bone(&format!("hip_{side}"), hip_shape, 1.5, parts, vec![]);
+        // Articular surfaces: the acetabular roof (facing the femoral head) and the iliac
+        // side of the sacroiliac joint at S1 and S2.
+        let roof = unit(m([0.25, 0.0, 0.97]));
+        b.articular(hip, along(hc, roof, 22.0), scale(roof, -1.0), Y, [9.0, 8.0], 8.0, PER_SIDE * 2.0);
+        for (tip, vb) in spine.ala_tips.iter().zip(&spine.bodies[22..24]) {
+            let reach = [0.6 * (vb.h + 2.5), 0.5 * (0.9 * vb.d + 4.0)];
+            b.articular(hip, add(m(*tip), [s * 3.5, 0.0, 0.0]), [-s, 0.0, 0.0], vb.u, reach, 8.0, PER_SIDE);
+        }
         let ef = |u: V3, v: V3| frame(u, v);
         b.anchor(l_roof, hip, rel([0.0, -3.0, 28.0]), [X, Y, Z], [3.0, 3.0, 1.0], [10.0, 8.0, 4.5], PER_SIDE * 2.0);
         b.anchor(l_post, hip, rel([-2.0, -27.0, -4.0]), [X, Y, Z], [2.0, 1.0, 3.0], [7.0, 4.5, 9.0], PER_SIDE * 1.5);
@@ -139,7 +160,8 @@ pub(super) fn pelvis_and_legs(b: &mut Builder, spine: &Spine) {
             ],
             5.0,
         );
-        let (cap_phys, head_side) = physis_split(along(hc, nn, 7.0), nn, 0.008, 24.0);
+        let cap_bend = if b.curved { Bend::Sphere(HEAD_CAP_RADIUS) } else { Bend::Parabola };
+        let (cap_phys, head_side) = physis_bent(along(hc, nn, 7.0), nn, 0.008, cap_bend, 24.0);
         let phys_d = along(st, fu, fl - 26.0);
         let up = scale(fu, -1.0);
         let (dist_phys, depi_side) = physis_split(phys_d, up, 0.003, 40.0);
@@ -174,6 +196,9 @@ pub(super) fn pelvis_and_legs(b: &mut Builder, spine: &Spine) {
             },
         ];
         let femur = b.bone(&format!("femur_{side}"), femur_shape, 1.8, parts, vec![cap_phys, dist_phys]);
+        // The weight-bearing surface of the head, under the acetabular roof.
+        let top = unit(m([0.30, 0.0, 0.95]));
+        b.articular(femur, along(hc, top, 19.0), top, Y, [9.0, 9.0], 12.0, PER_SIDE);
         let nf = frame(nn, Z);
         b.anchor(l_neck, femur, along(hc, nn, 21.0), nf, [3.0, 2.0, 2.0], [9.0, 8.0, 8.0], PER_SIDE * 4.0);
         b.anchor(l_head, femur, along(hc, nn, -4.0), nf, [3.0, 3.0, 3.0], [9.0, 9.0, 9.0], PER_SIDE * 1.0);
@@ -390,7 +415,8 @@ pub(super) fn upper_body(b: &mut Builder) {
             5.0,
         );
         let p0 = add(hh, m([1.5, 0.0, -10.0]));
-        let (hp, head_side) = physis_split(p0, hu, 0.01, 24.0);
+        let tent = if b.curved { Bend::Cone(HUMERAL_TENT_SLOPE) } else { Bend::Parabola };
+        let (hp, head_side) = physis_bent(p0, hu, 0.01, tent, 24.0);
         let parts = vec![
             Part { label: l_hm, conds: vec![head_side, Cond::InBall(hh, 22.0)], marrow: Marrow::Const(65.0) },
             Part {
@@ -406,4 +432,3 @@ pub(super) fn upper_body(b: &mut Builder) {
         b.anchor(l_hs, hum, along(p0, hu, 110.0), frame(hu, X), [40.0, 0.5, 0.5], [18.0, 6.5, 6.0], PER_SIDE * 1.0);
     }
 }
-

@@ -1,7 +1,7 @@
 //! The spine: vertebral bodies, sacral segments, discs and the canal.
 
 use super::*;
-use crate::phantom::geom::{add, along, norm, sub, unit, Prim, Section, Shape};
+use crate::phantom::geom::{add, along, mirror, norm, scale, sub, unit, Prim, Section, Shape};
 
 pub(super) fn spine(b: &mut Builder) -> Spine {
     // Levels: name, half height, half width, half depth, gap to the next body below.
@@ -62,6 +62,27 @@ pub(super) fn spine(b: &mut Builder) -> Spine {
             ala_tips.push(add(along(vb.c, ant, -4.0), [reach, 0.0, 0.0]));
         }
         let bone = b.bone(&name, Shape::union(prims, 4.0), 1.5, one_part(label, level::RED), vec![]);
+        // Subchondral sites: both endplates of a thoracic or lumbar body (cervical bodies are
+        // too thin for a strip under one endplate alone); the sacral side of the
+        // sacroiliac joint (the alae of S1 and S2).
+        let plate_weight = match vb.name.as_bytes()[0] {
+            b'T' => 0.1,
+            b'L' => 0.15,
+            _ => 0.0,
+        };
+        if plate_weight > 0.0 {
+            for dir in [1.0, -1.0] {
+                let n = scale(vb.u, dir);
+                b.articular(bone, along(vb.c, n, vb.h), n, X, [0.55 * vb.w, 0.45 * vb.d], vb.h, plate_weight);
+            }
+        }
+        if sacral && i - 22 < 2 {
+            let tip = *ala_tips.last().expect("this segment's ala");
+            let reach = [0.5 * (vb.h - 0.5), 0.4 * (0.9 * vb.d + 3.0)];
+            for (_, s) in SIDES {
+                b.articular(bone, mirror(tip, s), [s, 0.0, 0.0], vb.u, reach, 8.0, PER_SIDE);
+            }
+        }
         // Random lesions: the upper part of the body, where CRMO oedema usually starts.
         let e = [X, vb.ant(), vb.u];
         let weight = match vb.name.as_bytes()[0] {
@@ -119,4 +140,3 @@ pub(super) fn spine(b: &mut Builder) -> Spine {
     }
     Spine { bodies, canal, ala_tips }
 }
-
