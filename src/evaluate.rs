@@ -387,7 +387,8 @@ pub fn basic_suite(count: usize, seed: u64) -> Vec<SuiteMember> {
         .collect()
 }
 
-const WB_SPACINGS: [[f64; 3]; 4] = [[1.5, 4.0, 1.5], [1.2, 5.0, 1.2], [1.0, 6.0, 1.4], [1.4, 4.5, 1.0]];
+const WB_SPACINGS: [[f64; 3]; 5] =
+    [[1.5, 4.0, 1.5], [1.2, 5.0, 1.2], [1.0, 6.0, 1.4], [1.4, 4.5, 1.0], [1.3, 3.0, 1.3]];
 const HARD_DATATYPES: [Datatype; 4] = [Datatype::I16, Datatype::U16, Datatype::F32, Datatype::I16];
 const HARD_SCALES: [f64; 5] = [1.0, 0.1, 10.0, 0.37, 4.2];
 
@@ -557,9 +558,33 @@ mod tests {
         f[9..12].fill(2);
         f[16] = 3;
         let truth = vec![
-            TruthLesion { id: 1, region: "a".into(), voxels: 10, volume_mm3: 400.0, centroid_mm: [4.5, 0.0, 0.0] },
-            TruthLesion { id: 2, region: "b".into(), voxels: 2, volume_mm3: 2.0, centroid_mm: [12.5, 0.0, 0.0] },
-            TruthLesion { id: 3, region: "c".into(), voxels: 4, volume_mm3: 4.0, centroid_mm: [17.5, 0.0, 0.0] },
+            TruthLesion {
+                id: 1,
+                region: "a".into(),
+                voxels: 10,
+                volume_mm3: 400.0,
+                centroid_mm: [4.5, 0.0, 0.0],
+                ratio_to_marrow: None,
+                shape: None,
+            },
+            TruthLesion {
+                id: 2,
+                region: "b".into(),
+                voxels: 2,
+                volume_mm3: 2.0,
+                centroid_mm: [12.5, 0.0, 0.0],
+                ratio_to_marrow: None,
+                shape: None,
+            },
+            TruthLesion {
+                id: 3,
+                region: "c".into(),
+                voxels: 4,
+                volume_mm3: 4.0,
+                centroid_mm: [17.5, 0.0, 0.0],
+                ratio_to_marrow: None,
+                shape: None,
+            },
         ];
         let found = vec![
             lesion(1, "a", [3.5, 0.0, 0.0], 8.0),

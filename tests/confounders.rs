@@ -135,6 +135,8 @@ fn red_versus_yellow_marrow() {
         voxels: truth.data.iter().filter(|&&t| t != 0).count(),
         volume_mm3: 0.0,
         centroid_mm: [0.0; 3],
+        ratio_to_marrow: None,
+        shape: None,
     }];
     let score = |method| {
         let params = Params { method, ..Params::default() };

@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 /// Largest number of normal-variant foci.
 pub const MAX_VARIANT_FOCI: usize = 20;
 
+/// Range of the lesions' ratios to marrow in [`Hardness::suite`].
+pub const SUITE_RATIO: (f64, f64) = (1.2, 6.0);
+
 /// Largest atlas shift (mm) along any axis.
 const MAX_SHIFT_MM: f64 = 50.0;
 
@@ -63,14 +66,55 @@ pub struct Hardness {
     /// 40% of the radius in all). Applies to random and founding lesions; founding lesions are
     /// scaled down so that they reach no farther than without it.
     pub irregularity: f64,
+    /// Range `(low, high)` (1.05 <= low <= high <= 10) of the lesions' signal as a ratio to
+    /// the local normal marrow (the marrow, texture included, at the same point), drawn per
+    /// lesion (founding and random) from the seed, skewed toward low ratios, the common real
+    /// case: `low (high / low)^(u^2)`, u uniform in [0, 1), so that for 1.2 to 6 the median
+    /// is 1.79, two thirds lie below 2.4 and a quarter above 3.3. Inside its outline a
+    /// lesion's intensity is `marrow (1 + (ratio - 1) s)`, s from 0.92 at the outline to 1.08
+    /// in the core times a +-8% texture, so every voxel of its truth is brighter than the
+    /// marrow it replaced; nothing outside the truth changes (no soft edge reaching out), and
+    /// a voxel gets the lesion's signal exactly when it is in the truth (at least half of its
+    /// sub-samples inside the lesion's marrow). The ratio is recorded in
+    /// [`super::TruthLesion::ratio_to_marrow`]. `None` keeps the standard fixed bright
+    /// intensity (peak 580-680) with its 4 mm soft edge.
+    pub lesion_ratio: Option<(f64, f64)>,
+    /// Heterogeneous red and yellow marrow: 0 keeps the standard +-8% texture; otherwise (at
+    /// most 0.6) the noise-free marrow is multiplied by a smooth log-normal texture (patches
+    /// of 6-16 mm) whose median absolute deviation is about this fraction of its median, over
+    /// the standard pattern (red marrow brighter in metaphyses, vertebrae and pelvis, yellow
+    /// darker in diaphyses and epiphyses). With the noise, the marrow's MAD in long bones is
+    /// then about 20-40% of its median for 0.2-0.3.
+    pub marrow_texture: f64,
+    /// Growth-plate intensity as a multiple of red marrow (150): 0 keeps the standard 300
+    /// (2.0); otherwise 1 to 5 (real physes are about 1.5-3 times the marrow).
+    pub physis_ratio: f64,
+    /// Curved physes: the femoral head physis becomes a spherical cap (radius 17 mm) bulging
+    /// toward the head, about 5 mm deeper at its rim than at its apex, and the proximal
+    /// humeral physis a tent (a cone of slope 0.55, its rim about 8 mm distal to its apex),
+    /// instead of the standard nearly flat plates; the epiphysis/metaphysis boundaries follow.
+    pub curved_physes: bool,
+    /// Share (0 to 1) of random lesions that are thin subchondral strips instead of blobs:
+    /// 2-4 mm of marrow just under the cortex of an articular surface (acetabular roof,
+    /// femoral head, iliac and sacral sides of the sacroiliac joint at S1-S2, thoracic and
+    /// lumbar endplates), a wobbling elliptical patch of 60-100% of the site's reach.
+    pub subchondral: f64,
+    /// Share (0 to 1; with `subchondral` at most 1) of random lesions that are thin
+    /// periphyseal bands: 2-4 mm of marrow along the metaphyseal face of a growth plate
+    /// (femoral head, distal femoral, proximal and distal tibial, proximal humeral and
+    /// fibular plates, drawn by CRMO's site weights), a patch of 12-28 by 8-20 mm.
+    pub periphyseal: f64,
 }
 
 impl Hardness {
     /// A hard configuration drawn from `seed`: 3 to 6 stations, bias amplitude 0.15 to 0.3,
     /// noise sigma 8, 12, 18 or 25, an atlas shift of 0 to 4 mm in a uniformly random
     /// direction, 0 to 6 variant foci, lesion volumes 0.1 to 30 cm^3, 87% of tubular-bone
-    /// lesions against a growth plate (CRMO's share) and irregularity 0.3 to 1.
-    /// Deterministic: the same seed gives the same configuration.
+    /// lesions against a growth plate (CRMO's share) and irregularity 0.3 to 1 (these drawn
+    /// as before the broadened settings, so they are unchanged for a seed); then lesion
+    /// ratios to marrow 1.2 to 6 (skewed low), marrow texture 0.2 to 0.3, physes 1.5 to 3
+    /// times red marrow, curved physes, and 15% subchondral and 20% periphyseal random
+    /// lesions. Deterministic: the same seed gives the same configuration.
     pub fn suite(seed: u64) -> Hardness {
         let mut rng = SplitMix64::new(seed, 8);
         let stations = 3 + (rng.next_u64() % 4) as usize;
@@ -80,6 +124,8 @@ impl Hardness {
         let atlas_shift_mm = rng.direction().map(|d| d * length);
         let variant_foci = (rng.next_u64() % 7) as usize;
         let irregularity = rng.range(0.3, 1.0);
+        let marrow_texture = rng.range(0.2, 0.3);
+        let physis_ratio = rng.range(1.5, 3.0);
         Hardness {
             stations,
             bias,
@@ -89,6 +135,12 @@ impl Hardness {
             lesion_volume_cm3: Some((0.1, 30.0)),
             near_physis: 0.87,
             irregularity,
+            lesion_ratio: Some(SUITE_RATIO),
+            marrow_texture,
+            physis_ratio,
+            curved_physes: true,
+            subchondral: 0.15,
+            periphyseal: 0.2,
         }
     }
 
@@ -122,18 +174,45 @@ impl Hardness {
                 ));
             }
         }
-        for (name, v) in [("near_physis", self.near_physis), ("irregularity", self.irregularity)] {
+        for (name, v) in [
+            ("near_physis", self.near_physis),
+            ("irregularity", self.irregularity),
+            ("subchondral", self.subchondral),
+            ("periphyseal", self.periphyseal),
+        ] {
             if !(0.0..=1.0).contains(&v) {
                 return bad(format!("phantom {name} must be 0 to 1; got {v}"));
             }
+        }
+        if self.subchondral + self.periphyseal > 1.0 {
+            return bad(format!(
+                "phantom subchondral and periphyseal shares must sum to at most 1; got {} + {}",
+                self.subchondral, self.periphyseal
+            ));
+        }
+        if let Some((lo, hi)) = self.lesion_ratio {
+            if !(lo >= 1.05 && lo <= hi && hi <= 10.0) {
+                return bad(format!("phantom lesion ratios must satisfy 1.05 <= low <= high <= 10; got {lo} to {hi}"));
+            }
+        }
+        if !(0.0..=0.6).contains(&self.marrow_texture) {
+            return bad(format!("phantom marrow texture must be 0 to 0.6; got {}", self.marrow_texture));
+        }
+        if !(self.physis_ratio == 0.0 || (1.0..=5.0).contains(&self.physis_ratio)) {
+            return bad(format!("phantom physis ratio must be 0 or 1 to 5; got {}", self.physis_ratio));
         }
         Ok(())
     }
 
     /// How random lesions are sized, placed and shaped.
     pub(super) fn placement(&self) -> Placement {
-        let mut p =
-            Placement { near_physis: self.near_physis, irregularity: self.irregularity, ..Placement::default() };
+        let mut p = Placement {
+            near_physis: self.near_physis,
+            irregularity: self.irregularity,
+            subchondral: self.subchondral,
+            periphyseal: self.periphyseal,
+            ..Placement::default()
+        };
         if let Some((lo, hi)) = self.lesion_volume_cm3 {
             p.volume_mm3 = (lo * 1000.0, hi * 1000.0);
             // Accept a lesion whose marrow holds a little less than the smallest target, or
@@ -142,6 +221,18 @@ impl Hardness {
             p.exact_volume = true;
         }
         p
+    }
+
+    /// Whether lesions carry a shape in the truth: any of the lesion settings that change what
+    /// a lesion looks like beyond its size and outline.
+    pub(super) fn shaped(&self) -> bool {
+        self.lesion_ratio.is_some() || self.subchondral > 0.0 || self.periphyseal > 0.0
+    }
+
+    /// A ratio drawn from `lesion_ratio`'s range, skewed toward its low end (see there).
+    pub(super) fn draw_ratio(lo: f64, hi: f64, rng: &mut SplitMix64) -> f64 {
+        let u = rng.unit();
+        lo * (hi / lo).powf(u * u)
     }
 
     /// The atlas shift in whole voxels of `grid` (nearest).

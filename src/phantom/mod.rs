@@ -28,8 +28,11 @@
 //! [`PhantomOptions::hard`] ([`Hardness`]) makes harder phantoms: station gain steps, a
 //! stronger bias field, other noise levels, an atlas shifted off the true bone, normal-variant
 //! bright marrow foci, a wider range of lesion sizes, lesions against the growth plates and
-//! lobulated lesion shapes. Its default changes nothing: the output stays bit-identical to a
-//! phantom generated without it.
+//! lobulated lesion shapes; and, closer to real scans, lesion signal as a ratio to the local
+//! marrow (1.2-6 in the hard suite), heterogeneous red and yellow marrow (MAD 20-40% of the
+//! median), brighter curved physes (a spherical cap at the femoral head, a tent at the
+//! proximal humerus) and thin subchondral and periphyseal lesions. Its default changes
+//! nothing: the output stays bit-identical to a phantom generated without it.
 
 mod anatomy;
 mod geom;
@@ -37,6 +40,7 @@ mod hard;
 mod lesions;
 mod render;
 mod rng;
+mod thin;
 pub mod totalseg;
 mod write;
 
@@ -99,6 +103,15 @@ pub struct TruthLesion {
     pub volume_mm3: f64,
     /// World position (RAS+ mm) of the unweighted mean of the truth voxels' indices.
     pub centroid_mm: [f64; 3],
+    /// The lesion's signal as a ratio to the local normal marrow
+    /// ([`Hardness::lesion_ratio`]); absent for the standard fixed intensity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ratio_to_marrow: Option<f64>,
+    /// `blob`, `subchondral` or `periphyseal` ([`Hardness::subchondral`],
+    /// [`Hardness::periphyseal`]); absent unless a lesion setting of [`Hardness`] that changes
+    /// what lesions look like is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<String>,
 }
 
 /// A generated phantom.
@@ -182,12 +195,19 @@ fn grid_for(spacing: [f64; 3]) -> Grid {
 pub fn generate(opts: &PhantomOptions) -> Result<Phantom> {
     validate(opts)?;
     let hard = &opts.hard;
-    let mut scene = anatomy::build();
-    let lesions = match opts.case {
+    let mut scene = anatomy::build_with(hard.curved_physes);
+    let mut lesions = match opts.case {
         Case::Seed => lesions::founding(&scene, opts.seed, hard.irregularity),
         Case::Random => lesions::random(&scene, opts.seed, opts.lesions, &hard.placement())?,
         Case::Healthy => Vec::new(),
     };
+    if let Some((lo, hi)) = hard.lesion_ratio {
+        // Their own stream: the sites and shapes do not change with the ratios.
+        let mut rng = rng::SplitMix64::new(opts.seed, 9);
+        for l in &mut lesions {
+            l.ratio = Some(Hardness::draw_ratio(lo, hi, &mut rng));
+        }
+    }
     let foci = lesions::variant_foci(&scene, opts.seed, hard.variant_foci, &lesions)?;
     // True lesions first (their index + 1 is their truth id), then the foci, which render
     // like lesions but never enter the truth.
@@ -235,6 +255,8 @@ pub fn generate(opts: &PhantomOptions) -> Result<Phantom> {
             voxels: count[id],
             volume_mm3: count[id] as f64 * grid.affine.voxel_volume_mm3(),
             centroid_mm: grid.affine.voxel_to_world(mean),
+            ratio_to_marrow: l.ratio,
+            shape: hard.shaped().then(|| l.thin.as_ref().map_or("blob", |t| t.kind.name()).to_string()),
         });
     }
     if out.len() != n {
@@ -254,5 +276,7 @@ pub fn generate(opts: &PhantomOptions) -> Result<Phantom> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_broad;
 #[cfg(test)]
 mod tests_hard;

@@ -120,7 +120,42 @@ impl Stations {
     }
 }
 
-/// What the scanner adds to the anatomy: bias field, station gains and noise level.
+/// Median absolute deviation of `a + 0.5 b` for two independent [`ValueNoise`] fields
+/// (measured over 200 000 random points), which scales [`MarrowTexture`] to its target.
+const FBM_MAD: f64 = 0.29;
+
+/// Heterogeneous marrow ([`Hardness::marrow_texture`]): the noise-free marrow intensity is
+/// multiplied by `exp(k n(p))`, `n` two octaves of smooth value noise (cells of 16 and 6 mm)
+/// scaled to a median absolute deviation of 1, so that the texture's MAD is about `k` times
+/// its median (0.2 gives 20%), patches of redder and yellower marrow over the standard
+/// red/yellow pattern.
+#[derive(Clone, Debug)]
+pub struct MarrowTexture {
+    coarse: ValueNoise,
+    fine: ValueNoise,
+    k: f64,
+}
+
+impl MarrowTexture {
+    /// The texture of relative spread `k` for `seed`.
+    pub fn new(seed: u64, k: f64) -> MarrowTexture {
+        MarrowTexture {
+            coarse: ValueNoise::new(hash3(seed, 13, 0), 16.0),
+            fine: ValueNoise::new(hash3(seed, 14, 0), 6.0),
+            k,
+        }
+    }
+
+    /// Gain at `p`.
+    #[inline]
+    pub fn at(&self, p: V3) -> f64 {
+        (self.k * (self.coarse.at(p) + 0.5 * self.fine.at(p)) / FBM_MAD).exp()
+    }
+}
+
+/// What the scanner adds to the anatomy: bias field, station gains and noise level; and the
+/// tissue settings of [`Hardness`] that change intensities only (physis brightness, marrow
+/// texture).
 #[derive(Clone, Debug)]
 pub struct Acquisition {
     /// Smooth multiplicative bias.
@@ -129,6 +164,10 @@ pub struct Acquisition {
     pub stations: Stations,
     /// Standard deviation of each Gaussian channel of the Rician noise.
     pub sigma: f64,
+    /// Growth-plate intensity.
+    pub physis: f64,
+    /// Heterogeneous marrow, if asked for (else the standard +-8% texture).
+    pub texture: Option<MarrowTexture>,
 }
 
 impl Acquisition {
@@ -140,6 +179,8 @@ impl Acquisition {
             bias: Bias::new(seed, amplitude),
             stations: Stations::new(seed, hard.stations, z_range.0, z_range.1),
             sigma: hard.noise_sigma.unwrap_or(NOISE_SIGMA),
+            physis: if hard.physis_ratio > 0.0 { hard.physis_ratio * level::RED } else { level::PHYSIS },
+            texture: (hard.marrow_texture > 0.0).then(|| MarrowTexture::new(seed, hard.marrow_texture)),
         }
     }
 }
@@ -270,6 +311,8 @@ pub fn render(scene: &Scene, lesions: &[Lesion], grid: &Grid, seed: u64, acq: &A
             let mut near_bones: Vec<(usize, f64)> = Vec::with_capacity(8);
             let mut label_count: Vec<(u16, u32)> = Vec::with_capacity(4);
             let mut lesion_count: Vec<(u16, u32)> = Vec::with_capacity(2);
+            // Signal added by gated lesions (see `Lesion::gated`), summed over sub-samples.
+            let mut gated_sum: Vec<(u16, f64)> = Vec::with_capacity(2);
             for j in 0..ny {
                 let y = aff.voxel_to_world([0.0, j as f64, k as f64])[1];
                 // Objects that can reach this row, each with the x up to which its last
@@ -364,7 +407,10 @@ pub fn render(scene: &Scene, lesions: &[Lesion], grid: &Grid, seed: u64, acq: &A
                         };
                     } else {
                         let tex_s = 1.0 + 0.04 * soft_tex.at(p);
-                        let tex_m = 1.0 + 0.08 * marrow_tex.at(p);
+                        let tex_m = match &acq.texture {
+                            Some(t) => t.at(p),
+                            None => 1.0 + 0.08 * marrow_tex.at(p),
+                        };
                         if !db_fresh {
                             body_db = body_sdf(p);
                         }
@@ -385,6 +431,7 @@ pub fn render(scene: &Scene, lesions: &[Lesion], grid: &Grid, seed: u64, acq: &A
                         let mut sum = 0.0;
                         label_count.clear();
                         lesion_count.clear();
+                        gated_sum.clear();
                         for off in &offsets {
                             let q = [p[0] + off[0], p[1] + off[1], p[2] + off[2]];
                             let mut hit = None;
@@ -392,13 +439,14 @@ pub fn render(scene: &Scene, lesions: &[Lesion], grid: &Grid, seed: u64, acq: &A
                                 let bone = &scene.bones[bi];
                                 // A centre deep inside needs no evaluation: every sample is
                                 // inside and, deeper than the cortex too, in the marrow.
-                                let d = if dc < -(half_diag + bone.cortex) { dc } else { bone.shape.sdf(q) };
+                                let deep = dc < -(half_diag + bone.cortex);
+                                let d = if deep { dc } else { bone.shape.sdf(q) };
                                 if d < 0.0 {
-                                    hit = Some((bi, d));
+                                    hit = Some((bi, d, deep));
                                     break;
                                 }
                             }
-                            let Some((bi, d)) = hit else {
+                            let Some((bi, d, deep)) = hit else {
                                 sum += soft(*off);
                                 continue;
                             };
@@ -412,12 +460,31 @@ pub fn render(scene: &Scene, lesions: &[Lesion], grid: &Grid, seed: u64, acq: &A
                             }
                             sum += match tissue {
                                 Tissue::Cortex => level::CORTEX,
-                                Tissue::Physis => level::PHYSIS,
+                                Tissue::Physis => acq.physis,
                                 Tissue::Marrow(m) => {
                                     let mut v = m * tex_m;
+                                    let marrow = v;
                                     for &li in &bone.lesions {
                                         let les = &lesions[li];
                                         if !les.bbox.contains(q) {
+                                            continue;
+                                        }
+                                        if les.gated() {
+                                            // Only inside the outline, and only added below
+                                            // when the voxel is this lesion's.
+                                            let ld = les.sdf_in(q, || -(if deep { bone.shape.sdf(q) } else { d }));
+                                            if ld < 0.0 {
+                                                let id = li as u16 + 1;
+                                                let add = les.gated_value(q, ld, marrow) - marrow;
+                                                match gated_sum.iter_mut().find(|(l, _)| *l == id) {
+                                                    Some(e) => e.1 += add,
+                                                    None => gated_sum.push((id, add)),
+                                                }
+                                                match lesion_count.iter_mut().find(|(l, _)| *l == id) {
+                                                    Some(e) => e.1 += 1,
+                                                    None => lesion_count.push((id, 1)),
+                                                }
+                                            }
                                             continue;
                                         }
                                         let ld = les.sdf(q);
@@ -451,6 +518,9 @@ pub fn render(scene: &Scene, lesions: &[Lesion], grid: &Grid, seed: u64, acq: &A
                             {
                                 if 2 * n as usize >= nsub {
                                     lesion_id = id;
+                                    if let Some(&(_, add)) = gated_sum.iter().find(|(l, _)| *l == id) {
+                                        value += add / nsub as f64;
+                                    }
                                 }
                             }
                         }

@@ -53,6 +53,12 @@ fn default_hardness_changes_nothing() {
         lesion_volume_cm3: None,
         near_physis: 0.0,
         irregularity: 0.0,
+        lesion_ratio: None,
+        marrow_texture: 0.0,
+        physis_ratio: 0.0,
+        curved_physes: false,
+        subchondral: 0.0,
+        periphyseal: 0.0,
     };
     assert_eq!(explicit, Hardness::default());
     assert_eq!(PhantomOptions::default().hard, explicit);
@@ -371,6 +377,9 @@ fn suite_is_deterministic_and_in_range() {
         assert!(h.variant_foci <= 6);
         assert_eq!((h.lesion_volume_cm3, h.near_physis), (Some((0.1, 30.0)), 0.87));
         assert!((0.3..1.0).contains(&h.irregularity));
+        assert_eq!(h.lesion_ratio, Some((1.2, 6.0)));
+        assert!((0.2..0.3).contains(&h.marrow_texture) && (1.5..3.0).contains(&h.physis_ratio));
+        assert!(h.curved_physes && (h.subchondral, h.periphyseal) == (0.15, 0.2));
         distinct.insert(format!("{h:?}"));
     }
     assert_eq!(distinct.len(), 64);
@@ -403,6 +412,14 @@ fn bad_hardness_is_rejected() {
         Hardness { lesion_volume_cm3: Some((1.0, 100.0)), ..d() },
         Hardness { near_physis: 1.5, ..d() },
         Hardness { irregularity: -0.1, ..d() },
+        Hardness { lesion_ratio: Some((1.0, 3.0)), ..d() },
+        Hardness { lesion_ratio: Some((3.0, 2.0)), ..d() },
+        Hardness { lesion_ratio: Some((1.2, 12.0)), ..d() },
+        Hardness { marrow_texture: 0.7, ..d() },
+        Hardness { physis_ratio: 0.5, ..d() },
+        Hardness { physis_ratio: 6.0, ..d() },
+        Hardness { subchondral: 1.2, ..d() },
+        Hardness { subchondral: 0.6, periphyseal: 0.6, ..d() },
     ];
     for h in bad {
         match generate(&opts(Case::Healthy, 1, 0, h.clone())) {
