@@ -137,6 +137,26 @@ pub fn marrow_level(values: &mut [f32]) -> Option<f64> {
     if n == 0 {
         return None;
     }
+    // Cortex and partial volume with it are dark on STIR: voxels under a fraction of the
+    // median are not marrow (in a flat or thin bone they can be its commonest voxels).
+    let median = *values.select_nth_unstable_by(n / 2, f32::total_cmp).1;
+    let (_, upper) = values.split_at_mut(n / 2);
+    let floor = CORTEX_FRACTION * median;
+    let mut marrow: Vec<f32> = upper.iter().copied().collect();
+    marrow.extend(values[..n / 2].iter().copied().filter(|&x| x >= floor));
+    histogram_mode(&mut marrow)
+}
+
+/// Voxels darker than this fraction of their region's (or block's) median are cortex, not
+/// marrow, for the marrow level.
+pub const CORTEX_FRACTION: f32 = 0.5;
+
+/// The peak of the smoothed histogram of `values` (see [`marrow_level`]).
+fn histogram_mode(values: &mut [f32]) -> Option<f64> {
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
     let mut at = |q: f64| *values.select_nth_unstable_by(((n - 1) as f64 * q) as usize, f32::total_cmp).1 as f64;
     let (lo, hi) = (at(0.005), at(0.995));
     if hi <= lo {

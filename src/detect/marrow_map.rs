@@ -115,7 +115,13 @@ fn block_medians<L: Label>(
                 v.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
                 v.chunk_by(|a, b| a.0 == b.0)
                     .filter(|run| run.len() >= MIN_BLOCK_SAMPLES)
-                    .map(|run| (run[0].0, run[run.len() / 2].1))
+                    .map(|run| {
+                        // The median of the marrow: voxels darker than a fraction of the
+                        // block's median are cortex.
+                        let floor = super::local::CORTEX_FRACTION * run[run.len() / 2].1;
+                        let from = run.partition_point(|e| e.1 < floor);
+                        (run[0].0, run[from + (run.len() - from) / 2].1)
+                    })
                     .collect::<Vec<(u32, f32)>>()
             })
         })
