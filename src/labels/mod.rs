@@ -979,6 +979,31 @@ mod tests {
         assert!(empty.require_bone(Path::new("a")).is_ok());
     }
 
+    /// What the bone-only rule keeps of TotalSegmentator's class maps.
+    #[test]
+    fn built_in_tables_bone_labels() {
+        let bones = |name: &str| {
+            let t = LabelTable::built_in(name).unwrap();
+            t.iter().filter(|&(l, _)| t.info(l).unwrap().bone_class != BoneClass::Other).map(|(_, n)| n.to_string()).collect::<Vec<_>>()
+        };
+        let mr = bones("totalsegmentator-mr");
+        assert_eq!(
+            mr,
+            [
+                "sacrum", "vertebrae", "humerus_left", "humerus_right", "scapula_left", "scapula_right", "clavicula_left",
+                "clavicula_right", "femur_left", "femur_right", "hip_left", "hip_right"
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+        );
+        let ct = bones("totalsegmentator");
+        assert_eq!(ct.len(), 62, "{ct:?}");
+        assert!(ct.iter().all(|n| !n.contains("cartilage") && !n.contains("cord") && !n.contains("artery")), "{ct:?}");
+        assert_eq!(bones("totalsegmentator-vertebrae-mr").len(), 25);
+        assert_eq!(bones("totalsegmentator-appendicular-bones").len(), 11);
+    }
+
     #[test]
     fn built_in_totalsegmentator_tables() {
         let t = LabelTable::built_in("totalsegmentator").unwrap();
