@@ -90,10 +90,7 @@ fn run_expecting_no_bone(table_text: &str, shown: &str) {
     assert_eq!(res.status.code(), Some(1));
     let err = String::from_utf8_lossy(&res.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(
-        err.starts_with("crmo-map: error: fixtures/tiny/atlas.nii.gz: no label of the atlas is bone"),
-        "{err}"
-    );
+    assert!(err.starts_with("crmo-map: error: fixtures/tiny/atlas.nii.gz: no label of the atlas is bone"), "{err}");
     assert!(err.contains(shown), "{err}");
     assert!(!out.exists(), "a failed run leaves no output folder");
 }
