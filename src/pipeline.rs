@@ -7,7 +7,7 @@ use crate::ccl::Connectivity;
 use crate::detect::{self, LocalFacts, LocalParams, Method};
 use crate::error::{Error, Result};
 use crate::io::{self, Loaded, WriteOptions};
-use crate::labels::LabelTable;
+use crate::labels::{self, BoneOnly, LabelTable};
 use crate::lesions::{self, Lesion};
 use crate::output::OutputSet;
 use crate::parcellate;
@@ -267,6 +267,8 @@ struct AtlasFacts {
     grid: Grid,
     resampled: bool,
     parcellated: Vec<String>,
+    /// The atlas's labels on the scan's grid, analysed or ignored as not bone.
+    bone_only: BoneOnly,
 }
 
 /// The rest of [`run_with_map`] once the scan and atlas are in memory; without a `given`
@@ -286,7 +288,11 @@ fn map_scan<L: Label>(
     obs.stage("checking the atlas");
     let grid = atlas.volume.grid;
     let (mut volume, resampled) = atlas_on_grid(atlas.volume, &scan.volume.grid, &cfg.atlas)?;
-    let mut facts = AtlasFacts { sha256: atlas.sha256, grid, resampled, parcellated: Vec::new() };
+    // Bone only: labels that are not bone become background before anything reads the atlas.
+    let (bone_only, hist) = labels::keep_bone_only(&mut volume.data, table);
+    check_labels(&hist, table, cfg)?;
+    bone_only.require_bone(&cfg.atlas)?;
+    let mut facts = AtlasFacts { sha256: atlas.sha256, grid, resampled, parcellated: Vec::new(), bone_only };
     if cfg.params.parcellate {
         obs.stage("parcellating the atlas");
         if let Some(p) = parcellate::parcellate(&volume, table) {
@@ -357,11 +363,14 @@ fn analyse_and_write<L: Label>(
             affine_source: scan.affine_source.into(),
             orientation: grid.affine.axcodes(),
             datatype: scan.datatype.name().into(),
-            atlas_voxels: an.atlas_voxels,
+            // Every labelled voxel on the scan's grid, bone or not (`reference.voxels`: bone).
+            atlas_voxels: facts.bone_only.labelled_voxels() as usize,
             atlas_shape: facts.grid.dims,
             atlas_spacing_mm: facts.grid.spacing(),
             atlas_resampled: facts.resampled,
             atlas_parcellated: facts.parcellated,
+            labels_analysed: facts.bone_only.analysed,
+            labels_ignored: facts.bone_only.ignored,
         },
         parameters: Parameters {
             method: cfg.params.method.as_str().into(),

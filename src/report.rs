@@ -4,7 +4,7 @@
 //! Floats are rounded when written (millimetres and intensities to 3 decimals, fractions and
 //! z-scores to 4) so that reports are stable and readable; see [`round_report`].
 
-use crate::labels::{vertebral_level_rank, BoneClass, Side};
+use crate::labels::{vertebral_level_rank, AtlasLabel, BoneClass, Side};
 use crate::lesions::Lesion;
 use crate::reference::Reference;
 use serde::Serialize;
@@ -56,7 +56,7 @@ pub struct InputInfo {
     pub orientation: String,
     /// Storage datatype of the scan.
     pub datatype: String,
-    /// Number of atlas voxels (label != 0) on the scan's grid.
+    /// Number of atlas voxels (label != 0) on the scan's grid, bone or not.
     pub atlas_voxels: usize,
     /// The atlas file's own grid: voxels along i, j, k.
     pub atlas_shape: [usize; 3],
@@ -68,6 +68,12 @@ pub struct InputInfo {
     /// The atlas's whole-bone labels that were split into sub-regions (empty when none were,
     /// or with `--no-parcellate`).
     pub atlas_parcellated: Vec<String>,
+    /// The atlas's labels with voxels on the scan's grid that are bone: searched for lesions
+    /// and used for the reference statistics (label order).
+    pub labels_analysed: Vec<AtlasLabel>,
+    /// The atlas's labels with voxels on the scan's grid that are not bone (bone class
+    /// `other`): never searched, never in a reference (label order).
+    pub labels_ignored: Vec<AtlasLabel>,
 }
 
 /// The detection parameters used.

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per concern.
 
 mod bad_inputs;
+mod bone_only;
 mod cli;
 mod confounders;
 mod evaluate;
