@@ -39,6 +39,14 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A dataset of scans with reader masks (a folder or a manifest) is malformed.
+    #[error("{}: {message}", path.display())]
+    Dataset {
+        /// The folder or manifest.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// A parameter is out of range.
     #[error("invalid parameter: {0}")]
     Parameter(String),

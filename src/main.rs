@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use crmo_map::ccl::Connectivity;
 use crmo_map::detect::{LocalParams, Method};
-use crmo_map::evaluate;
+use crmo_map::evaluate::{self, readers::Rules};
 use crmo_map::io::Datatype;
 use crmo_map::output::OutputSet;
 use crmo_map::phantom::{self, AtlasStyle, Case, PhantomOptions, PhantomStorage};
@@ -254,8 +254,34 @@ enum SuiteArg {
 #[derive(Args, Debug)]
 struct EvaluateArgs {
     /// Folder of phantom folders (each as `crmo-map phantom` writes it, with truth.json).
-    #[arg(long, value_name = "DIR", conflicts_with = "suite", required_unless_present = "suite")]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["suite", "readers"], required_unless_present_any = ["suite", "readers"])]
     phantoms: Option<PathBuf>,
+    /// Real scans with reader masks: a folder in the sij-stir layout (sub-*/stir.nii.gz,
+    /// region.nii.gz, oedema_R<reader><session>.nii.gz) or a TSV manifest (subject, scan,
+    /// atlas, reader, session, mask). Scores the detector against every reader and the readers
+    /// against each other, and sweeps the detector for an FROC.
+    #[arg(long, value_name = "DIR_OR_MANIFEST", conflicts_with = "suite")]
+    readers: Option<PathBuf>,
+    /// With --readers: label table for every atlas (as for `run`).
+    #[arg(long, value_name = "TABLE", requires = "readers")]
+    labels: Option<PathBuf>,
+    /// With --readers: score the readers against each other only (no detector run, no FROC).
+    #[arg(long, requires = "readers")]
+    readers_only: bool,
+    /// With --readers: truth lesions are components of the truth reader's first session at
+    /// least this large (mm^3).
+    #[arg(long = "truth-min-volume-mm3", value_name = "V", default_value_t = Rules::default().min_volume_mm3)]
+    truth_min_volume_mm3: f64,
+    /// With --readers: a truth lesion is found when this share of its voxels lies in the tested mask.
+    #[arg(long, value_name = "F", default_value_t = Rules::default().found_fraction)]
+    found_fraction: f64,
+    /// With --readers: only tested components at least this large (mm^3) can be false positives.
+    #[arg(long = "fp-min-volume-mm3", value_name = "V", default_value_t = Rules::default().fp_min_volume_mm3)]
+    fp_min_volume_mm3: f64,
+    /// With --readers: FROC values of the detector's swept parameter (seed_z for local,
+    /// z_threshold for global), comma-separated; the given value is always added.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', requires = "readers")]
+    froc_values: Option<Vec<f64>>,
     /// Generate this suite into OUT/phantoms/ (kept, so a rerun resumes) and evaluate it.
     #[arg(long, value_enum)]
     suite: Option<SuiteArg>,
@@ -268,7 +294,8 @@ struct EvaluateArgs {
     /// How the suite's atlases are written (as `crmo-map phantom --atlas-style`).
     #[arg(long, value_enum, default_value_t = AtlasStyleArg::Fine)]
     atlas_style: AtlasStyleArg,
-    /// Output folder: runs/<phantom>/ with each run's outputs, evaluation.json, evaluation.txt.
+    /// Output folder: runs/<phantom or subject>/ with each run's outputs, evaluation.json,
+    /// evaluation.txt; with --readers also froc.tsv and froc.png.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
     #[command(flatten)]
@@ -386,6 +413,35 @@ fn run_cli(cli: Cli) -> Result<()> {
                 print!("{}", report::text_table(&rep));
                 println!("outputs: {}", a.out.display());
             })
+        }
+        Command::Evaluate(a) if a.readers.is_some() => {
+            let cfg = evaluate::ReaderConfig {
+                dataset: a.readers.clone().expect("checked"),
+                labels: a.labels.clone(),
+                out: a.out.clone(),
+                params: a.detect.params(),
+                rules: Rules {
+                    min_volume_mm3: a.truth_min_volume_mm3,
+                    found_fraction: a.found_fraction,
+                    fp_min_volume_mm3: a.fp_min_volume_mm3,
+                    connectivity: Connectivity::from_count(a.detect.connectivity).expect("validated by clap"),
+                },
+                readers_only: a.readers_only,
+                froc_values: a.froc_values.clone(),
+            };
+            let ev = evaluate::evaluate_readers(&cfg, &progress)?;
+            progress.done();
+            let mut set = OutputSet::new(&a.out)?;
+            set.add("evaluation.json", ev.to_json().as_bytes())?;
+            set.add("evaluation.txt", ev.table().as_bytes())?;
+            if let Some(froc) = &ev.froc {
+                set.add("froc.tsv", froc.to_tsv(&ev.readers).as_bytes())?;
+                let png = evaluate::plot::froc_plot(froc, &ev.readers, &ev.reader_agreements());
+                set.add("froc.png", &crmo_map::render::encode_png(&png)?)?;
+            }
+            set.commit()?;
+            print!("{}", ev.table());
+            Ok(())
         }
         Command::Evaluate(a) => {
             let phantoms = match (&a.phantoms, a.suite) {

@@ -1,4 +1,5 @@
-//! Scoring detections against ground truth, and running the pipeline over a set of phantoms.
+//! Phantom suites: scoring detections against a phantom's ground truth, generating the suites, and
+//! running the pipeline over a set of phantoms.
 //!
 //! Matching rules (one pass over the two label volumes):
 //! - a true lesion is **found** when at least [`FOUND_FRACTION`] of its voxels lie inside one
@@ -216,7 +217,7 @@ pub struct Summary {
 }
 
 /// Dice of two sets from their overlap and sizes; 1 when both are empty.
-fn dice(both: u64, a: u64, b: u64) -> f64 {
+pub(crate) fn dice(both: u64, a: u64, b: u64) -> f64 {
     if a + b == 0 {
         1.0
     } else {
@@ -237,7 +238,7 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-fn ratio(a: usize, b: usize) -> f64 {
+pub(crate) fn ratio(a: usize, b: usize) -> f64 {
     if b == 0 {
         f64::NAN
     } else {

@@ -1,0 +1,477 @@
+//! `crmo-map evaluate --readers`: the detector and the readers scored against each other on
+//! real scans ([`super::dataset`] for the inputs, [`super::readers`] for the rules).
+//!
+//! Per subject (subjects run in parallel on the rayon pool; each sij-stir scan holds about
+//! 40 MB in memory while it is evaluated): the reader masks are read and checked to share one
+//! grid; the detector runs once with the parameters given (`OUT/runs/<subject>/`, as `crmo-map
+//! run` writes it) and its lesion map is scored against every reader; the reader pairs are
+//! scored both ways. For the FROC the scan and atlas are loaded once more and kept in memory,
+//! and [`pipeline::analyse`] runs at every operating point ([`super::froc`]). A subject whose
+//! inputs fail is listed with its error and the others go on.
+
+use super::dataset::{self, Subject};
+use super::froc::{self, Froc, FrocPoint};
+use super::readers::{self, Agreement, PairScore, Rules};
+use crate::error::{Error, Result};
+use crate::io;
+use crate::labels::LabelTable;
+use crate::parcellate;
+use crate::pipeline::{self, Observer, Params, RunConfig, Silent};
+use crate::reference::BoneSamples;
+use crate::volume::{Grid, Volume};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// What to evaluate and how.
+#[derive(Clone, Debug)]
+pub struct ReaderConfig {
+    /// A dataset folder or manifest ([`dataset::read_dataset`]).
+    pub dataset: PathBuf,
+    /// Label table for every atlas (`None`: names from each atlas's header).
+    pub labels: Option<PathBuf>,
+    /// Output folder (each detector run goes to `out/runs/<subject>/`).
+    pub out: PathBuf,
+    /// Detector parameters: the default operating point.
+    pub params: Params,
+    /// Matching rules.
+    pub rules: Rules,
+    /// Score the readers only: no detector run, no FROC.
+    pub readers_only: bool,
+    /// FROC values of the swept parameter instead of [`froc::operating_points`]'s.
+    pub froc_values: Option<Vec<f64>>,
+}
+
+/// One comparison on one subject.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Pair {
+    /// `detector` or a reader.
+    pub tested: String,
+    /// The reader taken as truth.
+    pub truth: String,
+    /// The scores.
+    #[serde(flatten)]
+    pub score: PairScore,
+}
+
+/// One subject's results.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SubjectResult {
+    /// Subject name.
+    pub name: String,
+    /// Readers with masks.
+    pub readers: Vec<String>,
+    /// Lesions the detector reported (None with `--readers-only`).
+    pub detector_lesions: Option<usize>,
+    /// Every comparison, detector rows first.
+    pub pairs: Vec<Pair>,
+    /// Per FROC point (same order as the sweep), the detector against each reader.
+    #[serde(skip)]
+    pub froc: Vec<Vec<Pair>>,
+}
+
+/// A subject without reader masks: run, not scored.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Unscored {
+    /// Subject name.
+    pub name: String,
+    /// Lesions the detector reported.
+    pub detector_lesions: usize,
+}
+
+/// The detector settings, as `evaluation.json` records them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DetectorSettings {
+    /// `local` or `global`.
+    pub method: String,
+    /// The swept parameter and its default value.
+    pub operating_parameter: String,
+    /// Its value in the table's detector rows.
+    pub operating_value: f64,
+    /// Local detector seed and grow z.
+    pub seed_z: f64,
+    /// Local detector grow z.
+    pub grow_z: f64,
+    /// Global detector z.
+    pub z_threshold: f64,
+    /// The detector's own minimum lesion volume.
+    pub min_volume_mm3: f64,
+}
+
+/// The whole evaluation (`evaluation.json`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReaderEvaluation {
+    /// The dataset as given.
+    pub dataset: String,
+    /// Readers seen, in order.
+    pub readers: Vec<String>,
+    /// The matching rules.
+    pub rules: Rules,
+    /// The detector's settings (None with `--readers-only`).
+    pub detector: Option<DetectorSettings>,
+    /// The table: detector vs each reader, then every reader pair.
+    pub agreements: Vec<Agreement>,
+    /// Per scored subject.
+    pub subjects: Vec<SubjectResult>,
+    /// Subjects without masks.
+    pub unscored: Vec<Unscored>,
+    /// Subjects whose evaluation failed, with the error.
+    pub failures: Vec<(String, String)>,
+    /// The FROC (None with `--readers-only`).
+    pub froc: Option<Froc>,
+}
+
+/// Binary masks of each reader's sessions, on one grid.
+struct Masks {
+    grid: Grid,
+    readers: Vec<(String, Vec<Vec<bool>>)>,
+}
+
+fn same_grid(a: &Grid, b: &Grid) -> bool {
+    a.dims == b.dims && a.affine.max_abs_diff(&b.affine) <= 1e-3
+}
+
+fn read_masks(s: &Subject) -> Result<Option<Masks>> {
+    let mut grid: Option<Grid> = None;
+    let mut readers = Vec::new();
+    for r in &s.readers {
+        let mut sessions = Vec::new();
+        for (_, path) in &r.sessions {
+            let v = io::read_labels(path)?.volume;
+            match &grid {
+                None => grid = Some(v.grid),
+                Some(g) if !same_grid(g, &v.grid) => {
+                    return Err(Error::Dataset {
+                        path: path.clone(),
+                        message: format!("mask grid {:?} differs from the subject's first mask's {:?}", v.grid.dims, g.dims),
+                    })
+                }
+                Some(_) => {}
+            }
+            sessions.push(v.data.iter().map(|&l| l != 0).collect());
+        }
+        readers.push((r.reader.clone(), sessions));
+    }
+    Ok(grid.map(|grid| Masks { grid, readers }))
+}
+
+/// `tested` against every reader in `masks` (except `skip`, the tested reader itself).
+fn against_readers(tested_name: &str, tested: &[bool], masks: &Masks, rules: &Rules) -> Vec<Pair> {
+    let vv = masks.grid.affine.voxel_volume_mm3();
+    masks
+        .readers
+        .iter()
+        .filter(|(r, _)| r != tested_name)
+        .map(|(r, sessions)| {
+            let refs: Vec<&[bool]> = sessions.iter().map(Vec::as_slice).collect();
+            Pair {
+                tested: tested_name.into(),
+                truth: r.clone(),
+                score: readers::compare(&refs, tested, masks.grid.dims, vv, rules),
+            }
+        })
+        .collect()
+}
+
+/// The scan, the atlas on its grid in final labels (parcellated as `run` does), the table
+/// and the sub-region origins: what [`pipeline::analyse`] needs.
+struct Prepared {
+    scan: Volume<f32>,
+    atlas: Volume<u16>,
+    table: LabelTable,
+    bone_label: Option<BTreeMap<u32, String>>,
+    samples: BoneSamples,
+}
+
+fn prepare(cfg: &RunConfig) -> Result<Prepared> {
+    let given = cfg.labels.as_deref().map(LabelTable::read).transpose()?;
+    let scan = io::read_scan(&cfg.scan)?.volume;
+    let (atlas, table) = if cfg.atlas.is_dir() {
+        let (a, names) = io::read_mask_folder(&cfg.atlas)?;
+        (a.volume, given.unwrap_or_else(|| LabelTable::from_pairs(names)))
+    } else {
+        let a = io::read_labels(&cfg.atlas)?;
+        let table = match given {
+            Some(t) => t,
+            None => a
+                .extensions
+                .iter()
+                .find_map(|(_, c)| LabelTable::from_caret_xml(&String::from_utf8_lossy(c)))
+                .ok_or_else(|| Error::Labels {
+                    path: cfg.atlas.clone(),
+                    message: "no --labels given and the atlas carries no label names".into(),
+                })?,
+        };
+        (a.volume, table)
+    };
+    let (mut atlas, _) = pipeline::atlas_on_grid(atlas, &scan.grid, &cfg.atlas)?;
+    let (table, bone_label) = match cfg.params.parcellate.then(|| parcellate::parcellate(&atlas, &table)).flatten() {
+        Some(p) => {
+            p.apply(&mut atlas);
+            (p.table, Some(p.bone_label))
+        }
+        None => (table, None),
+    };
+    let samples = BoneSamples::gather(&scan.data, &atlas.data);
+    pipeline::check_labels(&samples.hist, &table, cfg)?;
+    Ok(Prepared { scan, atlas, table, bone_label, samples })
+}
+
+fn evaluate_subject(s: &Subject, cfg: &ReaderConfig, sweep: &[f64], obs: &dyn Observer) -> Result<SubjectResult> {
+    obs.stage(&format!("evaluating {}", s.name));
+    let masks = read_masks(s)?;
+    let mut pairs = Vec::new();
+    let mut detector_lesions = None;
+    let mut froc = Vec::new();
+    if !cfg.readers_only {
+        let run = RunConfig {
+            scan: s.scan.clone(),
+            atlas: s.atlas.clone(),
+            labels: cfg.labels.clone(),
+            out: run_folder(&cfg.out, &s.name),
+            params: cfg.params.clone(),
+        };
+        let (report, map) = pipeline::run_with_map(&run, &Silent)?;
+        detector_lesions = Some(report.lesions.len());
+        if let Some(m) = &masks {
+            if !same_grid(&m.grid, &map.grid) {
+                return Err(Error::Dataset {
+                    path: s.readers[0].sessions[0].1.clone(),
+                    message: format!("reader masks' grid {:?} differs from the scan's {:?}", m.grid.dims, map.grid.dims),
+                });
+            }
+            let found: Vec<bool> = map.data.iter().map(|&l| l != 0).collect();
+            pairs.extend(against_readers("detector", &found, m, &cfg.rules));
+            let prep = prepare(&run)?;
+            for &v in sweep {
+                let p = froc::at_operating_point(&cfg.params, v);
+                p.validate()?;
+                let an = pipeline::analyse(
+                    &prep.scan,
+                    &prep.atlas,
+                    &prep.table,
+                    prep.bone_label.as_ref(),
+                    &prep.samples,
+                    &p,
+                    &s.atlas,
+                    &Silent,
+                )?;
+                let found: Vec<bool> = an.lesion_map.data.iter().map(|&l| l != 0).collect();
+                froc.push(against_readers("detector", &found, m, &cfg.rules));
+            }
+        }
+    }
+    if let Some(m) = &masks {
+        for (tested, sessions) in &m.readers {
+            pairs.extend(against_readers(tested, &sessions[0], m, &cfg.rules));
+        }
+    }
+    let readers = masks.map(|m| m.readers.into_iter().map(|r| r.0).collect()).unwrap_or_default();
+    Ok(SubjectResult { name: s.name.clone(), readers, detector_lesions, pairs, froc })
+}
+
+/// Order of the table's rows: detector vs each reader, then for each truth reader the others.
+fn row_order(readers: &[String], detector: bool) -> Vec<(String, String)> {
+    let mut rows = Vec::new();
+    if detector {
+        rows.extend(readers.iter().map(|r| ("detector".to_string(), r.clone())));
+    }
+    for t in readers {
+        rows.extend(readers.iter().filter(|q| *q != t).map(|q| (q.clone(), t.clone())));
+    }
+    rows
+}
+
+fn totals(subjects: &[SubjectResult], rows: &[(String, String)], pick: impl Fn(&SubjectResult) -> &[Pair]) -> Vec<Agreement> {
+    rows.iter()
+        .map(|(tested, truth)| {
+            let scores: Vec<&PairScore> = subjects
+                .iter()
+                .flat_map(|s| pick(s).iter())
+                .filter(|p| &p.tested == tested && &p.truth == truth)
+                .map(|p| &p.score)
+                .collect();
+            Agreement::of(tested, truth, &scores)
+        })
+        .collect()
+}
+
+/// Runs the evaluation; the caller writes [`ReaderEvaluation::to_json`], [`ReaderEvaluation::table`],
+/// the FROC table and plot.
+///
+/// # Errors
+/// Errors of reading the dataset, bad parameters or FROC values; a subject's own failure is
+/// recorded in `failures` instead.
+pub fn evaluate_readers(cfg: &ReaderConfig, obs: &dyn Observer) -> Result<ReaderEvaluation> {
+    cfg.params.validate()?;
+    let r = &cfg.rules;
+    if !(r.found_fraction > 0.0 && r.found_fraction <= 1.0) {
+        return Err(Error::Parameter(format!("--found-fraction must be in (0, 1], got {}", r.found_fraction)));
+    }
+    if !(r.min_volume_mm3 >= 0.0 && r.fp_min_volume_mm3 >= 0.0) {
+        return Err(Error::Parameter("--truth-min-volume-mm3 and --fp-min-volume-mm3 must be >= 0".into()));
+    }
+    let subjects = dataset::read_dataset(&cfg.dataset)?;
+    let (parameter, mut sweep) = froc::operating_points(&cfg.params);
+    if let Some(v) = &cfg.froc_values {
+        sweep = v.clone();
+        sweep.push(froc::current_value(&cfg.params));
+        sweep.sort_by(f64::total_cmp);
+        sweep.dedup();
+    }
+    if cfg.readers_only {
+        sweep.clear();
+    }
+    for &v in &sweep {
+        froc::at_operating_point(&cfg.params, v).validate()?;
+    }
+    let results: Vec<(String, Result<SubjectResult>)> =
+        subjects.par_iter().map(|s| (s.name.clone(), evaluate_subject(s, cfg, &sweep, obs))).collect();
+    let (mut scored, mut unscored, mut failures) = (Vec::new(), Vec::new(), Vec::new());
+    for (name, res) in results {
+        match res {
+            Ok(s) if s.readers.is_empty() => {
+                unscored.push(Unscored { name, detector_lesions: s.detector_lesions.unwrap_or(0) })
+            }
+            Ok(s) => scored.push(s),
+            Err(e) => failures.push((name, e.to_string())),
+        }
+    }
+    let mut readers: Vec<String> = scored.iter().flat_map(|s| s.readers.clone()).collect();
+    readers.sort_by(|a, b| a.len().cmp(&b.len()).then(a.cmp(b)));
+    readers.dedup();
+    let detector = !cfg.readers_only;
+    let agreements = totals(&scored, &row_order(&readers, detector), |s| &s.pairs);
+    let current = froc::current_value(&cfg.params);
+    let froc = detector.then(|| Froc {
+        parameter: parameter.into(),
+        points: sweep
+            .iter()
+            .enumerate()
+            .map(|(i, &value)| FrocPoint {
+                value,
+                default: value == current,
+                agreements: totals(&scored, &row_order(&readers, true)[..readers.len()], |s| &s.froc[i]),
+            })
+            .collect(),
+    });
+    let p = &cfg.params;
+    Ok(ReaderEvaluation {
+        dataset: cfg.dataset.display().to_string(),
+        readers,
+        rules: cfg.rules,
+        detector: detector.then(|| DetectorSettings {
+            method: p.method.as_str().into(),
+            operating_parameter: parameter.into(),
+            operating_value: current,
+            seed_z: p.local.seed_z,
+            grow_z: p.local.grow_z,
+            z_threshold: p.z_threshold,
+            min_volume_mm3: p.min_volume_mm3,
+        }),
+        agreements,
+        subjects: scored,
+        unscored,
+        failures,
+        froc,
+    })
+}
+
+fn f3(v: f64) -> String {
+    if v.is_nan() {
+        "-".into()
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+impl ReaderEvaluation {
+    /// `evaluation.json` text.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("evaluation serialises");
+        s.push('\n');
+        s
+    }
+
+    /// `evaluation.txt`: the agreement table, the per-subject table, unscored subjects and
+    /// failures.
+    pub fn table(&self) -> String {
+        let r = &self.rules;
+        let mut s = format!(
+            "{} subject(s) scored, {} run only, {} failed. Truth lesions: {}-connected components of the truth \
+             reader's first session >= {} mm3; found: >= {}% of a lesion's voxels in the tested mask; FP: a tested \
+             component >= {} mm3 touching none of the truth reader's sessions; Dice against the first session.\n",
+            self.subjects.len(),
+            self.unscored.len(),
+            self.failures.len(),
+            r.connectivity.count(),
+            r.min_volume_mm3,
+            r.found_fraction * 100.0,
+            r.fp_min_volume_mm3,
+        );
+        if let Some(d) = &self.detector {
+            s.push_str(&format!("Detector: {} at {} = {}.\n", d.method, d.operating_parameter, d.operating_value));
+        }
+        s.push_str(&format!(
+            "\n{:<16} {:>8} {:>7} {:>5} {:>11} {:>4} {:>7} {:>9} {:>11} {:>11}\n",
+            "comparison", "subjects", "lesions", "found", "sensitivity", "FP", "FP/scan", "Dice mean", "Dice range", "Dice pooled"
+        ));
+        for a in &self.agreements {
+            s.push_str(&format!(
+                "{:<16} {:>8} {:>7} {:>5} {:>11} {:>4} {:>7} {:>9} {:>11} {:>11}\n",
+                a.name(),
+                a.subjects,
+                a.lesions,
+                a.found,
+                f3(a.sensitivity),
+                a.false_positives,
+                if a.false_positives_per_scan.is_nan() { "-".into() } else { format!("{:.2}", a.false_positives_per_scan) },
+                f3(a.dice_mean),
+                if a.dice_min.is_nan() { "-".into() } else { format!("{:.2}-{:.2}", a.dice_min, a.dice_max) },
+                f3(a.dice_pooled),
+            ));
+        }
+        const CELL: usize = 18;
+        s.push_str(&format!("\nper subject: found/lesions FP Dice\n{:<12} {:>9}", "subject", "det. les."));
+        for a in &self.agreements {
+            s.push_str(&format!(" | {:^CELL$}", a.name()));
+        }
+        s.push('\n');
+        for sub in &self.subjects {
+            let det = sub.detector_lesions.map_or("-".into(), |n| n.to_string());
+            s.push_str(&format!("{:<12} {:>9}", sub.name, det));
+            for a in &self.agreements {
+                let cell = match sub.pairs.iter().find(|p| p.tested == a.tested && p.truth == a.truth) {
+                    Some(p) => format!(
+                        "{:>3}/{:<3} {:>3} {:>6}",
+                        p.score.found,
+                        p.score.lesions,
+                        p.score.false_positives,
+                        f3(p.score.dice)
+                    ),
+                    None => "-".into(),
+                };
+                s.push_str(&format!(" | {cell:^CELL$}"));
+            }
+            s.push('\n');
+        }
+        for u in &self.unscored {
+            s.push_str(&format!("{:<12} {:>9}   (no reader masks: not scored)\n", u.name, u.detector_lesions));
+        }
+        for (name, err) in &self.failures {
+            s.push_str(&format!("{name:<12} FAILED: {err}\n"));
+        }
+        s
+    }
+
+    /// The reader-vs-reader rows (for the FROC plot's reader points).
+    pub fn reader_agreements(&self) -> Vec<&Agreement> {
+        self.agreements.iter().filter(|a| a.tested != "detector").collect()
+    }
+}
+
+/// Where the evaluation puts each subject's detector run.
+pub fn run_folder(out: &Path, subject: &str) -> PathBuf {
+    out.join("runs").join(subject)
+}
