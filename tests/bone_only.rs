@@ -113,7 +113,7 @@ fn an_atlas_with_no_bone_label_is_an_error() {
         params: Default::default(),
     };
     // Labels 1 and 2 of TotalSegmentator's CT task are the spleen and the right kidney.
-    let e = crmo_map::pipeline::run(&cfg, &crmo_map::pipeline::Silent).err().expect("no bone");
+    let e = crmo_map::pipeline::run(&cfg, &crmo_map::pipeline::Silent).expect_err("no bone");
     assert!(matches!(e, crmo_map::error::Error::Atlas { .. }), "{e}");
     assert!(e.to_string().contains("spleen, kidney_right"), "{e}");
 }
