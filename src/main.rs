@@ -278,7 +278,7 @@ struct EvaluateArgs {
     /// With --readers: only tested components at least this large (mm^3) can be false positives.
     #[arg(long = "fp-min-volume-mm3", value_name = "V", default_value_t = Rules::default().fp_min_volume_mm3)]
     fp_min_volume_mm3: f64,
-    /// With --readers: FROC values of the detector's swept parameter (seed_z for local,
+    /// With --readers: FROC values of the detector's swept parameter (seed_ratio for local,
     /// z_threshold for global), comma-separated; the given value is always added.
     #[arg(long, value_name = "LIST", value_delimiter = ',', requires = "readers")]
     froc_values: Option<Vec<f64>>,

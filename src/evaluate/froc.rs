@@ -10,10 +10,10 @@ use crate::pipeline::Params;
 use serde::Serialize;
 
 /// The swept parameter's name and its values (ascending, the base's own value included):
-/// `seed_z` for the local detector, `z_threshold` for the global one.
+/// `seed_ratio` for the local detector, `z_threshold` for the global one.
 pub fn operating_points(base: &Params) -> (&'static str, Vec<f64>) {
     let (name, current, mut values) = match base.method {
-        Method::Local => ("seed_z", base.local.seed_z, vec![2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 9.0]),
+        Method::Local => ("seed_ratio", base.local.seed_ratio, vec![1.3, 1.4, 1.5, 1.6, 1.8, 2.0, 2.4, 3.0]),
         Method::Global => ("z_threshold", base.z_threshold, vec![2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 9.0]),
     };
     values.push(current);
@@ -22,15 +22,14 @@ pub fn operating_points(base: &Params) -> (&'static str, Vec<f64>) {
     (name, values)
 }
 
-/// `base` with the swept parameter set to `v`. The local detector's `grow_z` moves by the same
-/// ratio as `seed_z` (grow / seed is kept), so grow <= seed stays valid.
+/// `base` with the swept parameter set to `v`. The local detector's `grow_ratio` stays as it
+/// is unless the seed ratio goes below it, where it follows (grow <= seed stays valid).
 pub fn at_operating_point(base: &Params, v: f64) -> Params {
     let mut p = base.clone();
     match base.method {
         Method::Local => {
-            let ratio = if base.local.seed_z > 0.0 { base.local.grow_z / base.local.seed_z } else { 1.0 };
-            p.local.seed_z = v;
-            p.local.grow_z = v * ratio;
+            p.local.seed_ratio = v;
+            p.local.grow_ratio = base.local.grow_ratio.min(v);
         }
         Method::Global => p.z_threshold = v,
     }
@@ -40,7 +39,7 @@ pub fn at_operating_point(base: &Params, v: f64) -> Params {
 /// The base's own value of the swept parameter.
 pub fn current_value(base: &Params) -> f64 {
     match base.method {
-        Method::Local => base.local.seed_z,
+        Method::Local => base.local.seed_ratio,
         Method::Global => base.z_threshold,
     }
 }
@@ -59,7 +58,7 @@ pub struct FrocPoint {
 /// The whole sweep.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Froc {
-    /// The swept parameter (`seed_z`, `z_threshold`).
+    /// The swept parameter (`seed_ratio`, `z_threshold`).
     pub parameter: String,
     /// Points in ascending value.
     pub points: Vec<FrocPoint>,
@@ -113,17 +112,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn local_sweeps_seed_with_grow_in_proportion() {
+    fn local_sweeps_the_seed_ratio_and_grow_follows_only_below_it() {
         let base = Params::default();
         let (name, values) = operating_points(&base);
-        assert_eq!(name, "seed_z");
-        assert!(values.contains(&base.local.seed_z) && values.windows(2).all(|w| w[0] < w[1]));
-        let p = at_operating_point(&base, 4.0);
-        assert_eq!(p.local.seed_z, 4.0);
-        assert!((p.local.grow_z - 4.0 * base.local.grow_z / base.local.seed_z).abs() < 1e-12);
-        assert!(p.validate().is_ok());
-        assert_eq!(at_operating_point(&base, base.local.seed_z), base);
-        assert_eq!(current_value(&p), 4.0);
+        assert_eq!(name, "seed_ratio");
+        assert!(values.contains(&base.local.seed_ratio) && values.windows(2).all(|w| w[0] < w[1]));
+        let p = at_operating_point(&base, 2.4);
+        assert_eq!((p.local.seed_ratio, p.local.grow_ratio), (2.4, base.local.grow_ratio));
+        let low = at_operating_point(&base, 1.1);
+        assert_eq!((low.local.seed_ratio, low.local.grow_ratio), (1.1, 1.1));
+        assert!(p.validate().is_ok() && low.validate().is_ok());
+        assert_eq!(at_operating_point(&base, base.local.seed_ratio), base);
+        assert_eq!(current_value(&p), 2.4);
     }
 
     #[test]
@@ -133,6 +133,6 @@ mod tests {
         assert_eq!(name, "z_threshold");
         assert!(values.contains(&6.5));
         let p = at_operating_point(&base, 3.0);
-        assert_eq!((p.z_threshold, p.local.seed_z), (3.0, base.local.seed_z));
+        assert_eq!((p.z_threshold, p.local.seed_ratio), (3.0, base.local.seed_ratio));
     }
 }

@@ -326,7 +326,7 @@ mod tests {
                 agreements: vec![agreement("detector", "R1", s, f), agreement("detector", "R2", s * 0.9, f * 1.1)],
             })
             .collect();
-        let froc = Froc { parameter: "seed_z".into(), points };
+        let froc = Froc { parameter: "seed_ratio".into(), points };
         let r = [agreement("R2", "R1", 0.69, 1.0), agreement("R1", "R2", 0.9, 22.5)];
         let refs: Vec<&Agreement> = r.iter().collect();
         let img = froc_plot(&froc, &readers, &refs);
@@ -334,7 +334,7 @@ mod tests {
         let count = |c: [u8; 3]| img.pixels().filter(|p| p.0 == c).count();
         assert!(count(COLOURS[0]) > 200 && count(COLOURS[1]) > 200);
         // NaN points (no lesions) are skipped, not drawn at the corner.
-        let empty = Froc { parameter: "seed_z".into(), points: vec![] };
+        let empty = Froc { parameter: "seed_ratio".into(), points: vec![] };
         let img = froc_plot(&empty, &readers, &[]);
         assert_eq!(img.dimensions(), (WIDTH, HEIGHT));
     }

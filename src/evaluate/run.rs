@@ -89,10 +89,10 @@ pub struct DetectorSettings {
     pub operating_parameter: String,
     /// Its value in the table's detector rows.
     pub operating_value: f64,
-    /// Local detector seed and grow z.
-    pub seed_z: f64,
-    /// Local detector grow z.
-    pub grow_z: f64,
+    /// Local detector seed ratio (to the region's normal marrow).
+    pub seed_ratio: f64,
+    /// Local detector grow ratio.
+    pub grow_ratio: f64,
     /// Global detector z.
     pub z_threshold: f64,
     /// The detector's own minimum lesion volume.
@@ -365,8 +365,8 @@ pub fn evaluate_readers(cfg: &ReaderConfig, obs: &dyn Observer) -> Result<Reader
             method: p.method.as_str().into(),
             operating_parameter: parameter.into(),
             operating_value: current,
-            seed_z: p.local.seed_z,
-            grow_z: p.local.grow_z,
+            seed_ratio: p.local.seed_ratio,
+            grow_ratio: p.local.grow_ratio,
             z_threshold: p.z_threshold,
             min_volume_mm3: p.min_volume_mm3,
         }),
