@@ -188,7 +188,8 @@ fn thin_lesions_are_thin_and_touch_their_surface() {
         let (vol, label, frac) = thin::measure(&scene, &l);
         assert!(vol >= 60.0 && frac >= 0.85 && label == l.label, "{} {vol} {frac}", l.region);
         let bone = &scene.bones[l.bone];
-        // Layer coordinate of the lesion's marrow points (0.5 mm lattice).
+        // Layer coordinate of the lesion's marrow points (0.5 mm lattice: the shallowest point
+        // sampled may lie up to 0.43 mm below the layer's top).
         let (mut lo, mut hi) = (f64::MAX, f64::MIN);
         let m = (l.bound / 0.5).ceil() as i64;
         for k in -m..=m {
@@ -211,12 +212,12 @@ fn thin_lesions_are_thin_and_touch_their_surface() {
         match t.kind {
             ThinKind::Subchondral => {
                 // Just under the cortex of the articular surface.
-                assert!(lo <= bone.cortex + 0.3, "{}: {lo:.2} mm deep", l.region);
+                assert!(lo <= bone.cortex + 0.5, "{}: {lo:.2} mm deep", l.region);
                 sub_n += 1;
             }
             ThinKind::Periphyseal => {
                 let half = t.lo;
-                assert!(lo <= half + 0.3, "{}: {lo:.2} mm from the plate", l.region);
+                assert!(lo <= half + 0.5, "{}: {lo:.2} mm from the plate", l.region);
                 assert!(
                     l.region.contains("metaphysis") || l.region.contains("neck") || l.region.starts_with("fibula"),
                     "{}",
