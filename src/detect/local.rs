@@ -139,16 +139,14 @@ pub fn marrow_level(values: &mut [f32]) -> Option<f64> {
         return None;
     }
     // Cortex and partial volume with it are dark on STIR: voxels under a fraction of the
-    // upper quartile are not marrow (in a thin bone they are most of its voxels, and the
-    // upper quartile is still marrow).
-    let q = (n - 1) * 3 / 4;
-    let floor = CORTEX_FRACTION * *values.select_nth_unstable_by(q, f32::total_cmp).1;
+    // median are not marrow (in a flat bone they can be its commonest voxels).
+    let floor = CORTEX_FRACTION * *values.select_nth_unstable_by(n / 2, f32::total_cmp).1;
     let mut marrow: Vec<f32> = values.iter().copied().filter(|&x| x >= floor).collect();
     histogram_mode(&mut marrow)
 }
 
-/// Voxels darker than this fraction of their region's upper quartile (or their block's
-/// median) are cortex, not marrow, for the marrow level.
+/// Voxels darker than this fraction of their region's (or block's) median are cortex, not
+/// marrow, for the marrow level.
 pub const CORTEX_FRACTION: f32 = 0.5;
 
 /// The peak of the smoothed histogram of `values` (see [`marrow_level`]).
