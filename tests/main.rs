@@ -7,4 +7,5 @@ mod evaluate;
 mod golden;
 mod loader;
 mod phantom_runs;
+mod readers;
 mod util;

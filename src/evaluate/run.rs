@@ -76,8 +76,8 @@ pub struct SubjectResult {
 pub struct Unscored {
     /// Subject name.
     pub name: String,
-    /// Lesions the detector reported.
-    pub detector_lesions: usize,
+    /// Lesions the detector reported (None with `--readers-only`).
+    pub detector_lesions: Option<usize>,
 }
 
 /// The detector settings, as `evaluation.json` records them.
@@ -332,7 +332,7 @@ pub fn evaluate_readers(cfg: &ReaderConfig, obs: &dyn Observer) -> Result<Reader
     for (name, res) in results {
         match res {
             Ok(s) if s.readers.is_empty() => {
-                unscored.push(Unscored { name, detector_lesions: s.detector_lesions.unwrap_or(0) })
+                unscored.push(Unscored { name, detector_lesions: s.detector_lesions })
             }
             Ok(s) => scored.push(s),
             Err(e) => failures.push((name, e.to_string())),
@@ -457,7 +457,8 @@ impl ReaderEvaluation {
             s.push('\n');
         }
         for u in &self.unscored {
-            s.push_str(&format!("{:<12} {:>9}   (no reader masks: not scored)\n", u.name, u.detector_lesions));
+            let det = u.detector_lesions.map_or("-".into(), |n| n.to_string());
+            s.push_str(&format!("{:<12} {:>9}   (no reader masks: not scored)\n", u.name, det));
         }
         for (name, err) in &self.failures {
             s.push_str(&format!("{name:<12} FAILED: {err}\n"));
