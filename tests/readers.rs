@@ -76,7 +76,8 @@ fn sij_stir_reader_two_against_reader_one_as_published() {
     let Some(real) = realdata("the sij-stir reader agreement") else { return };
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("ev");
-    let res = crmo_ok(&["evaluate", "--quiet", "--readers", s(&real.join("sij-stir")), "--readers-only", "--out", s(&out)]);
+    let res =
+        crmo_ok(&["evaluate", "--quiet", "--readers", s(&real.join("sij-stir")), "--readers-only", "--out", s(&out)]);
     let ev = json(&out.join("evaluation.json"));
     let r = row(&ev, "R2 vs R1");
     assert_eq!((r["subjects"].as_u64(), r["lesions"].as_u64(), r["found"].as_u64()), (Some(4), Some(39), Some(27)));
@@ -103,7 +104,16 @@ fn detector_rows_froc_table_and_plot() {
     let out = tmp.path().join("ev");
     let labels = fixture("realdata/sij-region.tsv");
     crmo_ok(&[
-        "evaluate", "--quiet", "--readers", s(&m), "--labels", s(&labels), "--froc-values", "4", "--out", s(&out),
+        "evaluate",
+        "--quiet",
+        "--readers",
+        s(&m),
+        "--labels",
+        s(&labels),
+        "--froc-values",
+        "4",
+        "--out",
+        s(&out),
     ]);
     let ev = json(&out.join("evaluation.json"));
     assert!(out.join("runs/sub-1013/report.json").exists() && out.join("runs/sub-2015/lesions.nii.gz").exists());
