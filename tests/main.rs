@@ -8,5 +8,6 @@ mod evaluate;
 mod golden;
 mod loader;
 mod phantom_runs;
+mod readers;
 mod realdata;
 mod util;

@@ -28,6 +28,9 @@ const DARK: [u8; 3] = [60, 60, 60];
 const COLOURS: [[u8; 3]; 6] =
     [[31, 119, 180], [230, 110, 0], [44, 160, 44], [214, 39, 40], [148, 103, 189], [140, 86, 75]];
 
+/// A detector point: the swept value, its pixel position, and whether it is the default.
+type CurvePoint = (f64, i64, i64, bool);
+
 struct Canvas(RgbImage);
 
 impl Canvas {
@@ -191,7 +194,7 @@ pub fn froc_plot(froc: &Froc, readers: &[String], reader_points: &[&Agreement]) 
         }
     }
     // Detector curves, one per truth reader.
-    let curves: Vec<(usize, Vec<(f64, i64, i64, bool)>)> = readers
+    let curves: Vec<(usize, Vec<CurvePoint>)> = readers
         .iter()
         .enumerate()
         .map(|(k, truth)| {
@@ -236,7 +239,7 @@ pub fn froc_plot(froc: &Froc, readers: &[String], reader_points: &[&Agreement]) 
             let text = pts[i..j].iter().map(|p| label(p.0)).collect::<Vec<_>>().join("/");
             let w = text_w(&text, 2);
             let first_up = *k == 0;
-            let mut spots = vec![(x + 8, y - 22), (x + 8, y + 8), (x - 8 - w, y - 22), (x - 8 - w, y + 8), (x + 10, y - 7)];
+            let mut spots = [(x + 8, y - 22), (x + 8, y + 8), (x - 8 - w, y - 22), (x - 8 - w, y + 8), (x + 10, y - 7)];
             if !first_up {
                 spots.swap(0, 1);
                 spots.swap(2, 3);
@@ -247,7 +250,9 @@ pub fn froc_plot(froc: &Froc, readers: &[String], reader_points: &[&Agreement]) 
                     && lx + w <= LEFT + PLOT_W + 40
                     && ly >= TOP - 10
                     && ly + 14 <= TOP + PLOT_H - 2
-                    && !taken.iter().any(|t| r[0] < t[0] + t[2] && t[0] < r[0] + r[2] && r[1] < t[1] + t[3] && t[1] < r[1] + r[3])
+                    && !taken
+                        .iter()
+                        .any(|t| r[0] < t[0] + t[2] && t[0] < r[0] + r[2] && r[1] < t[1] + t[3] && t[1] < r[1] + r[3])
             };
             if let Some(&(lx, ly)) = spots.iter().find(|s| free(s)) {
                 c.text(lx, ly, &text, 2, col, false);

@@ -264,10 +264,11 @@ mod tests {
 
     const DIMS: [usize; 3] = [40, 1, 1];
 
-    fn mask(ranges: &[std::ops::Range<usize>]) -> Vec<bool> {
+    /// A mask of `DIMS` with the half-open ranges `(start, end)` set.
+    fn mask(ranges: &[(usize, usize)]) -> Vec<bool> {
         let mut m = vec![false; DIMS[0]];
-        for r in ranges {
-            m[r.clone()].fill(true);
+        for &(a, b) in ranges {
+            m[a..b].fill(true);
         }
         m
     }
@@ -279,12 +280,12 @@ mod tests {
     #[test]
     fn found_at_exactly_ten_percent_and_not_below() {
         // One truth lesion of 30 voxels (1 mm^3 each); 3 of them (10.0%) are in the tested mask.
-        let truth = mask(&[0..30]);
-        let s = compare(&[&truth], &mask(&[27..33]), DIMS, 1.0, &rules(10.0));
+        let truth = mask(&[(0, 30)]);
+        let s = compare(&[&truth], &mask(&[(27, 33)]), DIMS, 1.0, &rules(10.0));
         assert_eq!((s.lesions, s.found), (1, 1));
         assert_eq!(s.lesion_outcomes[0].overlap_fraction, 0.1);
         // 2 of 30 (6.7%) is a miss.
-        let s = compare(&[&truth], &mask(&[28..33]), DIMS, 1.0, &rules(10.0));
+        let s = compare(&[&truth], &mask(&[(28, 33)]), DIMS, 1.0, &rules(10.0));
         assert_eq!((s.lesions, s.found), (1, 0));
         // Touching the truth, it is not a false positive either way.
         assert_eq!(s.false_positives, 0);
@@ -293,8 +294,8 @@ mod tests {
     #[test]
     fn small_truth_components_are_not_lesions_but_count_for_dice() {
         // Truth: 0..20 (20 mm^3 at 1 mm^3) and 30..32 (2 mm^3); minimum 10 mm^3.
-        let truth = mask(&[0..20, 30..32]);
-        let tested = mask(&[30..32]);
+        let truth = mask(&[(0, 20), (30, 32)]);
+        let tested = mask(&[(30, 32)]);
         let s = compare(&[&truth], &tested, DIMS, 1.0, &rules(10.0));
         assert_eq!((s.lesions, s.found, s.false_positives), (1, 0, 0));
         // Dice over all voxels: 2 * 2 / (22 + 2).
@@ -305,11 +306,11 @@ mod tests {
 
     #[test]
     fn false_positive_touching_only_the_second_session_is_not_one() {
-        let first = mask(&[0..10]);
-        let second = mask(&[0..10, 20..25]);
+        let first = mask(&[(0, 10)]);
+        let second = mask(&[(0, 10), (20, 25)]);
         // Tested components: 5..8 (touches the first session), 21..23 (only the second),
         // 30..31 (neither: a false positive, one voxel counts with the default minimum of 0).
-        let tested = mask(&[5..8, 21..23, 30..31]);
+        let tested = mask(&[(5, 8), (21, 23), (30, 31)]);
         let s = compare(&[&first, &second], &tested, DIMS, 1.0, &rules(5.0));
         assert_eq!((s.tested_components, s.false_positives), (3, 1));
         assert_eq!(s.false_positive_lesions[0].centroid_voxel, [30.0, 0.0, 0.0]);
@@ -340,8 +341,8 @@ mod tests {
         let empty = mask(&[]);
         let s = compare(&[&empty], &empty, DIMS, 1.0, &rules(1.0));
         assert_eq!((s.lesions, s.found, s.false_positives, s.dice), (0, 0, 0, 1.0));
-        let a = compare(&[&mask(&[0..10])], &mask(&[0..5, 20..22]), DIMS, 1.0, &rules(1.0));
-        let b = compare(&[&mask(&[0..10])], &mask(&[0..10]), DIMS, 1.0, &rules(1.0));
+        let a = compare(&[&mask(&[(0, 10)])], &mask(&[(0, 5), (20, 22)]), DIMS, 1.0, &rules(1.0));
+        let b = compare(&[&mask(&[(0, 10)])], &mask(&[(0, 10)]), DIMS, 1.0, &rules(1.0));
         let t = Agreement::of("R2", "R1", &[&a, &b]);
         assert_eq!((t.subjects, t.lesions, t.found, t.false_positives), (2, 2, 2, 1));
         assert_eq!((t.sensitivity, t.false_positives_per_scan), (1.0, 0.5));

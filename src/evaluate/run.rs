@@ -76,8 +76,8 @@ pub struct SubjectResult {
 pub struct Unscored {
     /// Subject name.
     pub name: String,
-    /// Lesions the detector reported.
-    pub detector_lesions: usize,
+    /// Lesions the detector reported (None with `--readers-only`).
+    pub detector_lesions: Option<usize>,
 }
 
 /// The detector settings, as `evaluation.json` records them.
@@ -144,7 +144,10 @@ fn read_masks(s: &Subject) -> Result<Option<Masks>> {
                 Some(g) if !same_grid(g, &v.grid) => {
                     return Err(Error::Dataset {
                         path: path.clone(),
-                        message: format!("mask grid {:?} differs from the subject's first mask's {:?}", v.grid.dims, g.dims),
+                        message: format!(
+                            "mask grid {:?} differs from the subject's first mask's {:?}",
+                            v.grid.dims, g.dims
+                        ),
                     })
                 }
                 Some(_) => {}
@@ -238,7 +241,10 @@ fn evaluate_subject(s: &Subject, cfg: &ReaderConfig, sweep: &[f64], obs: &dyn Ob
             if !same_grid(&m.grid, &map.grid) {
                 return Err(Error::Dataset {
                     path: s.readers[0].sessions[0].1.clone(),
-                    message: format!("reader masks' grid {:?} differs from the scan's {:?}", m.grid.dims, map.grid.dims),
+                    message: format!(
+                        "reader masks' grid {:?} differs from the scan's {:?}",
+                        m.grid.dims, map.grid.dims
+                    ),
                 });
             }
             let found: Vec<bool> = map.data.iter().map(|&l| l != 0).collect();
@@ -283,7 +289,11 @@ fn row_order(readers: &[String], detector: bool) -> Vec<(String, String)> {
     rows
 }
 
-fn totals(subjects: &[SubjectResult], rows: &[(String, String)], pick: impl Fn(&SubjectResult) -> &[Pair]) -> Vec<Agreement> {
+fn totals(
+    subjects: &[SubjectResult],
+    rows: &[(String, String)],
+    pick: impl Fn(&SubjectResult) -> &[Pair],
+) -> Vec<Agreement> {
     rows.iter()
         .map(|(tested, truth)| {
             let scores: Vec<&PairScore> = subjects
@@ -331,9 +341,7 @@ pub fn evaluate_readers(cfg: &ReaderConfig, obs: &dyn Observer) -> Result<Reader
     let (mut scored, mut unscored, mut failures) = (Vec::new(), Vec::new(), Vec::new());
     for (name, res) in results {
         match res {
-            Ok(s) if s.readers.is_empty() => {
-                unscored.push(Unscored { name, detector_lesions: s.detector_lesions.unwrap_or(0) })
-            }
+            Ok(s) if s.readers.is_empty() => unscored.push(Unscored { name, detector_lesions: s.detector_lesions }),
             Ok(s) => scored.push(s),
             Err(e) => failures.push((name, e.to_string())),
         }
@@ -415,7 +423,16 @@ impl ReaderEvaluation {
         }
         s.push_str(&format!(
             "\n{:<16} {:>8} {:>7} {:>5} {:>11} {:>4} {:>7} {:>9} {:>11} {:>11}\n",
-            "comparison", "subjects", "lesions", "found", "sensitivity", "FP", "FP/scan", "Dice mean", "Dice range", "Dice pooled"
+            "comparison",
+            "subjects",
+            "lesions",
+            "found",
+            "sensitivity",
+            "FP",
+            "FP/scan",
+            "Dice mean",
+            "Dice range",
+            "Dice pooled"
         ));
         for a in &self.agreements {
             s.push_str(&format!(
@@ -426,7 +443,11 @@ impl ReaderEvaluation {
                 a.found,
                 f3(a.sensitivity),
                 a.false_positives,
-                if a.false_positives_per_scan.is_nan() { "-".into() } else { format!("{:.2}", a.false_positives_per_scan) },
+                if a.false_positives_per_scan.is_nan() {
+                    "-".into()
+                } else {
+                    format!("{:.2}", a.false_positives_per_scan)
+                },
                 f3(a.dice_mean),
                 if a.dice_min.is_nan() { "-".into() } else { format!("{:.2}-{:.2}", a.dice_min, a.dice_max) },
                 f3(a.dice_pooled),
@@ -457,7 +478,8 @@ impl ReaderEvaluation {
             s.push('\n');
         }
         for u in &self.unscored {
-            s.push_str(&format!("{:<12} {:>9}   (no reader masks: not scored)\n", u.name, u.detector_lesions));
+            let det = u.detector_lesions.map_or("-".into(), |n| n.to_string());
+            s.push_str(&format!("{:<12} {:>9}   (no reader masks: not scored)\n", u.name, det));
         }
         for (name, err) in &self.failures {
             s.push_str(&format!("{name:<12} FAILED: {err}\n"));

@@ -1,0 +1,136 @@
+//! `crmo-map evaluate --readers`: real scans with radiologists' masks (../shared/realdata).
+
+use crate::util::*;
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+/// A manifest in `dir` listing `subjects` of sij-stir (absolute paths), with their masks when
+/// they have any.
+fn manifest(dir: &Path, sij: &Path, subjects: &[&str]) -> std::path::PathBuf {
+    let mut text = String::from("subject\tscan\tatlas\treader\tsession\tmask\n");
+    for sub in subjects {
+        let d = sij.join(sub);
+        let (scan, atlas) = (d.join("stir.nii.gz"), d.join("region.nii.gz"));
+        let mut any = false;
+        for (r, sess) in [(1, 1), (1, 2), (2, 1), (2, 2)] {
+            let m = d.join(format!("oedema_R{r}{sess}.nii.gz"));
+            if m.exists() {
+                any = true;
+                text.push_str(&format!("{sub}\t{}\t{}\t{r}\t{sess}\t{}\n", s(&scan), s(&atlas), s(&m)));
+            }
+        }
+        if !any {
+            text.push_str(&format!("{sub}\t{}\t{}\t-\t-\t-\n", s(&scan), s(&atlas)));
+        }
+    }
+    let p = dir.join("manifest.tsv");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn row<'a>(ev: &'a Value, name: &str) -> &'a Value {
+    ev["agreements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| format!("{} vs {}", a["tested"].as_str().unwrap(), a["truth"].as_str().unwrap()) == name)
+        .unwrap_or_else(|| panic!("no row {name}"))
+}
+
+/// The reader-vs-reader figures of one subject equal an independent nibabel + cc3d count.
+#[test]
+fn one_subject_reader_figures_match_an_independent_count() {
+    let Some(real) = realdata("reader figures against nibabel + cc3d") else { return };
+    let sij = real.join("sij-stir");
+    let tmp = tempfile::tempdir().unwrap();
+    let m = manifest(tmp.path(), &sij, &["sub-1016"]);
+    let out = tmp.path().join("ev");
+    crmo_ok(&["evaluate", "--quiet", "--readers", s(&m), "--readers-only", "--out", s(&out)]);
+    let ev = json(&out.join("evaluation.json"));
+    let pairs = ev["subjects"][0]["pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), 2);
+    let py = Command::new(python())
+        .arg(root().join("tests/py/reader_agreement.py"))
+        .arg(sij.join("sub-1016"))
+        .output()
+        .expect("python runs");
+    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    let expected: Vec<Value> =
+        String::from_utf8_lossy(&py.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(expected.len(), 2);
+    for e in &expected {
+        let p = pairs.iter().find(|p| p["tested"] == e["tested"] && p["truth"] == e["truth"]).unwrap();
+        for k in ["lesions", "found", "false_positives", "truth_voxels", "tested_voxels", "overlap_voxels"] {
+            assert_eq!(p[k], e[k], "{} vs {}: {k}", e["tested"], e["truth"]);
+        }
+        assert!((p["dice"].as_f64().unwrap() - e["dice"].as_f64().unwrap()).abs() < 1e-12);
+    }
+    assert!(!out.join("froc.png").exists() && !out.join("runs").exists());
+}
+
+/// The figures of ../shared/realdata/README.md: over the four subjects with masks reader 1
+/// marks 39 lesions, reader 2 finds 27 with 4 false positives, Dice 0.56 (0.29-0.81).
+#[test]
+fn sij_stir_reader_two_against_reader_one_as_published() {
+    let Some(real) = realdata("the sij-stir reader agreement") else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("ev");
+    let res =
+        crmo_ok(&["evaluate", "--quiet", "--readers", s(&real.join("sij-stir")), "--readers-only", "--out", s(&out)]);
+    let ev = json(&out.join("evaluation.json"));
+    let r = row(&ev, "R2 vs R1");
+    assert_eq!((r["subjects"].as_u64(), r["lesions"].as_u64(), r["found"].as_u64()), (Some(4), Some(39), Some(27)));
+    assert_eq!(r["false_positives"], 4);
+    assert_eq!(r["false_positives_per_scan"], 1.0);
+    let round2 = |k: &str| (r[k].as_f64().unwrap() * 100.0).round() / 100.0;
+    assert_eq!((round2("sensitivity"), round2("dice_mean")), (0.69, 0.56));
+    assert_eq!((round2("dice_min"), round2("dice_max")), (0.29, 0.81));
+    assert_eq!(row(&ev, "R1 vs R2")["lesions"], 29);
+    assert_eq!(ev["unscored"][0]["name"], "sub-2015");
+    let text = String::from_utf8_lossy(&res.stdout);
+    assert!(text.contains("R2 vs R1") && text.contains("sub-2015"), "{text}");
+    assert_eq!(std::fs::read_to_string(out.join("evaluation.txt")).unwrap(), text);
+}
+
+/// With the detector: run folders, the table's detector rows equal the FROC's default point,
+/// an unscored subject's lesion count, and froc.png of the documented size.
+#[test]
+fn detector_rows_froc_table_and_plot() {
+    let Some(real) = realdata("the reader evaluation's FROC") else { return };
+    let sij = real.join("sij-stir");
+    let tmp = tempfile::tempdir().unwrap();
+    let m = manifest(tmp.path(), &sij, &["sub-1013", "sub-2015"]);
+    let out = tmp.path().join("ev");
+    let labels = fixture("realdata/sij-region.tsv");
+    crmo_ok(&[
+        "evaluate",
+        "--quiet",
+        "--readers",
+        s(&m),
+        "--labels",
+        s(&labels),
+        "--froc-values",
+        "4",
+        "--out",
+        s(&out),
+    ]);
+    let ev = json(&out.join("evaluation.json"));
+    assert!(out.join("runs/sub-1013/report.json").exists() && out.join("runs/sub-2015/lesions.nii.gz").exists());
+    let n2015 = json(&out.join("runs/sub-2015/report.json"))["summary"]["lesion_count"].clone();
+    assert_eq!(ev["unscored"][0]["detector_lesions"], n2015);
+    let froc = ev["froc"]["points"].as_array().unwrap();
+    assert_eq!(froc.iter().map(|p| p["value"].as_f64().unwrap()).collect::<Vec<_>>(), [4.0, 7.5]);
+    assert_eq!(froc[1]["default"], true);
+    for (k, reader) in ["R1", "R2"].iter().enumerate() {
+        let table = row(&ev, &format!("detector vs {reader}"));
+        assert_eq!(&froc[1]["agreements"][k], table, "the default point is the run's result");
+    }
+    let tsv = std::fs::read_to_string(out.join("froc.tsv")).unwrap();
+    let lines: Vec<&str> = tsv.lines().collect();
+    assert!(lines[0].starts_with("seed_z\tdefault\tsensitivity_R1\tfp_per_scan_R1\tdice_mean_R1"), "{tsv}");
+    assert_eq!(lines.len(), 3);
+    assert!(lines[2].starts_with("7.5\t1\t"));
+    let png = image::open(out.join("froc.png")).unwrap();
+    assert_eq!((png.width(), png.height()), (960, 640));
+}
