@@ -250,7 +250,7 @@ pub fn run_with_map(cfg: &RunConfig, obs: &dyn Observer) -> Result<(Report, Volu
 ///
 /// # Errors
 /// [`Error::Labels`] naming the atlas when it carries none.
-fn table_from_header(extensions: &[(i32, Vec<u8>)], cfg: &RunConfig) -> Result<LabelTable> {
+pub fn table_from_header(extensions: &[(i32, Vec<u8>)], cfg: &RunConfig) -> Result<LabelTable> {
     extensions.iter().find_map(|(_, c)| LabelTable::from_caret_xml(&String::from_utf8_lossy(c))).ok_or_else(|| {
         Error::Labels {
             path: cfg.atlas.clone(),
@@ -287,11 +287,7 @@ fn map_scan<L: Label>(
     let table = &table;
     obs.stage("checking the atlas");
     let grid = atlas.volume.grid;
-    let (mut volume, resampled) = atlas_on_grid(atlas.volume, &scan.volume.grid, &cfg.atlas)?;
-    // Bone only: labels that are not bone become background before anything reads the atlas.
-    let (bone_only, hist) = labels::keep_bone_only(&mut volume.data, table);
-    check_labels(&hist, table, cfg)?;
-    bone_only.require_bone(&cfg.atlas)?;
+    let (mut volume, resampled, bone_only) = bone_atlas_on_grid(atlas.volume, table, &scan.volume.grid, cfg)?;
     let mut facts = AtlasFacts { sha256: atlas.sha256, grid, resampled, parcellated: Vec::new(), bone_only };
     if cfg.params.parcellate {
         obs.stage("parcellating the atlas");
@@ -309,6 +305,25 @@ fn map_scan<L: Label>(
         }
     }
     analyse_and_write(cfg, table, None, scan, volume, facts, obs)
+}
+
+/// The atlas on the scan's grid ([`atlas_on_grid`]) with every label that is not bone made
+/// background (before anything reads the atlas), its labels checked against the table; also
+/// whether it was resampled and which labels were kept.
+///
+/// # Errors
+/// As [`atlas_on_grid`] and [`check_labels`]; [`Error::Atlas`] when no label is bone.
+pub fn bone_atlas_on_grid<L: Label>(
+    atlas: Volume<L>,
+    table: &LabelTable,
+    scan: &Grid,
+    cfg: &RunConfig,
+) -> Result<(Volume<L>, bool, BoneOnly)> {
+    let (mut volume, resampled) = atlas_on_grid(atlas, scan, &cfg.atlas)?;
+    let (bone_only, hist) = labels::keep_bone_only(&mut volume.data, table);
+    check_labels(&hist, table, cfg)?;
+    bone_only.require_bone(&cfg.atlas)?;
+    Ok((volume, resampled, bone_only))
 }
 
 /// The report's account of the local detector's references: every region with voxels.

@@ -197,18 +197,11 @@ fn prepare(cfg: &RunConfig) -> Result<Prepared> {
         let a = io::read_labels(&cfg.atlas)?;
         let table = match given {
             Some(t) => t,
-            None => a
-                .extensions
-                .iter()
-                .find_map(|(_, c)| LabelTable::from_caret_xml(&String::from_utf8_lossy(c)))
-                .ok_or_else(|| Error::Labels {
-                    path: cfg.atlas.clone(),
-                    message: "no --labels given and the atlas carries no label names".into(),
-                })?,
+            None => pipeline::table_from_header(&a.extensions, cfg)?,
         };
         (a.volume, table)
     };
-    let (mut atlas, _) = pipeline::atlas_on_grid(atlas, &scan.grid, &cfg.atlas)?;
+    let (mut atlas, _, _) = pipeline::bone_atlas_on_grid(atlas, &table, &scan.grid, cfg)?;
     let (table, bone_label) = match cfg.params.parcellate.then(|| parcellate::parcellate(&atlas, &table)).flatten() {
         Some(p) => {
             p.apply(&mut atlas);
