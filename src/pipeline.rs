@@ -13,7 +13,7 @@ use crate::output::OutputSet;
 use crate::parcellate;
 use crate::reference::{BoneSamples, Reference};
 use crate::render;
-use crate::report::{self, InputInfo, LocalSettings, Marrow, Parameters, RegionMarrow, Report, Software, Summary};
+use crate::report::{self, InputInfo, Marrow, Parameters, RegionMarrow, Report, Software, Summary};
 use crate::resample;
 use crate::volume::{Grid, Label, Volume};
 use std::collections::BTreeMap;
@@ -389,7 +389,7 @@ fn analyse_and_write<L: Label>(
         },
         parameters: Parameters {
             method: cfg.params.method.as_str().into(),
-            local: (cfg.params.method == Method::Local).then(|| LocalSettings::from(&cfg.params.local)),
+            local: (cfg.params.method == Method::Local).then(|| cfg.params.local.clone()),
             z_threshold: cfg.params.z_threshold,
             intensity_threshold: an.cutoff,
             min_volume_mm3: cfg.params.min_volume_mm3,

@@ -83,7 +83,7 @@ pub struct Parameters {
     pub method: String,
     /// The local detector's settings (`--method local` only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub local: Option<LocalSettings>,
+    pub local: Option<crate::detect::LocalParams>,
     /// Candidate voxels have z above this.
     pub z_threshold: f64,
     /// That threshold as an intensity.
@@ -92,45 +92,6 @@ pub struct Parameters {
     pub min_volume_mm3: f64,
     /// 6, 18 or 26.
     pub connectivity: u32,
-}
-
-/// The local detector's settings as reported (see [`crate::detect::LocalParams`]).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct LocalSettings {
-    /// Seed cores reach this ratio to their region's normal marrow (denoised).
-    pub seed_ratio: f64,
-    /// Lesion voxels reach this ratio to their region's normal marrow.
-    pub grow_ratio: f64,
-    /// Least seed-core volume (mm^3).
-    pub seed_core_mm3: f64,
-    /// Seeds stand this many noise levels above the marrow.
-    pub noise_z: f64,
-    /// Lesion voxels stand this many noise levels above the marrow.
-    pub grow_noise_z: f64,
-    /// Denoising radius (mm).
-    pub denoise_mm: f64,
-    /// Seeds lie this far inside the atlas (mm).
-    pub edge_mm: f64,
-    /// Growth-plate guard thickness (mm; 0: off).
-    pub plate_mm: f64,
-    /// Lesion voxels lie at least this fraction of the way from marrow to the lesion's peak.
-    pub peak_fraction: f64,
-}
-
-impl From<&crate::detect::LocalParams> for LocalSettings {
-    fn from(p: &crate::detect::LocalParams) -> LocalSettings {
-        LocalSettings {
-            seed_ratio: p.seed_ratio,
-            grow_ratio: p.grow_ratio,
-            seed_core_mm3: p.seed_core_mm3,
-            noise_z: p.noise_z,
-            grow_noise_z: p.grow_noise_z,
-            denoise_mm: p.denoise_mm,
-            edge_mm: p.edge_mm,
-            plate_mm: p.plate_mm,
-            peak_fraction: p.peak_fraction,
-        }
-    }
 }
 
 /// The local detector's references: each analysed region's normal-marrow level and the

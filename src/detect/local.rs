@@ -24,10 +24,11 @@ use crate::error::{Error, Result};
 use crate::reference::{BoneSamples, MAD_TO_SD};
 use crate::volume::{Label, Volume};
 use rayon::prelude::*;
+use serde::Serialize;
 
 /// Settings of the local detector (see the module doc; docs/ACCURACY.md says how the
 /// defaults were chosen).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LocalParams {
     /// Seed cores have a denoised signal at least this ratio to the region's normal marrow
     /// (the detector's main threshold, which the FROC sweeps).
@@ -47,6 +48,7 @@ pub struct LocalParams {
     /// Seeds must lie at least this far (mm) inside the atlas.
     pub edge_mm: f64,
     /// Regions with fewer voxels take the marrow level of all bone.
+    #[serde(skip)]
     pub min_region_voxels: usize,
     /// Components thinner than this (mm), 2.5 times as wide and across the body are growth
     /// plates (physes) and dropped; 0 turns the guard off.
