@@ -18,8 +18,8 @@ fn help_explains_every_flag() {
                 "--threads",
                 "--quiet",
                 "--method",
-                "--seed-z",
-                "--grow-z",
+                "--seed-ratio",
+                "--grow-ratio",
                 "--edge-mm",
             ],
         ),
@@ -27,7 +27,7 @@ fn help_explains_every_flag() {
         ("demo", &["--out", "--seed", "--z-threshold", "--method"]),
         (
             "evaluate",
-            &["--phantoms", "--suite", "--count", "--seed", "--out", "--method", "--seed-z", "--grow-z", "--edge-mm"],
+            &["--phantoms", "--suite", "--count", "--seed", "--out", "--method", "--seed-ratio", "--grow-ratio", "--edge-mm"],
         ),
     ];
     for (cmd, flags) in cases {

@@ -35,7 +35,7 @@ fn evaluates_a_folder_and_keeps_going_past_a_broken_scan() {
     assert!(out.join("runs/a-seed/report.json").exists());
     // A seed z far too high finds nothing: sensitivity drops, so the scores are live; so does
     // the global detector's threshold.
-    for (name, flags) in [("eval-high", ["--seed-z", "60"]), ("eval-global-high", ["--method", "global"])] {
+    for (name, flags) in [("eval-high", ["--seed-ratio", "60"]), ("eval-global-high", ["--method", "global"])] {
         let out2 = tmp.path().join(name);
         let mut args = vec!["evaluate", "--quiet", "--phantoms", s(&phantoms), "--out", s(&out2)];
         args.extend(flags);

@@ -128,7 +128,7 @@ fn detector_rows_froc_table_and_plot() {
     }
     let tsv = std::fs::read_to_string(out.join("froc.tsv")).unwrap();
     let lines: Vec<&str> = tsv.lines().collect();
-    assert!(lines[0].starts_with("seed_z\tdefault\tsensitivity_R1\tfp_per_scan_R1\tdice_mean_R1"), "{tsv}");
+    assert!(lines[0].starts_with("seed_ratio\tdefault\tsensitivity_R1\tfp_per_scan_R1\tdice_mean_R1"), "{tsv}");
     assert_eq!(lines.len(), 3);
     assert!(lines[2].starts_with("7.5\t1\t"));
     let png = image::open(out.join("froc.png")).unwrap();
