@@ -3,12 +3,12 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use crmo_map::ccl::{self, Connectivity};
+use crmo_map::detect::global as threshold;
 use crmo_map::detect::{self, LocalParams};
 use crmo_map::io::{self, Datatype, WriteOptions};
 use crmo_map::lesions;
 use crmo_map::phantom::{self, PhantomOptions};
 use crmo_map::reference::{self, BoneSamples};
-use crmo_map::detect::global as threshold;
 use crmo_map::volume::{Affine, Grid, Volume};
 
 const DIMS: [usize; 3] = [192, 128, 256];

@@ -27,7 +27,17 @@ fn help_explains_every_flag() {
         ("demo", &["--out", "--seed", "--z-threshold", "--method"]),
         (
             "evaluate",
-            &["--phantoms", "--suite", "--count", "--seed", "--out", "--method", "--seed-ratio", "--grow-ratio", "--edge-mm"],
+            &[
+                "--phantoms",
+                "--suite",
+                "--count",
+                "--seed",
+                "--out",
+                "--method",
+                "--seed-ratio",
+                "--grow-ratio",
+                "--edge-mm",
+            ],
         ),
     ];
     for (cmd, flags) in cases {

@@ -8,7 +8,8 @@ use std::path::Path;
 /// `run` on one sacroiliac STIR with its hand-drawn region as the atlas; returns the report.
 fn run_sij(scan: &Path, region: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
     let table = root().join("fixtures/realdata/sij-region.tsv");
-    let mut args = vec!["--quiet", "run", "--scan", s(scan), "--atlas", s(region), "--labels", s(&table), "--out", s(out)];
+    let mut args =
+        vec!["--quiet", "run", "--scan", s(scan), "--atlas", s(region), "--labels", s(&table), "--out", s(out)];
     args.extend(extra);
     crmo_ok(&args);
     json(&out.join("report.json"))
@@ -44,7 +45,10 @@ fn real_lesions_do_not_change_when_every_intensity_is_multiplied_by_a_constant()
         std::fs::write(&path, io::encode(&v, &WriteOptions::new(Datatype::F32), Some(&scan.header), true)).unwrap();
         let got = run_sij(&path, &sub.join("region.nii.gz"), &dir.path().join(format!("out-{k}")), &[]);
         assert_eq!(lesion_geometry(&got), lesion_geometry(&base), "scale {k}");
-        let (a, b) = (got["marrow"]["regions"][0]["marrow"].as_f64().unwrap(), base["marrow"]["regions"][0]["marrow"].as_f64().unwrap());
+        let (a, b) = (
+            got["marrow"]["regions"][0]["marrow"].as_f64().unwrap(),
+            base["marrow"]["regions"][0]["marrow"].as_f64().unwrap(),
+        );
         assert!((a / b - k as f64).abs() < 1e-3 * k as f64, "marrow level scales: {a} {b}");
     }
 }

@@ -335,7 +335,8 @@ fn plate_trims(
     below.for_each_run(|row, run, piece| {
         if parent[piece as usize] == 0 {
             let voxel = run.start as usize;
-            parent[piece as usize] = grown.row(row).find(|(r, _)| (r.start as usize..r.end as usize).contains(&voxel)).map_or(0, |(_, c)| c);
+            parent[piece as usize] =
+                grown.row(row).find(|(r, _)| (r.start as usize..r.end as usize).contains(&voxel)).map_or(0, |(_, c)| c);
         }
     });
     let mut trim = vec![false; kept.len()];
@@ -509,7 +510,9 @@ impl<'a, L: Label> Seeds<'a, L> {
             // A growth plate, as the whole component or as its seed core: a physis grown
             // into the marrow beside it is no longer thin, but its brightest voxels are.
             for (c, shape) in shapes(comps, grid).iter().enumerate().skip(1) {
-                if kept[c] && (is_plate(shape, self.plate_mm) || is_plate(&shape_of_voxels(&bright[c], grid), self.plate_mm)) {
+                if kept[c]
+                    && (is_plate(shape, self.plate_mm) || is_plate(&shape_of_voxels(&bright[c], grid), self.plate_mm))
+                {
                     kept[c] = false;
                 }
             }
@@ -561,7 +564,8 @@ mod tests {
 
     #[test]
     fn the_marrow_level_scales_with_the_intensities() {
-        let v: Vec<f32> = (0..5000).map(|i| 100.0 + ((i * 7919) % 61) as f32 - 30.0 + ((i % 97) as f32).sqrt()).collect();
+        let v: Vec<f32> =
+            (0..5000).map(|i| 100.0 + ((i * 7919) % 61) as f32 - 30.0 + ((i % 97) as f32).sqrt()).collect();
         let a = marrow_level(&mut v.clone()).unwrap();
         let b = marrow_level(&mut v.iter().map(|x| x * 8.0).collect::<Vec<f32>>()).unwrap();
         assert!((b / a - 8.0).abs() < 1e-4, "{a} {b}");

@@ -247,5 +247,4 @@ mod tests {
         let slice = shapes(&comps_of(&m, &g5), &g5)[1];
         assert!((slice.thickness() - 5.0).abs() < 0.05, "{slice:?}");
     }
-
 }

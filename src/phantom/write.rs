@@ -94,8 +94,8 @@ pub fn write_phantom(ph: &Phantom, dir: &Path, storage: &PhantomStorage) -> Resu
     scan_opts.description = "crmo-map phantom STIR".into();
     let mut atlas_opts = WriteOptions::labels(ph.labels.max_label());
     atlas_opts.description = "crmo-map phantom atlas".into();
-    let ts = (storage.atlas_style == AtlasStyle::TotalSegmentator)
-        .then(|| super::totalseg::atlas(&ph.atlas, &ph.labels));
+    let ts =
+        (storage.atlas_style == AtlasStyle::TotalSegmentator).then(|| super::totalseg::atlas(&ph.atlas, &ph.labels));
     if let Some((_, table)) = &ts {
         atlas_opts = WriteOptions::labels(table.max_label());
         atlas_opts.description = "crmo-map phantom atlas, TotalSegmentator style".into();
