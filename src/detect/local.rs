@@ -197,18 +197,19 @@ fn gaussian_smooth(h: &[f64], sd: f64) -> Vec<f64> {
 /// Every label's marrow level (index = label) with the shared `noise` level; labels with
 /// fewer than `min_region_voxels` voxels take the level of all bone together.
 pub fn region_references(samples: &BoneSamples, noise: f64, p: &LocalParams) -> Vec<RegionReference> {
-    let mut all: Vec<f32> = samples.by_label.concat();
-    let whole = marrow_level(&mut all).unwrap_or(0.0);
-    drop(all);
+    let small = |v: &Vec<f32>| v.len() < p.min_region_voxels.max(1);
+    // All bone's level is only needed for regions too small to have their own; a whole-body
+    // scan's bone samples are not copied again unless one exists.
+    let whole = if samples.by_label.iter().skip(1).any(|v| !v.is_empty() && small(v)) {
+        marrow_level(&mut samples.by_label.concat()).unwrap_or(0.0)
+    } else {
+        0.0
+    };
     samples
         .by_label
         .par_iter()
         .map(|v| {
-            let marrow = if v.len() < p.min_region_voxels.max(1) {
-                whole
-            } else {
-                marrow_level(&mut v.clone()).unwrap_or(whole)
-            };
+            let marrow = if small(v) { whole } else { marrow_level(&mut v.clone()).unwrap_or(whole) };
             RegionReference { marrow, noise }
         })
         .collect()
