@@ -135,6 +135,7 @@ pub fn analyse<L: Label>(
         samples,
         &reference,
         cutoff,
+        &detect::bone_ids(table, samples.hist.len()),
         &params.local,
         params.connectivity,
         &|name| obs.stage(name),

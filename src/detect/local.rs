@@ -256,6 +256,7 @@ pub fn local_components<L: Label>(
     scan: &Volume<f32>,
     atlas: &Volume<L>,
     refs: &[RegionReference],
+    bone_of: &[u32],
     p: &LocalParams,
     conn: Connectivity,
 ) -> ccl::Components {
@@ -263,32 +264,41 @@ pub fn local_components<L: Label>(
     let map = MarrowMap::new(scan, atlas);
     let marrow = |ijk: [usize; 3], l: L| local_marrow(refs, &map, ijk, l);
     let grow_noise = p.grow_noise_z * refs.first().map_or(0.0, |r| r.noise);
-    let grown = ccl::label_rows(scan.grid.dims, conn, |row, runs| {
+    // Components stay inside one bone: oedema does not cross a joint, and a focus in the
+    // acetabulum must not merge with one in the femoral head across it.
+    let bone = |l: L| bone_of.get(l.index()).copied().unwrap_or(u32::MAX);
+    let grown = ccl::label_classed_rows(scan.grid.dims, conn, |row, runs, classes| {
         let (base, j, k) = (row * nx, row % ny, row / ny);
-        ccl::push_runs(
+        ccl::push_classed_runs(
             0,
             nx,
             |i| {
                 let (x, l) = (scan.data[base + i], atlas.data[base + i]);
                 // The region's level first (cheap), then the local one.
                 let grows = |m: f64| x as f64 >= (p.grow_ratio * m).max(m + grow_noise);
-                l != L::default() && x.is_finite() && grows(refs[l.index()].marrow) && grows(marrow([i, j, k], l))
+                let yes =
+                    l != L::default() && x.is_finite() && grows(refs[l.index()].marrow) && grows(marrow([i, j, k], l));
+                yes.then(|| bone(l))
             },
             runs,
+            classes,
         )
     });
     let seeds = Seeds::new(scan, atlas, refs, &map, p);
     let kept = seeds.keep(&grown);
     let cut = half_maximum_cuts(&seeds, &grown, &kept, p.peak_fraction);
     let trim = plate_trims(scan, &grown, &kept, &cut, p.plate_mm, conn);
-    let trimmed = ccl::label_rows(scan.grid.dims, conn, |row, runs| {
+    let trimmed = ccl::label_classed_rows(scan.grid.dims, conn, |row, runs, classes| {
         let base = row * nx;
         for (run, c) in grown.row(row) {
             let c = c as usize;
+            let class = |i: usize| bone(atlas.data[base + i]);
             if kept[c] && trim[c] {
-                ccl::push_runs(run.start as usize, run.end as usize, |i| scan.data[base + i] >= cut[c], runs);
+                let (from, to) = (run.start as usize, run.end as usize);
+                ccl::push_classed_runs(from, to, |i| (scan.data[base + i] >= cut[c]).then(|| class(i)), runs, classes);
             } else if kept[c] {
                 runs.push(run);
+                classes.push(class(run.start as usize));
             }
         }
     });
@@ -528,7 +538,11 @@ mod tests {
     use crate::volume::{Affine, Grid};
 
     fn local_mask(scan: &Volume<f32>, atlas: &Volume<u16>, refs: &[RegionReference], p: &LocalParams) -> Vec<bool> {
-        local_components(scan, atlas, refs, p, Connectivity::Corners26).to_volume().iter().map(|&l| l != 0).collect()
+        local_components(scan, atlas, refs, &[], p, Connectivity::Corners26)
+            .to_volume()
+            .iter()
+            .map(|&l| l != 0)
+            .collect()
     }
 
     fn refs(marrow: f64, noise: f64) -> Vec<RegionReference> {

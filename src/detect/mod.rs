@@ -18,8 +18,10 @@ pub mod shape;
 pub use local::{LocalParams, RegionReference};
 
 use crate::ccl::{Components, Connectivity};
+use crate::labels::LabelTable;
 use crate::reference::{BoneSamples, Reference};
 use crate::volume::{Label, Volume};
+use std::collections::BTreeMap;
 
 /// Which detector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,8 +51,23 @@ pub struct LocalFacts {
     pub refs: Vec<RegionReference>,
 }
 
+/// Each label's bone as a number (index = label): labels of one bone (by
+/// [`RegionInfo::bone`](crate::labels::RegionInfo::bone), say `femur_neck_left` and
+/// `femur_head_left`) share it; a label the table does not name is a bone of its own.
+pub fn bone_ids(table: &LabelTable, labels: usize) -> Vec<u32> {
+    let mut ids: BTreeMap<String, u32> = BTreeMap::new();
+    (0..labels as u32)
+        .map(|label| {
+            let name = table.info(label).map_or_else(|| format!("\0label {label}"), |info| info.bone);
+            let next = ids.len() as u32;
+            *ids.entry(name).or_insert(next)
+        })
+        .collect()
+}
+
 /// The lesion candidates of `method` as connected components: `cutoff` is the global
-/// detector's intensity threshold; the local detector also returns what it measured.
+/// detector's intensity threshold; the local detector also returns what it measured, and
+/// its components never cross from one bone to another (`bone_of`, from [`bone_ids`]).
 #[allow(clippy::too_many_arguments)]
 pub fn components<L: Label>(
     method: Method,
@@ -59,6 +76,7 @@ pub fn components<L: Label>(
     samples: &BoneSamples,
     reference: &Reference,
     cutoff: f64,
+    bone_of: &[u32],
     local: &LocalParams,
     conn: Connectivity,
     stage: &dyn Fn(&str),
@@ -75,7 +93,7 @@ pub fn components<L: Label>(
             let noise_sigma = local::noise_sigma(scan, atlas).unwrap_or_else(|| reference.sigma());
             let refs = local::region_references(samples, noise_sigma, local);
             stage("local detector");
-            let comps = local::local_components(scan, atlas, &refs, local, conn);
+            let comps = local::local_components(scan, atlas, &refs, bone_of, local, conn);
             (comps, Some(LocalFacts { noise_sigma, refs }))
         }
     }

@@ -193,8 +193,7 @@ impl Components {
 /// # Panics
 /// When `mask.len()` differs from the product of `dims`, or there are more than 2^32 runs.
 pub fn label(mask: &[bool], dims: [usize; 3], conn: Connectivity) -> Components {
-    let slabs = (rayon::current_num_threads() * 4).min(dims[2]).max(1);
-    label_with_slabs(mask, dims, conn, slabs)
+    label_with_slabs(mask, dims, conn, default_slabs(dims))
 }
 
 /// [`label`] with an explicit number of z slabs (1 is the sequential algorithm). The result
@@ -202,7 +201,7 @@ pub fn label(mask: &[bool], dims: [usize; 3], conn: Connectivity) -> Components 
 pub fn label_with_slabs(mask: &[bool], dims: [usize; 3], conn: Connectivity, slabs: usize) -> Components {
     assert_eq!(mask.len(), dims.iter().product::<usize>(), "mask length does not match dims");
     let nx = dims[0];
-    label_rows_with_slabs(dims, conn, slabs, |row, runs| extract_runs(&mask[row * nx..(row + 1) * nx], runs))
+    label_rows_with_slabs(dims, conn, slabs, |row, runs, _| extract_runs(&mask[row * nx..(row + 1) * nx], runs))
 }
 
 /// Labels the components of a foreground given row by row, with no mask in memory:
@@ -212,15 +211,64 @@ pub fn label_with_slabs(mask: &[bool], dims: [usize; 3], conn: Connectivity, sla
 /// # Panics
 /// When there are more than 2^32 runs.
 pub fn label_rows(dims: [usize; 3], conn: Connectivity, row_runs: impl Fn(usize, &mut Vec<Run>) + Sync) -> Components {
-    let slabs = (rayon::current_num_threads() * 4).min(dims[2]).max(1);
-    label_rows_with_slabs(dims, conn, slabs, row_runs)
+    label_rows_with_slabs(dims, conn, default_slabs(dims), |row, runs, _| row_runs(row, runs))
+}
+
+/// As [`label_rows`], but each run also has a *class* (pushed by `row_runs` onto its second
+/// vector, one per run) and two runs are connected only when their classes are equal: the
+/// components never cross from one class to another (say, from one bone to the next across
+/// a joint). Runs of different classes may touch within a row; runs of one class may not.
+///
+/// # Panics
+/// When there are more than 2^32 runs, or `row_runs` pushes a class count other than its run
+/// count.
+pub fn label_classed_rows(
+    dims: [usize; 3],
+    conn: Connectivity,
+    row_runs: impl Fn(usize, &mut Vec<Run>, &mut Vec<u32>) + Sync,
+) -> Components {
+    label_rows_with_slabs(dims, conn, default_slabs(dims), row_runs)
+}
+
+fn default_slabs(dims: [usize; 3]) -> usize {
+    (rayon::current_num_threads() * 4).min(dims[2]).max(1)
+}
+
+/// Appends the runs of `i` in `from..to` for which `class_of(i)` is `Some`, a new run
+/// wherever the class changes, and each run's class (see [`label_classed_rows`]).
+#[inline]
+pub fn push_classed_runs(
+    from: usize,
+    to: usize,
+    class_of: impl Fn(usize) -> Option<u32>,
+    runs: &mut Vec<Run>,
+    classes: &mut Vec<u32>,
+) {
+    let mut open: Option<(usize, u32)> = None;
+    for i in from..to {
+        let c = class_of(i);
+        if let Some((start, oc)) = open {
+            if c != Some(oc) {
+                runs.push(Run { start: start as u32, end: i as u32 });
+                classes.push(oc);
+                open = None;
+            }
+        }
+        if let (None, Some(c)) = (open, c) {
+            open = Some((i, c));
+        }
+    }
+    if let Some((start, c)) = open {
+        runs.push(Run { start: start as u32, end: to as u32 });
+        classes.push(c);
+    }
 }
 
 fn label_rows_with_slabs(
     dims: [usize; 3],
     conn: Connectivity,
     slabs: usize,
-    row_runs: impl Fn(usize, &mut Vec<Run>) + Sync,
+    row_runs: impl Fn(usize, &mut Vec<Run>, &mut Vec<u32>) + Sync,
 ) -> Components {
     let [_, ny, nz] = dims;
     let slabs = slabs.clamp(1, nz.max(1));
@@ -228,28 +276,35 @@ fn label_rows_with_slabs(
     let bounds: Vec<usize> = (0..=slabs).map(|s| s * nz / slabs).collect();
 
     // Pass 1: runs of each slab, with per-row run counts.
-    let parts: Vec<(Vec<Run>, Vec<u32>)> = (0..slabs)
+    let parts: Vec<(Vec<Run>, Vec<u32>, Vec<u32>)> = (0..slabs)
         .into_par_iter()
         .map(|s| {
-            let mut runs = Vec::new();
+            let (mut runs, mut classes) = (Vec::new(), Vec::new());
             let mut counts = Vec::with_capacity((bounds[s + 1] - bounds[s]) * ny);
             for row in bounds[s] * ny..bounds[s + 1] * ny {
                 let before = runs.len();
-                row_runs(row, &mut runs);
+                row_runs(row, &mut runs, &mut classes);
                 counts.push((runs.len() - before) as u32);
             }
-            (runs, counts)
+            assert!(classes.is_empty() || classes.len() == runs.len(), "one class per run");
+            (runs, classes, counts)
         })
         .collect();
     let total: usize = parts.iter().map(|p| p.0.len()).sum();
     assert!(total < u32::MAX as usize, "too many runs for 32-bit run indices");
+    let classed = parts.iter().any(|p| !p.1.is_empty());
     let mut runs = Vec::with_capacity(total);
+    let mut classes = Vec::with_capacity(if classed { total } else { 0 });
     let mut row_ptr = Vec::with_capacity(ny * nz + 1);
     row_ptr.push(0u32);
     let mut slab_start = Vec::with_capacity(slabs + 1);
-    for (r, counts) in parts {
+    for (r, c, counts) in parts {
         slab_start.push(runs.len());
         runs.extend_from_slice(&r);
+        if classed {
+            assert_eq!(c.len(), r.len(), "one class per run");
+            classes.extend_from_slice(&c);
+        }
         for c in counts {
             let last = *row_ptr.last().unwrap();
             row_ptr.push(last + c);
@@ -267,7 +322,7 @@ fn label_rows_with_slabs(
             pieces.push((s, head));
             rest = tail;
         }
-        let ctx = Ctx { runs: &runs, row_ptr: &row_ptr, ny, conn };
+        let ctx = Ctx { runs: &runs, classes: &classes, row_ptr: &row_ptr, ny, conn };
         pieces.into_par_iter().for_each(|(s, piece)| {
             // Local indices while the slab is unioned on its own, global ones afterwards.
             let base = slab_start[s] as u32;
@@ -357,6 +412,8 @@ fn as_bytes8(b: &[bool]) -> [u8; 8] {
 
 struct Ctx<'a> {
     runs: &'a [Run],
+    /// Each run's class, or empty when runs have none (all connect).
+    classes: &'a [u32],
     row_ptr: &'a [u32],
     ny: usize,
     conn: Connectivity,
@@ -398,21 +455,21 @@ impl Ctx<'_> {
         let nrow = nj as usize + self.ny * (k as i64 + dk) as usize;
         let (a0, a1) = (self.row_ptr[row] as usize, self.row_ptr[row + 1] as usize);
         let (b0, b1) = (self.row_ptr[nrow] as usize, self.row_ptr[nrow + 1] as usize);
-        let (mut a, mut b) = (a0, b0);
-        while a < a1 && b < b1 {
+        // Runs of a row are sorted and disjoint, so the runs of the other row that touch run
+        // `a` start at or after those touching `a - 1`. (Classed runs of a row may abut, so
+        // one run can touch several of the other row's runs that end where it does.)
+        let mut first = b0;
+        for a in a0..a1 {
             let ra = self.runs[a];
-            let rb = self.runs[b];
-            if rb.end + slack <= ra.start {
-                b += 1;
-            } else if ra.end + slack <= rb.start {
-                a += 1;
-            } else {
-                union(parent, a as u32 - base, b as u32 - base);
-                if ra.end < rb.end {
-                    a += 1;
-                } else {
-                    b += 1;
+            while first < b1 && self.runs[first].end + slack <= ra.start {
+                first += 1;
+            }
+            let mut b = first;
+            while b < b1 && self.runs[b].start < ra.end + slack {
+                if self.classes.is_empty() || self.classes[a] == self.classes[b] {
+                    union(parent, a as u32 - base, b as u32 - base);
                 }
+                b += 1;
             }
         }
     }
@@ -442,6 +499,12 @@ fn union(parent: &mut [u32], a: u32, b: u32) {
 /// The obvious algorithm, kept as an oracle for tests and benchmarks: breadth-first flood
 /// fill from each unlabelled foreground voxel in memory order.
 pub fn flood_fill(mask: &[bool], dims: [usize; 3], conn: Connectivity) -> (Vec<u32>, usize) {
+    flood_fill_classed(mask, &[], dims, conn)
+}
+
+/// [`flood_fill`] where two voxels connect only when their `class` is equal (`class` empty:
+/// all connect); the oracle of [`label_classed_rows`].
+pub fn flood_fill_classed(mask: &[bool], class: &[u32], dims: [usize; 3], conn: Connectivity) -> (Vec<u32>, usize) {
     let [nx, ny, nz] = dims;
     let mut labels = vec![0u32; mask.len()];
     let mut offsets = Vec::new();
@@ -471,7 +534,7 @@ pub fn flood_fill(mask: &[bool], dims: [usize; 3], conn: Connectivity) -> (Vec<u
                     continue;
                 }
                 let w = a as usize + nx * (b as usize + ny * c as usize);
-                if mask[w] && labels[w] == 0 {
+                if mask[w] && labels[w] == 0 && (class.is_empty() || class[w] == class[v]) {
                     labels[w] = count;
                     queue.push_back(w);
                 }
@@ -482,99 +545,4 @@ pub fn flood_fill(mask: &[bool], dims: [usize; 3], conn: Connectivity) -> (Vec<u
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    const ALL: [Connectivity; 3] = [Connectivity::Faces6, Connectivity::Edges18, Connectivity::Corners26];
-
-    fn random_mask(dims: [usize; 3], density: f64, seed: u64) -> Vec<bool> {
-        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..dims.iter().product::<usize>())
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s >> 11) as f64 / (1u64 << 53) as f64 <= density
-            })
-            .collect()
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(200))]
-        #[test]
-        fn equals_flood_fill_for_every_connectivity_and_slab_count(
-            nx in 1usize..14, ny in 1usize..14, nz in 1usize..14,
-            density in 0.05f64..0.95, seed in any::<u64>(), slabs in 1usize..9,
-        ) {
-            let dims = [nx, ny, nz];
-            let mask = random_mask(dims, density, seed);
-            let before = mask.clone();
-            for conn in ALL {
-                let (want, n) = flood_fill(&mask, dims, conn);
-                let got = label_with_slabs(&mask, dims, conn, slabs);
-                prop_assert_eq!(got.count, n);
-                prop_assert_eq!(got.to_volume(), want);
-            }
-            prop_assert_eq!(mask, before, "Data was modified!");
-        }
-    }
-
-    #[test]
-    fn parallel_equals_sequential_on_every_pool_size() {
-        let dims = [37, 23, 41];
-        for density in [0.02, 0.3, 0.6] {
-            let mask = random_mask(dims, density, 99);
-            for conn in ALL {
-                let seq = label_with_slabs(&mask, dims, conn, 1);
-                for threads in [1, 2, 3, 8] {
-                    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-                    let par = pool.install(|| label(&mask, dims, conn));
-                    assert_eq!(par, seq, "{conn:?} threads {threads}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn edge_cases() {
-        for conn in ALL {
-            let empty = label(&[false; 27], [3, 3, 3], conn);
-            assert_eq!((empty.count, empty.runs.len()), (0, 0));
-            let full = label(&[true; 60], [3, 4, 5], conn);
-            assert_eq!(full.count, 1);
-            let one = label(&[false, false, true, false], [1, 1, 4], conn);
-            assert_eq!(one.to_volume(), vec![0, 0, 1, 0]);
-            let none = label(&[], [0, 5, 5], conn);
-            assert_eq!(none.count, 0);
-        }
-        // A 3-D checkerboard: every voxel its own component under 6, one under 18 and 26.
-        let dims = [6, 6, 6];
-        let cb: Vec<bool> = (0..216).map(|v| (v % 6 + (v / 6) % 6 + v / 36) % 2 == 0).collect();
-        assert_eq!(label(&cb, dims, Connectivity::Faces6).count, 108);
-        assert_eq!(label(&cb, dims, Connectivity::Edges18).count, 1);
-        // Corner-only contact: two voxels touching at a corner.
-        let mut m = vec![false; 8];
-        m[0] = true;
-        m[7] = true;
-        assert_eq!(label(&m, [2, 2, 2], Connectivity::Edges18).count, 2);
-        assert_eq!(label(&m, [2, 2, 2], Connectivity::Corners26).count, 1);
-    }
-
-    #[test]
-    fn connectivity_counts() {
-        for conn in ALL {
-            let mut n = 0;
-            for dk in -1..=1 {
-                for dj in -1..=1 {
-                    for di in -1..=1 {
-                        n += conn.connects([di, dj, dk]) as u32;
-                    }
-                }
-            }
-            assert_eq!(n, conn.count());
-            assert_eq!(Connectivity::from_count(conn.count()), Some(conn));
-        }
-        assert_eq!(Connectivity::from_count(8), None);
-    }
-}
+mod tests;
