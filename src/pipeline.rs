@@ -135,7 +135,7 @@ pub fn analyse<L: Label>(
         samples,
         &reference,
         cutoff,
-        &detect::bone_ids(table, samples.hist.len()),
+        &detect::Bones::new(atlas, table, samples.hist.iter().rposition(|&n| n > 0).map_or(1, |l| l + 1)),
         &params.local,
         params.connectivity,
         &|name| obs.stage(name),

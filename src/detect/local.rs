@@ -19,6 +19,7 @@
 use super::interior::{box_margin, interior_in_box};
 use super::marrow_map::MarrowMap;
 use super::shape::{is_plate, shape_of_voxels, shapes};
+use super::Bones;
 use crate::ccl::{self, Connectivity};
 use crate::error::{Error, Result};
 use crate::reference::{BoneSamples, MAD_TO_SD};
@@ -194,9 +195,16 @@ fn gaussian_smooth(h: &[f64], sd: f64) -> Vec<f64> {
         .collect()
 }
 
-/// Every label's marrow level (index = label) with the shared `noise` level; labels with
-/// fewer than `min_region_voxels` voxels take the level of all bone together.
-pub fn region_references(samples: &BoneSamples, noise: f64, p: &LocalParams) -> Vec<RegionReference> {
+/// Every label's marrow level (index = label) with the shared `noise` level, from its core
+/// voxels (`core`, [`super::interior::core_samples`]; all its voxels when fewer than
+/// `min_region_voxels` are core); labels with fewer than `min_region_voxels` voxels take the
+/// level of all bone together.
+pub fn region_references(
+    samples: &BoneSamples,
+    core: &[Vec<f32>],
+    noise: f64,
+    p: &LocalParams,
+) -> Vec<RegionReference> {
     let small = |v: &Vec<f32>| v.len() < p.min_region_voxels.max(1);
     // All bone's level is only needed for regions too small to have their own; a whole-body
     // scan's bone samples are not copied again unless one exists.
@@ -208,8 +216,10 @@ pub fn region_references(samples: &BoneSamples, noise: f64, p: &LocalParams) -> 
     samples
         .by_label
         .par_iter()
-        .map(|v| {
-            let marrow = if small(v) { whole } else { marrow_level(&mut v.clone()).unwrap_or(whole) };
+        .enumerate()
+        .map(|(l, v)| {
+            let own = core.get(l).filter(|c| !small(c)).unwrap_or(v);
+            let marrow = if small(v) { whole } else { marrow_level(&mut own.clone()).unwrap_or(whole) };
             RegionReference { marrow, noise }
         })
         .collect()
@@ -256,7 +266,7 @@ pub fn local_components<L: Label>(
     scan: &Volume<f32>,
     atlas: &Volume<L>,
     refs: &[RegionReference],
-    bone_of: &[u32],
+    bones: &Bones,
     p: &LocalParams,
     conn: Connectivity,
 ) -> ccl::Components {
@@ -266,7 +276,7 @@ pub fn local_components<L: Label>(
     let grow_noise = p.grow_noise_z * refs.first().map_or(0.0, |r| r.noise);
     // Components stay inside one bone: oedema does not cross a joint, and a focus in the
     // acetabulum must not merge with one in the femoral head across it.
-    let bone = |l: L| bone_of.get(l.index()).copied().unwrap_or(u32::MAX);
+    let bone = |l: L| bones.of(l);
     let grown = ccl::label_classed_rows(scan.grid.dims, conn, |row, runs, classes| {
         let (base, j, k) = (row * nx, row % ny, row / ny);
         ccl::push_classed_runs(
@@ -284,10 +294,10 @@ pub fn local_components<L: Label>(
             classes,
         )
     });
-    let seeds = Seeds::new(scan, atlas, refs, &map, p);
+    let seeds = Seeds::new(scan, atlas, refs, &map, bones, p);
     let kept = seeds.keep(&grown);
     let cut = half_maximum_cuts(&seeds, &grown, &kept, p.peak_fraction);
-    let trim = plate_trims(scan, &grown, &kept, &cut, p.plate_mm, conn);
+    let trim = plate_trims(scan, atlas, bones, &grown, &kept, &cut, p.plate_mm, conn);
     let trimmed = ccl::label_classed_rows(scan.grid.dims, conn, |row, runs, classes| {
         let base = row * nx;
         for (run, c) in grown.row(row) {
@@ -320,8 +330,11 @@ fn local_marrow<L: Label>(refs: &[RegionReference], map: &MarrowMap, ijk: [usize
 /// [`is_plate`]). Elsewhere the lesion keeps every voxel it grew over: real oedema is a
 /// plateau of signal with no sharp peak, and its half-maximum outline is a fraction of what a
 /// radiologist marks. With `plate_mm` 0 (no plate guard) every kept component is cut.
-fn plate_trims(
+#[allow(clippy::too_many_arguments)]
+fn plate_trims<L: Label>(
     scan: &Volume<f32>,
+    atlas: &Volume<L>,
+    bones: &Bones,
     grown: &ccl::Components,
     kept: &[bool],
     cut: &[f32],
@@ -343,16 +356,18 @@ fn plate_trims(
     });
     // The grown component each cut-off piece came from: any voxel of the piece tells.
     let mut parent = vec![0u32; below.count + 1];
+    let mut across = vec![super::shape::WORLD_Z; below.count + 1];
     below.for_each_run(|row, run, piece| {
         if parent[piece as usize] == 0 {
             let voxel = run.start as usize;
+            across[piece as usize] = bones.plate_axis(atlas.data[row * nx + voxel]);
             parent[piece as usize] =
                 grown.row(row).find(|(r, _)| (r.start as usize..r.end as usize).contains(&voxel)).map_or(0, |(_, c)| c);
         }
     });
     let mut trim = vec![false; kept.len()];
     for (piece, shape) in shapes(&below, &scan.grid).iter().enumerate().skip(1) {
-        if is_plate(shape, plate_mm) {
+        if is_plate(shape, plate_mm, across[piece]) {
             trim[parent[piece] as usize] = true;
         }
     }
@@ -403,6 +418,7 @@ struct Seeds<'a, L> {
     atlas: &'a Volume<L>,
     refs: &'a [RegionReference],
     map: &'a MarrowMap,
+    bones: &'a Bones,
     seed_ratio: f64,
     /// Per label: the denoised excess over the marrow a seed voxel needs (`noise_z` noise
     /// levels of the denoised signal).
@@ -421,6 +437,7 @@ impl<'a, L: Label> Seeds<'a, L> {
         atlas: &'a Volume<L>,
         refs: &'a [RegionReference],
         map: &'a MarrowMap,
+        bones: &'a Bones,
         p: &LocalParams,
     ) -> Seeds<'a, L> {
         let spacing = scan.grid.spacing();
@@ -434,6 +451,7 @@ impl<'a, L: Label> Seeds<'a, L> {
             atlas,
             refs,
             map,
+            bones,
             seed_ratio: p.seed_ratio,
             noise_excess,
             radius,
@@ -521,8 +539,13 @@ impl<'a, L: Label> Seeds<'a, L> {
             // A growth plate, as the whole component or as its seed core: a physis grown
             // into the marrow beside it is no longer thin, but its brightest voxels are.
             for (c, shape) in shapes(comps, grid).iter().enumerate().skip(1) {
-                if kept[c]
-                    && (is_plate(shape, self.plate_mm) || is_plate(&shape_of_voxels(&bright[c], grid), self.plate_mm))
+                if !kept[c] {
+                    continue;
+                }
+                let [i, j, k] = bright[c][0];
+                let across = self.bones.plate_axis(self.atlas.data[grid.index(i, j, k)]);
+                if is_plate(shape, self.plate_mm, across)
+                    || is_plate(&shape_of_voxels(&bright[c], grid), self.plate_mm, across)
                 {
                     kept[c] = false;
                 }
@@ -538,7 +561,7 @@ mod tests {
     use crate::volume::{Affine, Grid};
 
     fn local_mask(scan: &Volume<f32>, atlas: &Volume<u16>, refs: &[RegionReference], p: &LocalParams) -> Vec<bool> {
-        local_components(scan, atlas, refs, &[], p, Connectivity::Corners26)
+        local_components(scan, atlas, refs, &Bones::default(), p, Connectivity::Corners26)
             .to_volume()
             .iter()
             .map(|&l| l != 0)
@@ -609,7 +632,7 @@ mod tests {
         atlas.extend([2u16; 300]);
         atlas.push(3);
         let samples = BoneSamples::gather(&scan, &atlas);
-        let r = region_references(&samples, 4.0, &LocalParams::default());
+        let r = region_references(&samples, &[], 4.0, &LocalParams::default());
         // Uniform over 100..=104 and 50..=54: the mode lies within each region's values.
         assert!((99.9..104.1).contains(&r[1].marrow) && (49.9..54.1).contains(&r[2].marrow), "{:?}", &r[..4]);
         let whole = marrow_level(&mut samples.by_label.concat()).unwrap();
@@ -690,7 +713,7 @@ mod tests {
             let samples = BoneSamples::gather(&scan.data, &atlas.data);
             let noise = noise_sigma(&scan, &atlas).unwrap();
             let p = LocalParams::default();
-            local_mask(&scan, &atlas, &region_references(&samples, noise, &p), &p)
+            local_mask(&scan, &atlas, &region_references(&samples, &[], noise, &p), &p)
         };
         let base = run(1.0);
         assert!(base.iter().filter(|&&b| b).count() > 100);

@@ -51,23 +51,54 @@ pub struct LocalFacts {
     pub refs: Vec<RegionReference>,
 }
 
-/// Each label's bone as a number (index = label): labels of one bone (by
-/// [`RegionInfo::bone`](crate::labels::RegionInfo::bone), say `femur_neck_left` and
-/// `femur_head_left`) share it; a label the table does not name is a bone of its own.
-pub fn bone_ids(table: &LabelTable, labels: usize) -> Vec<u32> {
-    let mut ids: BTreeMap<String, u32> = BTreeMap::new();
-    (0..labels as u32)
-        .map(|label| {
-            let name = table.info(label).map_or_else(|| format!("\0label {label}"), |info| info.bone);
-            let next = ids.len() as u32;
-            *ids.entry(name).or_insert(next)
-        })
-        .collect()
+/// Which bone each atlas label belongs to, for the local detector: components never cross
+/// from one bone to another, and a growth plate lies across its own bone.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Bones {
+    /// Each label's bone as a number (index = label): labels of one bone (by
+    /// [`RegionInfo::bone`](crate::labels::RegionInfo::bone), say `femur_neck_left` and
+    /// `femur_head_left`) share it; a label the table does not name is a bone of its own.
+    /// Labels past the end are one further bone.
+    pub of: Vec<u32>,
+    /// The axis a growth plate of the label's bone lies across ([`shape::plate_axes`]);
+    /// world z past the end.
+    pub plate_axis: Vec<[f64; 3]>,
+}
+
+impl Bones {
+    /// The bones of the first `labels` labels of `atlas`, named by `table`.
+    pub fn new<L: Label>(atlas: &Volume<L>, table: &LabelTable, labels: usize) -> Bones {
+        let mut ids: BTreeMap<String, u32> = BTreeMap::new();
+        let infos: Vec<_> = (0..labels as u32).map(|label| table.info(label)).collect();
+        let of: Vec<u32> = infos
+            .iter()
+            .enumerate()
+            .map(|(label, info)| {
+                let name = info.as_ref().map_or_else(|| format!("\0label {label}"), |i| i.bone.clone());
+                let next = ids.len() as u32;
+                *ids.entry(name).or_insert(next)
+            })
+            .collect();
+        let tubular: Vec<bool> =
+            infos.iter().map(|info| info.as_ref().is_some_and(|i| i.bone_class.is_tubular_or_foot())).collect();
+        let plate_axis = shape::plate_axes(atlas, &of, &tubular);
+        Bones { of, plate_axis }
+    }
+
+    /// The bone number of label `l`.
+    pub fn of<L: Label>(&self, l: L) -> u32 {
+        self.of.get(l.index()).copied().unwrap_or(u32::MAX)
+    }
+
+    /// The axis growth plates in label `l` lie across.
+    pub fn plate_axis<L: Label>(&self, l: L) -> [f64; 3] {
+        self.plate_axis.get(l.index()).copied().unwrap_or(shape::WORLD_Z)
+    }
 }
 
 /// The lesion candidates of `method` as connected components: `cutoff` is the global
 /// detector's intensity threshold; the local detector also returns what it measured, and
-/// its components never cross from one bone to another (`bone_of`, from [`bone_ids`]).
+/// its components never cross from one bone to another ([`Bones`]).
 #[allow(clippy::too_many_arguments)]
 pub fn components<L: Label>(
     method: Method,
@@ -76,7 +107,7 @@ pub fn components<L: Label>(
     samples: &BoneSamples,
     reference: &Reference,
     cutoff: f64,
-    bone_of: &[u32],
+    bones: &Bones,
     local: &LocalParams,
     conn: Connectivity,
     stage: &dyn Fn(&str),
@@ -91,9 +122,11 @@ pub fn components<L: Label>(
             // A scan without two neighbouring bone voxels has no measurable noise: the
             // whole-bone spread stands in.
             let noise_sigma = local::noise_sigma(scan, atlas).unwrap_or_else(|| reference.sigma());
-            let refs = local::region_references(samples, noise_sigma, local);
+            let labels = samples.hist.iter().rposition(|&n| n > 0).map_or(1, |l| l + 1);
+            let core = interior::core_samples(scan, atlas, labels);
+            let refs = local::region_references(samples, &core, noise_sigma, local);
             stage("local detector");
-            let comps = local::local_components(scan, atlas, &refs, bone_of, local, conn);
+            let comps = local::local_components(scan, atlas, &refs, bones, local, conn);
             (comps, Some(LocalFacts { noise_sigma, refs }))
         }
     }

@@ -1,6 +1,8 @@
 //! The shape of a component (principal spreads in world mm) and the growth-plate test.
 
 use crate::ccl;
+use crate::volume::{Label, Volume};
+use rayon::prelude::*;
 /// Spread of a component's world positions: the standard deviations (mm) along its three
 /// principal axes, smallest first. Each voxel counts as the uniform box it covers, so a
 /// component one thick slice deep is as thick as that slice, not 0.
@@ -10,6 +12,10 @@ pub struct Shape {
     pub sd: [f64; 3],
     /// Unit world direction of the thinnest axis (sign arbitrary).
     pub thin_axis: [f64; 3],
+    /// Unit world direction of the longest axis (sign arbitrary).
+    pub long_axis: [f64; 3],
+    /// Depth (mm) of one voxel along `thin_axis`: how thick a plate one voxel deep looks.
+    pub voxel_depth: f64,
 }
 
 impl Shape {
@@ -23,19 +29,67 @@ impl Shape {
 /// Least ratio of a plate's middle principal spread to its thinnest.
 pub const PLATE_ASPECT: f64 = 2.5;
 
-/// Largest angle (degrees) between a plate's thin axis and the body's long (world z) axis.
+/// Largest angle (degrees) between a plate's thin axis and the axis it lies across.
 pub const PLATE_TILT_DEG: f64 = 50.0;
 
+/// World z: the axis that intervertebral discs and the physes of flat bones lie across.
+pub const WORLD_Z: [f64; 3] = [0.0, 0.0, 1.0];
+
 /// A growth plate or an intervertebral disc: thinner than `plate_mm` along its thinnest
-/// axis, at least [`PLATE_ASPECT`] times as wide along the other two, and lying across the
-/// body (its thin axis within [`PLATE_TILT_DEG`] of world z). Physes are bright discs 1-3 mm thick across
-/// the whole bone, and a disc caught in a misregistered vertebra label is a slab of its
+/// axis, at least [`PLATE_ASPECT`] times as wide along the other two, and lying across its
+/// bone (its thin axis within [`PLATE_TILT_DEG`] of world z or of `across`, the bone's long
+/// axis for a tubular bone or a foot bone: [`plate_axes`]). A plate 1-3 mm thick seen
+/// through 4-6 mm slices looks as thick as a slice or two, so the limit is `plate_mm` plus
+/// the depth of one voxel along the thin axis ([`Shape::voxel_depth`]). Physes are bright discs
+/// 1-3 mm thick across the whole bone (the calcaneal apophysis across the calcaneus, which
+/// runs front to back), and a disc caught in a misregistered vertebra label is a slab of its
 /// endplate; a lesion, or a lesion fused with the physis it touches, is thicker, and a lesion
 /// that a flat bone (sternum, ilium, scapula) makes thin lies along the body, not across it.
-pub fn is_plate(shape: &Shape, plate_mm: f64) -> bool {
-    shape.thickness() < plate_mm
-        && shape.sd[1] >= PLATE_ASPECT * shape.sd[0]
-        && shape.thin_axis[2].abs() >= PLATE_TILT_DEG.to_radians().cos()
+pub fn is_plate(shape: &Shape, plate_mm: f64, across: [f64; 3]) -> bool {
+    let cos = |axis: [f64; 3]| (0..3).map(|a| shape.thin_axis[a] * axis[a]).sum::<f64>().abs();
+    let lies_across = cos(across).max(cos(WORLD_Z)) >= PLATE_TILT_DEG.to_radians().cos();
+    shape.thickness() < plate_mm + shape.voxel_depth && shape.sd[1] >= PLATE_ASPECT * shape.sd[0] && lies_across
+}
+
+/// Per label (index = label): the axis its growth plates lie across ([`is_plate`]). For the
+/// labels of a tubular or foot bone (`tubular[label]`) that is the long axis of the whole
+/// bone (all labels with its `bone_of` number together, so a femoral head region uses the
+/// femur's axis, not its own round shape's); for the others world z.
+pub fn plate_axes<L: Label>(atlas: &Volume<L>, bone_of: &[u32], tubular: &[bool]) -> Vec<[f64; 3]> {
+    let labels = tubular.len();
+    let bones = bone_of.iter().take(labels).max().map_or(0, |&b| b as usize + 1);
+    let [nx, ny, nz] = atlas.grid.dims;
+    let is_tubular = |l: L| l != L::default() && l.index() < labels && tubular[l.index()];
+    let moments = (0..nz)
+        .into_par_iter()
+        .fold(
+            || vec![Moments::default(); bones],
+            |mut m, k| {
+                for j in 0..ny {
+                    let row = &atlas.data[nx * (j + ny * k)..nx * (j + ny * k + 1)];
+                    let mut i = 0;
+                    while i < nx {
+                        let l = row[i];
+                        let end = i + row[i..].iter().take_while(|&&x| x == l).count();
+                        if is_tubular(l) {
+                            m[bone_of[l.index()] as usize].add_run(j, k, i, end);
+                        }
+                        i = end;
+                    }
+                }
+                m
+            },
+        )
+        .reduce(
+            || vec![Moments::default(); bones],
+            |mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(x, y)| x.merge(y));
+                a
+            },
+        );
+    (0..labels)
+        .map(|l| if tubular[l] { moments[bone_of[l] as usize].shape(&atlas.grid).long_axis } else { WORLD_Z })
+        .collect()
 }
 
 /// First and second moments of a set of voxels (in voxel coordinates), from which its
@@ -64,6 +118,11 @@ impl Moments {
         e[9] += n * j * k;
     }
 
+    /// Adds another set's moments.
+    pub fn merge(&mut self, other: &Moments) {
+        self.0.iter_mut().zip(&other.0).for_each(|(a, b)| *a += b);
+    }
+
     /// The set's principal spreads in world mm; the default shape for an empty set.
     pub fn shape(&self, grid: &crate::volume::Grid) -> Shape {
         let e = &self.0;
@@ -89,7 +148,11 @@ impl Moments {
             }
         }
         let ev = symmetric_eigenvalues(w);
-        Shape { sd: ev.map(|x| x.max(0.0).sqrt()), thin_axis: eigenvector(w, ev[0]) }
+        let thin_axis = eigenvector(w, ev[0]);
+        // A voxel's edges are the affine's columns; its depth along u is the sum of their
+        // projections on u.
+        let voxel_depth = (0..3).map(|c| (0..3).map(|r| lin[r][c] * thin_axis[r]).sum::<f64>().abs()).sum();
+        Shape { sd: ev.map(|x| x.max(0.0).sqrt()), thin_axis, long_axis: eigenvector(w, ev[2]), voxel_depth }
     }
 }
 
@@ -225,17 +288,19 @@ mod tests {
         let physis = shape(&make(&|i, j, k| (5..25).contains(&i) && (5..25).contains(&j) && (14..16).contains(&k)));
         assert!((physis.thickness() - 2.0).abs() < 0.05, "{physis:?}");
         assert!(physis.thin_axis[2].abs() > 0.99);
-        assert!(is_plate(&physis, 4.0));
-        assert!(!is_plate(&physis, 1.5), "thicker than the limit");
+        assert!(is_plate(&physis, 4.0, WORLD_Z));
+        assert!(!is_plate(&physis, 1.5, WORLD_Z), "thicker than the limit");
+        assert!(!is_plate(&physis, 4.0, [0.0, 1.0, 0.0]), "across another axis");
         // The same slab standing upright (a lesion in the sternum): thin along y.
         let upright = shape(&make(&|i, j, k| (5..25).contains(&i) && (14..16).contains(&j) && (5..25).contains(&k)));
-        assert!(!is_plate(&upright, 4.0), "{upright:?}");
+        assert!(!is_plate(&upright, 4.0, WORLD_Z), "{upright:?}");
+        assert!(is_plate(&upright, 4.0, [0.0, 1.0, 0.0]), "across a bone running front to back");
         // A ball of radius 4: not thin.
         let ball = shape(&make(&|i, j, k| {
             let d = |a: usize| (a as f64 - 15.0).powi(2);
             d(i) + d(j) + d(k) <= 16.0
         }));
-        assert!(ball.thickness() > 5.0 && !is_plate(&ball, 4.0), "{ball:?}");
+        assert!(ball.thickness() > 5.0 && !is_plate(&ball, 4.0, WORLD_Z), "{ball:?}");
         // One voxel deep along a 5 mm axis counts as 5 mm thick, not 0.
         let g5 = Grid { dims: [30, 3, 30], affine: Affine::from_spacing_origin([1.0, 5.0, 1.0], [0.0; 3]) };
         let mut m = vec![false; g5.len()];

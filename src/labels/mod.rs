@@ -601,6 +601,22 @@ pub enum BoneClass {
 }
 
 impl BoneClass {
+    /// A tubular bone (femur, tibia, fibula, humerus, forearm, clavicle) or a bone of the hand
+    /// or foot: its growth plates lie across its own long axis, not across the body.
+    pub fn is_tubular_or_foot(self) -> bool {
+        matches!(
+            self,
+            BoneClass::Femur
+                | BoneClass::Tibia
+                | BoneClass::Fibula
+                | BoneClass::Humerus
+                | BoneClass::Forearm
+                | BoneClass::Clavicle
+                | BoneClass::Foot
+                | BoneClass::Hand
+        )
+    }
+
     /// Every class.
     pub const ALL: [BoneClass; 18] = [
         BoneClass::Vertebra,
