@@ -85,8 +85,8 @@ struct DetectArgs {
     /// Local detector: seeds lie at least this many mm inside the atlas.
     #[arg(long = "edge-mm", value_name = "MM", default_value_t = LocalParams::default().edge_mm)]
     edge_mm: f64,
-    /// Local detector: drop components thinner than this (mm), 2.5 times as wide and across the body
-    /// (growth plates); 0 turns the guard off.
+    /// Local detector: drop components thinner than this (mm, plus one voxel's depth), 2.5 times as
+    /// wide and across the body or their tubular bone (growth plates); 0 turns the guard off.
     #[arg(long = "plate-mm", value_name = "MM", default_value_t = LocalParams::default().plate_mm)]
     plate_mm: f64,
     /// Local detector: keep the voxels at least this fraction of the way from the normal

@@ -54,21 +54,20 @@ fn assert_global_fooled_local_clean(o: &PhantomOptions) {
 /// Six stations stepping the gain by 0.75-1.3: physes and red marrow under a bright station
 /// pass one global threshold.
 #[test]
-#[ignore = "issue 10 (open): the ratio-to-marrow local detector over-reports red-marrow ends, the calcaneus and physes on phantoms and merges the left posterior-column focus into the femoral neck; see docs/ACCURACY.md"]
+#[ignore = "issue 10 (open): the local detector still reports a few false positives on these confounder phantoms (physes under station steps, a misregistered atlas); see docs/ACCURACY.md"]
 fn station_gain_steps() {
     assert_global_fooled_local_clean(&healthy(11, Hardness { stations: 6, ..Default::default() }));
 }
 
 /// A strong coil bias (gain 1 +- 0.45).
 #[test]
-#[ignore = "issue 10 (open): the ratio-to-marrow local detector over-reports red-marrow ends, the calcaneus and physes on phantoms and merges the left posterior-column focus into the femoral neck; see docs/ACCURACY.md"]
 fn coil_bias() {
     assert_global_fooled_local_clean(&healthy(12, Hardness { bias: 0.45, ..Default::default() }));
 }
 
 /// An atlas 4 mm too far up: the vertebra labels take in the bright discs below them.
 #[test]
-#[ignore = "issue 10 (open): the ratio-to-marrow local detector over-reports red-marrow ends, the calcaneus and physes on phantoms and merges the left posterior-column focus into the femoral neck; see docs/ACCURACY.md"]
+#[ignore = "issue 10 (open): the local detector still reports a few false positives on these confounder phantoms (physes under station steps, a misregistered atlas); see docs/ACCURACY.md"]
 fn atlas_misregistered_into_the_discs() {
     assert_global_fooled_local_clean(&healthy(13, Hardness { atlas_shift_mm: [0.0, 0.0, 4.0], ..Default::default() }));
 }
@@ -76,7 +75,7 @@ fn atlas_misregistered_into_the_discs() {
 /// An atlas one slice too far forward: labels take in bright soft tissue and fluid at the
 /// bones' edges (periosteum, joint fluid, CSF).
 #[test]
-#[ignore = "issue 10 (open): the ratio-to-marrow local detector over-reports red-marrow ends, the calcaneus and physes on phantoms and merges the left posterior-column focus into the femoral neck; see docs/ACCURACY.md"]
+#[ignore = "issue 10 (open): the local detector still reports a few false positives on these confounder phantoms (physes under station steps, a misregistered atlas); see docs/ACCURACY.md"]
 fn atlas_misregistered_across_slices() {
     assert_global_fooled_local_clean(&healthy(14, Hardness { atlas_shift_mm: [0.0, 4.0, 0.0], ..Default::default() }));
 }
@@ -85,7 +84,7 @@ fn atlas_misregistered_across_slices() {
 /// and bias: the global threshold misses one and reports a physis; the local detector finds
 /// every lesion in its region, trims the physis off and reports nothing else.
 #[test]
-#[ignore = "issue 10 (open): the ratio-to-marrow local detector over-reports red-marrow ends, the calcaneus and physes on phantoms and merges the left posterior-column focus into the femoral neck; see docs/ACCURACY.md"]
+#[ignore = "issue 10 (open): the local detector still reports a few false positives on these confounder phantoms (physes under station steps, a misregistered atlas); see docs/ACCURACY.md"]
 fn lesions_against_physes_under_station_steps() {
     let o = opts(Case::Random, 19, Hardness { near_physis: 1.0, stations: 5, bias: 0.25, ..Default::default() });
     let (g, l) = both(&o);

@@ -3,7 +3,7 @@
 use crate::util::*;
 
 #[test]
-#[ignore = "issue 10 (open): the ratio-to-marrow local detector over-reports red-marrow ends, the calcaneus and physes on phantoms and merges the left posterior-column focus into the femoral neck; see docs/ACCURACY.md"]
+#[ignore = "issue 10 (open): the local detector does not yet meet this test's phantom accuracy (false positives on random phantoms); see docs/ACCURACY.md"]
 fn evaluates_a_folder_and_keeps_going_past_a_broken_scan() {
     let tmp = tempfile::tempdir().unwrap();
     let phantoms = tmp.path().join("phantoms");

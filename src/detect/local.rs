@@ -690,7 +690,8 @@ mod tests {
         let p = LocalParams { denoise_mm: 1.0, ..bare() };
         let map = MarrowMap::new(&scan, &atlas);
         let r = refs(100.0, 1.0);
-        let seeds = Seeds::new(&scan, &atlas, &r, &map, &p);
+        let bones = Bones::default();
+        let seeds = Seeds::new(&scan, &atlas, &r, &map, &bones, &p);
         // Window at (4, 4): i 3..5 (bone only: 3, 4) x j 3..6 -> (3 x 100 + 3 x 200) / 6.
         assert!((seeds.denoised([4, 4, 0]) - 150.0).abs() < 1e-9);
         assert_eq!(seeds.radius, [1, 1, 0]);
