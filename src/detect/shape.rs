@@ -289,8 +289,10 @@ mod tests {
         assert!((physis.thickness() - 2.0).abs() < 0.05, "{physis:?}");
         assert!(physis.thin_axis[2].abs() > 0.99);
         assert!(is_plate(&physis, 4.0, WORLD_Z));
-        assert!(!is_plate(&physis, 1.5, WORLD_Z), "thicker than the limit");
-        assert!(!is_plate(&physis, 4.0, [0.0, 1.0, 0.0]), "across another axis");
+        // The limit is plate_mm plus one voxel's depth (1 mm here).
+        assert!((physis.voxel_depth - 1.0).abs() < 1e-9, "{physis:?}");
+        assert!(!is_plate(&physis, 0.9, WORLD_Z), "thicker than the limit");
+        assert!(is_plate(&physis, 4.0, [0.0, 1.0, 0.0]), "across the body still counts in any bone");
         // The same slab standing upright (a lesion in the sternum): thin along y.
         let upright = shape(&make(&|i, j, k| (5..25).contains(&i) && (14..16).contains(&j) && (5..25).contains(&k)));
         assert!(!is_plate(&upright, 4.0, WORLD_Z), "{upright:?}");
