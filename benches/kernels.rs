@@ -122,8 +122,11 @@ fn bench_phantom_stages(c: &mut Criterion) {
     let conn = Connectivity::Corners26;
     let p = LocalParams::default();
     let noise = detect::local::noise_sigma(scan, &atlas).unwrap();
-    let refs = detect::local::region_references(&samples, noise, &p);
-    let comps = detect::local::local_components(scan, &atlas, &refs, &p, conn);
+    let labels = samples.hist.iter().rposition(|&n| n > 0).map_or(1, |l| l + 1);
+    let core = detect::interior::core_samples(scan, &atlas, labels);
+    let bones = detect::Bones::new(&atlas, &ph.labels, labels);
+    let refs = detect::local::region_references(&samples, &core, noise, &p);
+    let comps = detect::local::local_components(scan, &atlas, &refs, &bones, &p, conn);
     assert!(comps.count >= 7, "the founding case has seven lesions, found {}", comps.count);
     let mut g = c.benchmark_group("phantom");
     g.throughput(Throughput::Elements(scan.grid.len() as u64));
@@ -132,8 +135,10 @@ fn bench_phantom_stages(c: &mut Criterion) {
     g.bench_function("threshold_and_label", |b| {
         b.iter(|| threshold::components(&scan.data, &atlas.data, dims, cutoff, conn))
     });
-    g.bench_function("region_references", |b| b.iter(|| detect::local::region_references(&samples, noise, &p)));
-    g.bench_function("local_detector", |b| b.iter(|| detect::local::local_components(scan, &atlas, &refs, &p, conn)));
+    g.bench_function("region_references", |b| b.iter(|| detect::local::region_references(&samples, &core, noise, &p)));
+    g.bench_function("local_detector", |b| {
+        b.iter(|| detect::local::local_components(scan, &atlas, &refs, &bones, &p, conn))
+    });
     let inputs = lesions::Inputs {
         scan,
         atlas: &atlas.data,
