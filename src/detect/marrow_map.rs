@@ -17,9 +17,11 @@ use rayon::prelude::*;
 /// Edge length (mm) of a block.
 pub const BLOCK_MM: f64 = 20.0;
 
-/// Every how many voxels along each in-slice row and column the block medians sample
-/// (they need hundreds of voxels per block, not every one; keeps the map small).
-pub const SAMPLE_STRIDE: usize = 2;
+/// The block medians sample every other voxel along rows and columns (they need tens to
+/// hundreds of voxels per block, not every one) where that is at most this far apart (mm),
+/// and every voxel on a coarser grid, so that a thin bone (a fibula is 3-4 voxels across on
+/// a 3 mm grid) keeps enough samples per block.
+pub const SAMPLE_MM: f64 = 3.0;
 
 /// Blocks with fewer sampled voxels of a label than this do not vote for it.
 pub const MIN_BLOCK_SAMPLES: usize = 16;
@@ -86,7 +88,7 @@ fn median(v: &mut [f32]) -> f32 {
     *v.select_nth_unstable_by(n / 2, f32::total_cmp).1
 }
 
-/// Each block's (label, median) pairs, from the voxels sampled every [`SAMPLE_STRIDE`] along
+/// Each block's (label, median) pairs, from the voxels sampled as [`SAMPLE_MM`] says along
 /// i and j; slabs of blocks along k in parallel.
 fn block_medians<L: Label>(
     scan: &Volume<f32>,
@@ -96,14 +98,15 @@ fn block_medians<L: Label>(
 ) -> Vec<Vec<(u32, f32)>> {
     let [nx, ny, nz] = scan.grid.dims;
     let per_slab = blocks[0] * blocks[1];
+    let stride = scan.grid.spacing().map(|s| if 2.0 * s <= SAMPLE_MM + 1e-9 { 2 } else { 1 });
     (0..blocks[2])
         .into_par_iter()
         .flat_map_iter(|bz| {
             let mut values: Vec<Vec<(u32, f32)>> = vec![Vec::new(); per_slab];
             for k in bz * block[2]..((bz + 1) * block[2]).min(nz) {
-                for j in (0..ny).step_by(SAMPLE_STRIDE) {
+                for j in (0..ny).step_by(stride[1]) {
                     let row = nx * (j + ny * k);
-                    for i in (0..nx).step_by(SAMPLE_STRIDE) {
+                    for i in (0..nx).step_by(stride[0]) {
                         let (l, x) = (atlas.data[row + i], scan.data[row + i]);
                         if l != L::default() && x.is_finite() {
                             values[i / block[0] + blocks[0] * (j / block[1])].push((l.into(), x));
