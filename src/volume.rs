@@ -194,6 +194,25 @@ impl Grid {
     pub fn spacing(&self) -> [f64; 3] {
         self.affine.spacing()
     }
+
+    /// Per voxel axis `a` and index `i` along it: the voxel's position on the world lattice
+    /// of that axis, in steps of its spacing from world 0 along the world axis it runs
+    /// closest to (negative where it runs against it). The same voxel has the same lattice
+    /// position however the volume is stored (flipped or permuted axes), so what is computed
+    /// from lattice positions (block grids, every-other-voxel sampling) does not depend on
+    /// the storage order.
+    pub fn lattice(&self) -> [Vec<i64>; 3] {
+        let m = &self.affine.0;
+        let spacing = self.spacing();
+        [0, 1, 2].map(|a| {
+            let r = (0..3).max_by(|&p, &q| m[p][a].abs().total_cmp(&m[q][a].abs())).unwrap_or(a);
+            let step = if spacing[a] > 0.0 { spacing[a] } else { 1.0 };
+            // The world position over the step, floored a quarter step above: voxel centres
+            // sit on whole or half steps, so rounding noise in either affine cannot move a
+            // voxel across a lattice line.
+            (0..self.dims[a]).map(|i| ((m[r][3] + m[r][a] * i as f64) / step + 0.25).floor() as i64).collect()
+        })
+    }
 }
 
 /// A scalar volume: a grid and its voxels, `i` fastest (see the module docs).
@@ -347,6 +366,30 @@ mod tests {
         let grid = Grid { dims: [3, 4, 5], affine: Affine::from_spacing_origin([1.5, 4.0, 2.0], [-10.0, 5.0, 30.0]) };
         let data = (0..grid.len() as u16).collect();
         Volume::from_vec(grid, data)
+    }
+
+    #[test]
+    fn a_voxels_lattice_position_does_not_depend_on_the_storage_order() {
+        // Half-step origins (voxel centres on half steps) are where naive rounding flips.
+        let grid =
+            Grid { dims: [4, 3, 5], affine: Affine::from_spacing_origin([3.0, 5.0, 1.5], [-178.5, -107.5, 0.75]) };
+        let v = Volume::from_vec(grid, (0..grid.len()).map(|x| x as u32).collect());
+        let world_axis = |g: &Grid, a: usize| {
+            (0..3).max_by(|&p, &q| g.affine.0[p][a].abs().total_cmp(&g.affine.0[q][a].abs())).unwrap()
+        };
+        let lv = v.grid.lattice();
+        for code in ["LPS", "ASR", "PIL", "SRA", "ILP"] {
+            let r = v.reoriented(code).unwrap();
+            let lr = r.grid.lattice();
+            for idx in 0..r.data.len() {
+                let ijk = r.grid.ijk(idx);
+                let o = v.grid.ijk(r.data[idx] as usize);
+                for a in 0..3 {
+                    let b = world_axis(&r.grid, a);
+                    assert_eq!(lr[a][ijk[a]], lv[b][o[b]], "{code} axis {a}");
+                }
+            }
+        }
     }
 
     #[test]

