@@ -103,23 +103,31 @@ pub fn core_samples<L: Label>(scan: &Volume<f32>, atlas: &Volume<L>, labels: usi
         .fold(
             || vec![Vec::new(); labels],
             |mut values: Vec<Vec<f32>>, k| {
+                // Along a fine axis the first and last voxel have no core.
+                if axes[2] && (k == 0 || k + 1 == nz) {
+                    return values;
+                }
                 for j in 0..ny {
+                    if axes[1] && (j == 0 || j + 1 == ny) {
+                        continue;
+                    }
                     let row = nx * (j + ny * k);
-                    for i in 0..nx {
-                        let (l, x) = (atlas.data[row + i], scan.data[row + i]);
-                        if l == L::default() || !x.is_finite() || l.index() >= labels {
+                    let here = &atlas.data[row..row + nx];
+                    if here.iter().all(|&l| l == L::default()) {
+                        continue;
+                    }
+                    let x = &scan.data[row..row + nx];
+                    let (from, to) = if axes[0] { (1, nx.saturating_sub(1)) } else { (0, nx) };
+                    for i in from..to {
+                        let l = here[i];
+                        if l == L::default() || l.index() >= labels || !x[i].is_finite() {
                             continue;
                         }
-                        let ijk = [i, j, k];
-                        let core = (0..3).all(|a| {
-                            !axes[a]
-                                || (ijk[a] > 0
-                                    && ijk[a] + 1 < atlas.grid.dims[a]
-                                    && atlas.data[row + i - stride[a]] == l
-                                    && atlas.data[row + i + stride[a]] == l)
-                        });
+                        let v = row + i;
+                        let core = (0..3)
+                            .all(|a| !axes[a] || (atlas.data[v - stride[a]] == l && atlas.data[v + stride[a]] == l));
                         if core {
-                            values[l.index()].push(x);
+                            values[l.index()].push(x[i]);
                         }
                     }
                 }

@@ -225,9 +225,12 @@ pub fn region_references(
         .collect()
 }
 
-/// [`noise_sigma`] looks at one line of voxels in this many (a few hundred thousand
-/// neighbour pairs are plenty; a whole-body scan has hundreds of millions).
+/// [`noise_sigma`] looks at one line of voxels in this many at least (a few hundred thousand
+/// neighbour pairs are plenty; a whole-body scan has hundreds of millions)...
 pub const NOISE_ROW_STRIDE: i64 = 3;
+
+/// ... and in more on a large scan, so that it looks at about this many voxels.
+pub const NOISE_VOXELS: f64 = 3.0e7;
 
 /// The scan's noise level inside bone: the robust spread (1.4826 MAD) of the difference
 /// between neighbours along the finest voxel axis (all of them when several are as fine)
@@ -242,26 +245,51 @@ pub fn noise_sigma<L: Label>(scan: &Volume<f32>, atlas: &Volume<L>) -> Option<f6
     let finest = spacing.iter().cloned().fold(f64::INFINITY, f64::min);
     let axes: Vec<usize> = (0..3).filter(|&a| spacing[a] <= finest * (1.0 + 1e-6)).collect();
     let lattice = grid.lattice();
+    let looked_at = (grid.len() * axes.len()) as f64;
+    let every = NOISE_ROW_STRIDE.max((looked_at / NOISE_VOXELS).round() as i64);
+    let m = |a: usize| -> Vec<i64> { lattice[a].iter().map(|p| p.rem_euclid(every)).collect() };
+    let modulo = [m(0), m(1), m(2)];
     let step = [1, nx, nx * ny];
     let mut diffs: Vec<f32> = (0..nz)
         .into_par_iter()
         .flat_map_iter(|k| {
             let mut out = Vec::new();
             for j in 0..ny {
-                for i in 0..nx {
-                    let v = i + nx * (j + ny * k);
-                    if atlas.data[v] == L::default() {
+                let row = nx * (j + ny * k);
+                if atlas.data[row..row + nx].iter().all(|&l| l == L::default()) {
+                    continue;
+                }
+                for &a in &axes {
+                    if (a == 1 && j + 1 >= ny) || (a == 2 && k + 1 >= nz) {
                         continue;
                     }
-                    let ijk = [i, j, k];
-                    for &a in &axes {
-                        let line: i64 = (0..3).filter(|&b| b != a).map(|b| lattice[b][ijk[b]]).sum();
-                        if ijk[a] + 1 >= grid.dims[a] || line.rem_euclid(NOISE_ROW_STRIDE) != 0 {
+                    // The lines along `a` used: one in `every`, by the other two axes' lattice
+                    // positions. Along i a row is one line; across it, the lattice steps by one
+                    // per voxel, so the rows' voxels on used lines are every `every`-th.
+                    let other = match a {
+                        0 => modulo[1][j] + modulo[2][k],
+                        1 => modulo[2][k],
+                        _ => modulo[1][j],
+                    };
+                    let (first, by, last) = if a == 0 {
+                        if other % every != 0 {
                             continue;
                         }
-                        let w = v + step[a];
+                        (0, 1, nx - 1)
+                    } else {
+                        let Some(first) = (0..nx.min(every as usize)).find(|&i| (modulo[0][i] + other) % every == 0)
+                        else {
+                            continue;
+                        };
+                        (first, every as usize, nx)
+                    };
+                    for i in (first..last).step_by(by) {
+                        let (v, w) = (row + i, row + i + step[a]);
+                        if atlas.data[v] == L::default() || atlas.data[w] == L::default() {
+                            continue;
+                        }
                         let d = scan.data[w] - scan.data[v];
-                        if atlas.data[w] != L::default() && d.is_finite() {
+                        if d.is_finite() {
                             out.push(d.abs());
                         }
                     }
