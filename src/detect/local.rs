@@ -329,9 +329,13 @@ pub fn local_components<L: Label>(
     let bone = |l: L| bones.of(l);
     let grown = ccl::label_classed_rows(scan.grid.dims, conn, |row, runs, classes| {
         let (base, j, k) = (row * nx, row % ny, row / ny);
+        // Most rows of a whole-body scan hold no bone: find the row's bone span first.
+        let labels = &atlas.data[base..base + nx];
+        let Some(from) = labels.iter().position(|&l| l != L::default()) else { return };
+        let to = nx - labels.iter().rev().position(|&l| l != L::default()).unwrap_or(0);
         ccl::push_classed_runs(
-            0,
-            nx,
+            from,
+            to,
             |i| {
                 let (x, l) = (scan.data[base + i], atlas.data[base + i]);
                 // The region's level first (cheap), then the local one.
