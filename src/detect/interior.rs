@@ -113,11 +113,11 @@ pub fn core_samples<L: Label>(scan: &Volume<f32>, atlas: &Volume<L>, labels: usi
                     }
                     let row = nx * (j + ny * k);
                     let here = &atlas.data[row..row + nx];
-                    if here.iter().all(|&l| l == L::default()) {
-                        continue;
-                    }
+                    // The row's bone span (most rows of a whole-body scan have none).
+                    let Some(first) = here.iter().position(|&l| l != L::default()) else { continue };
+                    let end = nx - here.iter().rev().position(|&l| l != L::default()).unwrap_or(0);
                     let x = &scan.data[row..row + nx];
-                    let (from, to) = if axes[0] { (1, nx.saturating_sub(1)) } else { (0, nx) };
+                    let (from, to) = if axes[0] { (first.max(1), end.min(nx - 1)) } else { (first, end) };
                     for i in from..to {
                         let l = here[i];
                         if l == L::default() || l.index() >= labels || !x[i].is_finite() {
@@ -150,6 +150,25 @@ mod tests {
 
     /// The detector erodes only a box around each candidate: with the box margin, the box's
     /// interior agrees with the whole volume's on the voxels the box was grown from.
+    #[test]
+    fn core_samples_leave_out_the_outer_layer_along_fine_axes_only() {
+        // A 5 x 5 x 5 block of label 2 in a 7 x 7 x 7 volume, each voxel's intensity its index.
+        let cube = |spacing: [f64; 3]| {
+            let grid = Grid { dims: [7, 7, 7], affine: Affine::from_spacing_origin(spacing, [0.0; 3]) };
+            let inside = |v: usize| grid.ijk(v).iter().all(|&c| (1..6).contains(&c));
+            let atlas = Volume::from_vec(grid, (0..grid.len()).map(|v| if inside(v) { 2u8 } else { 0 }).collect());
+            let scan = Volume::from_vec(grid, (0..grid.len()).map(|v| v as f32).collect());
+            (grid, core_samples(&scan, &atlas, 3))
+        };
+        let (grid, iso) = cube([1.0; 3]);
+        assert_eq!(iso[2].len(), 27, "the inner 3 x 3 x 3");
+        assert!(iso[2].iter().all(|&v| grid.ijk(v as usize).iter().all(|&c| (2..5).contains(&c))));
+        assert!(iso[0].is_empty() && iso[1].is_empty());
+        // 4 mm slices along k are not a fine axis: every slice of the inner 3 x 3 counts.
+        let (_, slices) = cube([1.0, 1.0, 4.0]);
+        assert_eq!(slices[2].len(), 45);
+    }
+
     #[test]
     fn interior_in_a_box_matches_the_whole_volume_interior() {
         let grid = Grid { dims: [23, 19, 17], affine: Affine::from_spacing_origin([0.8, 1.3, 4.5], [0.0; 3]) };
