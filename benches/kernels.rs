@@ -122,7 +122,7 @@ fn bench_phantom_stages(c: &mut Criterion) {
     let conn = Connectivity::Corners26;
     let p = LocalParams::default();
     let noise = detect::local::noise_sigma(scan, &atlas).unwrap();
-    let labels = samples.hist.iter().rposition(|&n| n > 0).map_or(1, |l| l + 1);
+    let labels = samples.labels_used();
     let core = detect::interior::core_samples(scan, &atlas, labels);
     let bones = detect::Bones::new(&atlas, &ph.labels, labels);
     let refs = detect::local::region_references(&samples, &core, noise, &p);

@@ -135,7 +135,7 @@ pub fn analyse<L: Label>(
         samples,
         &reference,
         cutoff,
-        &detect::Bones::new(atlas, table, samples.hist.iter().rposition(|&n| n > 0).map_or(1, |l| l + 1)),
+        &detect::Bones::new(atlas, table, samples.labels_used()),
         &params.local,
         params.connectivity,
         &|name| obs.stage(name),

@@ -106,6 +106,12 @@ impl BoneSamples {
         BoneSamples { hist, by_label }
     }
 
+    /// One past the largest label with a voxel (at least 1): how many labels the
+    /// per-label tables of the detector need.
+    pub fn labels_used(&self) -> usize {
+        self.hist.iter().skip(1).rposition(|&n| n > 0).map_or(1, |l| l + 2)
+    }
+
     /// Median and MAD of all the samples (every atlas voxel with a finite intensity), or
     /// `None` when there is none.
     pub fn reference(&self) -> Option<Reference> {

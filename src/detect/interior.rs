@@ -81,6 +81,14 @@ fn erode_axis(m: &[bool], dims: [usize; 3], axis: usize, r: usize, thick: usize)
     out
 }
 
+/// The span `from..to` of a row's labelled voxels, or `None` for a row without any (most
+/// rows of a whole-body scan).
+pub fn bone_span<L: Label>(row: &[L]) -> Option<(usize, usize)> {
+    let from = row.iter().position(|&l| l != L::default())?;
+    let to = row.len() - row.iter().rev().position(|&l| l != L::default()).unwrap_or(0);
+    Some((from, to))
+}
+
 /// Axes along which [`core_samples`] asks for a same-label neighbour: those sampled at most
 /// this many times as coarsely as the finest axis (a 4-6 mm slice axis of a 1.5 mm in-plane
 /// scan is left out, or a thin bone would have no core at all).
@@ -113,9 +121,7 @@ pub fn core_samples<L: Label>(scan: &Volume<f32>, atlas: &Volume<L>, labels: usi
                     }
                     let row = nx * (j + ny * k);
                     let here = &atlas.data[row..row + nx];
-                    // The row's bone span (most rows of a whole-body scan have none).
-                    let Some(first) = here.iter().position(|&l| l != L::default()) else { continue };
-                    let end = nx - here.iter().rev().position(|&l| l != L::default()).unwrap_or(0);
+                    let Some((first, end)) = bone_span(here) else { continue };
                     let x = &scan.data[row..row + nx];
                     let (from, to) = if axes[0] { (first.max(1), end.min(nx - 1)) } else { (first, end) };
                     for i in from..to {

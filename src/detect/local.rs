@@ -330,9 +330,7 @@ pub fn local_components<L: Label>(
     let grown = ccl::label_classed_rows(scan.grid.dims, conn, |row, runs, classes| {
         let (base, j, k) = (row * nx, row % ny, row / ny);
         // Most rows of a whole-body scan hold no bone: find the row's bone span first.
-        let labels = &atlas.data[base..base + nx];
-        let Some(from) = labels.iter().position(|&l| l != L::default()) else { return };
-        let to = nx - labels.iter().rev().position(|&l| l != L::default()).unwrap_or(0);
+        let Some((from, to)) = super::interior::bone_span(&atlas.data[base..base + nx]) else { return };
         ccl::push_classed_runs(
             from,
             to,

@@ -122,7 +122,7 @@ pub fn components<L: Label>(
             // A scan without two neighbouring bone voxels has no measurable noise: the
             // whole-bone spread stands in.
             let noise_sigma = local::noise_sigma(scan, atlas).unwrap_or_else(|| reference.sigma());
-            let labels = samples.hist.iter().rposition(|&n| n > 0).map_or(1, |l| l + 1);
+            let labels = samples.labels_used();
             let core = interior::core_samples(scan, atlas, labels);
             let refs = local::region_references(samples, &core, noise_sigma, local);
             stage("local detector");
