@@ -7,7 +7,7 @@
 //!
 //! 1. [`io`]: load a NIfTI scan and atlas (any datatype, `scl_slope`, any orientation) into
 //!    [`volume::Volume`]s that carry their RAS+ affine;
-//! 2. [`reference`]: robust statistics (median, MAD) of the patient's own bone marrow;
+//! 2. [`reference`](mod@reference): robust statistics (median, MAD) of the patient's own bone marrow;
 //! 3. [`detect`]: lesion candidates as connected components (the local detector, against each
 //!    region's own normal marrow, and the naive global threshold);
 //! 4. [`ccl`]: 3-D connected components (6/18/26), parallel over slabs, canonical labels;

@@ -1,6 +1,6 @@
 //! Evaluation: the detector scored against ground truth.
 //!
-//! - [`suite`]: synthetic phantoms with known lesions (`crmo-map evaluate --phantoms` /
+//! - `suite`: synthetic phantoms with known lesions (`crmo-map evaluate --phantoms` /
 //!   `--suite`), matched per lesion with regions (rules in that module);
 //! - [`dataset`], [`readers`], [`run`], [`froc`], [`plot`]: real scans with radiologists' masks
 //!   (`crmo-map evaluate --readers`): the detector against every reader and the readers

@@ -1,0 +1,154 @@
+//! The seed test of the local detector: a lesion holds a core of bright denoised voxels
+//! inside the atlas and is not shaped like a growth plate.
+
+use super::{local_marrow, LocalParams, RegionReference};
+use crate::ccl;
+use crate::detect::interior::{box_margin, interior_in_box};
+use crate::detect::marrow_map::MarrowMap;
+use crate::detect::shape::{is_plate, shape_of_voxels, shapes};
+use crate::detect::Bones;
+use crate::volume::{Label, Volume};
+use rayon::prelude::*;
+
+/// The seed test of [`local_components`] (see [`Seeds::keep`]).
+pub(super) struct Seeds<'a, L> {
+    pub(super) scan: &'a Volume<f32>,
+    pub(super) atlas: &'a Volume<L>,
+    pub(super) refs: &'a [RegionReference],
+    map: &'a MarrowMap,
+    bones: &'a Bones,
+    seed_ratio: f64,
+    /// Per label: the denoised excess over the marrow a seed voxel needs (`noise_z` noise
+    /// levels of the denoised signal).
+    noise_excess: Vec<f64>,
+    /// Denoising radius in voxels along each axis.
+    pub(super) radius: [usize; 3],
+    /// Seed voxels a core needs.
+    core_voxels: usize,
+    edge_mm: f64,
+    plate_mm: f64,
+}
+
+impl<'a, L: Label> Seeds<'a, L> {
+    pub(super) fn new(
+        scan: &'a Volume<f32>,
+        atlas: &'a Volume<L>,
+        refs: &'a [RegionReference],
+        map: &'a MarrowMap,
+        bones: &'a Bones,
+        p: &LocalParams,
+    ) -> Seeds<'a, L> {
+        let spacing = scan.grid.spacing();
+        let radius = spacing.map(|s| (p.denoise_mm / s + 1e-9).floor() as usize);
+        let window = radius.iter().map(|r| 2 * r + 1).product::<usize>() as f64;
+        let noise_excess = refs.iter().map(|r| p.noise_z * r.noise / window.sqrt()).collect();
+        let voxel_mm3 = spacing.iter().product::<f64>();
+        let core_voxels = ((p.seed_core_mm3 / voxel_mm3 - 1e-9).ceil().max(1.0)) as usize;
+        Seeds {
+            scan,
+            atlas,
+            refs,
+            map,
+            bones,
+            seed_ratio: p.seed_ratio,
+            noise_excess,
+            radius,
+            core_voxels,
+            edge_mm: p.edge_mm,
+            plate_mm: p.plate_mm,
+        }
+    }
+
+    /// Whether the voxel's denoised signal reaches `seed_ratio` times its local marrow level
+    /// and stands `noise_z` noise levels above it.
+    fn is_seed(&self, ijk: [usize; 3], l: L) -> bool {
+        let x = self.denoised(ijk);
+        let region = self.refs[l.index()].marrow;
+        if x < self.seed_ratio * region || x < region + self.noise_excess[l.index()] {
+            return false;
+        }
+        let marrow = local_marrow(self.refs, self.map, ijk, l);
+        x >= self.seed_ratio * marrow && x >= marrow + self.noise_excess[l.index()]
+    }
+
+    /// The mean intensity of the bone voxels within the denoising window around `[i, j, k]`.
+    pub(super) fn denoised(&self, [i, j, k]: [usize; 3]) -> f64 {
+        let g = &self.scan.grid;
+        let span = |c: usize, a: usize| c.saturating_sub(self.radius[a])..(c + self.radius[a] + 1).min(g.dims[a]);
+        let (mut sum, mut n) = (0f64, 0usize);
+        for kk in span(k, 2) {
+            for jj in span(j, 1) {
+                let row = g.dims[0] * (jj + g.dims[1] * kk);
+                for ii in span(i, 0) {
+                    let x = self.scan.data[row + ii];
+                    if self.atlas.data[row + ii] != L::default() && x.is_finite() {
+                        sum += x as f64;
+                        n += 1;
+                    }
+                }
+            }
+        }
+        if n == 0 {
+            f64::NEG_INFINITY
+        } else {
+            sum / n as f64
+        }
+    }
+
+    /// Which components to keep (index = label; 0, the background, false): those holding a
+    /// seed core (at least `core_voxels` voxels that pass [`Seeds::is_seed`] and that lie `edge_mm` inside the atlas) and, when `plate_mm > 0`,
+    /// not shaped like a growth plate. The interior is worked out only in a box around each
+    /// component with enough bright voxels.
+    pub(super) fn keep(&self, comps: &ccl::Components) -> Vec<bool> {
+        let grid = &self.atlas.grid;
+        let [nx, ny, _] = grid.dims;
+        let mut bright: Vec<Vec<[usize; 3]>> = vec![Vec::new(); comps.count + 1];
+        let mut boxes = vec![([usize::MAX; 3], [0usize; 3]); comps.count + 1];
+        comps.for_each_run(|row, run, c| {
+            let (j, k) = (row % ny, row / ny);
+            let (lo, hi) = &mut boxes[c as usize];
+            *lo = [lo[0].min(run.start as usize), lo[1].min(j), lo[2].min(k)];
+            *hi = [hi[0].max(run.end as usize), hi[1].max(j + 1), hi[2].max(k + 1)];
+            for i in run.start as usize..run.end as usize {
+                let l = self.atlas.data[i + nx * row];
+                if l != L::default() && self.is_seed([i, j, k], l) {
+                    bright[c as usize].push([i, j, k]);
+                }
+            }
+        });
+        let margin = box_margin(grid.spacing(), self.edge_mm);
+        let mut kept: Vec<bool> = bright
+            .par_iter()
+            .zip(&boxes)
+            .map(|(vox, (lo, hi))| {
+                if vox.len() < self.core_voxels {
+                    return false;
+                }
+                let lo = [0, 1, 2].map(|a| lo[a].saturating_sub(margin[a]));
+                let hi = [0, 1, 2].map(|a| (hi[a] + margin[a]).min(grid.dims[a]));
+                let inside = interior_in_box(self.atlas, lo, hi, self.edge_mm);
+                let (bx, by) = (hi[0] - lo[0], hi[1] - lo[1]);
+                let at = |[i, j, k]: [usize; 3]| (i - lo[0]) + bx * ((j - lo[1]) + by * (k - lo[2]));
+                vox.iter().filter(|&&v| inside[at(v)]).count() >= self.core_voxels
+            })
+            .collect();
+        kept[0] = false;
+        if self.plate_mm > 0.0 {
+            // A growth plate, as the whole component or as its seed core: a physis grown
+            // into the marrow beside it is no longer thin, but its brightest voxels are.
+            for (c, shape) in shapes(comps, grid).iter().enumerate().skip(1) {
+                if !kept[c] {
+                    continue;
+                }
+                let [i, j, k] = bright[c][0];
+                let across = self.bones.plate_axis(self.atlas.data[grid.index(i, j, k)]);
+                if is_plate(shape, self.plate_mm, across)
+                    || is_plate(&shape_of_voxels(&bright[c], grid), self.plate_mm, across)
+                {
+                    kept[c] = false;
+                }
+            }
+        }
+        kept
+    }
+}

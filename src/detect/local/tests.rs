@@ -1,0 +1,229 @@
+//! Tests of the local detector.
+
+use super::*;
+use crate::reference::{BoneSamples, MAD_TO_SD};
+use crate::volume::{Affine, Grid};
+
+fn local_mask(scan: &Volume<f32>, atlas: &Volume<u16>, refs: &[RegionReference], p: &LocalParams) -> Vec<bool> {
+    local_components(scan, atlas, refs, &Bones::default(), p, Connectivity::Corners26)
+        .to_volume()
+        .iter()
+        .map(|&l| l != 0)
+        .collect()
+}
+
+fn refs(marrow: f64, noise: f64) -> Vec<RegionReference> {
+    vec![RegionReference { marrow: 0.0, noise }, RegionReference { marrow, noise }]
+}
+
+/// Seeds only on single voxels, no denoising, no edge guard: the hysteresis alone.
+fn bare() -> LocalParams {
+    LocalParams {
+        seed_core_mm3: 1.0,
+        noise_z: 0.0,
+        grow_noise_z: 0.0,
+        denoise_mm: 0.0,
+        edge_mm: 0.0,
+        ..LocalParams::default()
+    }
+}
+
+#[test]
+fn the_marrow_level_is_the_mode_of_the_marrow() {
+    // 500 marrow voxels peaking at 100, 400 lesion voxels over 240-260 (40% of the
+    // region, as the largest real oedema) and 300 cortex voxels at 20 and 35: the mode
+    // of what is not cortex is the marrow, where the mean is far above it.
+    let mut v: Vec<f32> = (0..500).map(|i| 100.0 + ((i % 11) as f32 - 5.0) * ((i / 11) % 2) as f32).collect();
+    v.extend((0..400).map(|i| 240.0 + (i % 21) as f32));
+    v.extend((0..300).map(|i| if i % 2 == 0 { 20.0 } else { 35.0 }));
+    let mode = marrow_level(&mut v.clone()).unwrap();
+    assert!((mode - 100.0).abs() < 2.0, "{mode}");
+    let mean = v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64;
+    assert!(mean > 130.0);
+    assert_eq!(marrow_level(&mut []), None);
+    assert_eq!(marrow_level(&mut [7.0, 7.0]), Some(7.0));
+}
+
+#[test]
+fn the_marrow_level_scales_with_the_intensities() {
+    let v: Vec<f32> = (0..5000).map(|i| 100.0 + ((i * 7919) % 61) as f32 - 30.0 + ((i % 97) as f32).sqrt()).collect();
+    let a = marrow_level(&mut v.clone()).unwrap();
+    let b = marrow_level(&mut v.iter().map(|x| x * 8.0).collect::<Vec<f32>>()).unwrap();
+    assert!((b / a - 8.0).abs() < 1e-4, "{a} {b}");
+}
+
+#[test]
+fn the_noise_level_is_measured_between_neighbouring_bone_voxels() {
+    // A smooth ramp (texture) plus alternating +-10 (noise of sd 10): differences are
+    // +-20 plus the ramp's 0.1, so the estimate is close to 10 / sqrt(2) * 2 / sqrt(2).
+    // Only the finest axis (i, 1 mm) is used.
+    let grid = Grid { dims: [200, 30, 4], affine: Affine::from_spacing_origin([1.0, 2.0, 3.0], [0.0; 3]) };
+    let data: Vec<f32> =
+        (0..grid.len()).map(|v| 100.0 + 0.1 * (v % 200) as f32 + if v % 2 == 0 { 10.0 } else { -10.0 }).collect();
+    let scan = Volume::from_vec(grid, data);
+    let atlas = Volume::filled(grid, 1u8);
+    let s = noise_sigma(&scan, &atlas).unwrap();
+    assert!((s - 20.0 * MAD_TO_SD / std::f64::consts::SQRT_2).abs() < 0.2, "{s}");
+    assert_eq!(noise_sigma(&scan, &Volume::filled(grid, 0u8)), None);
+}
+
+#[test]
+fn the_noise_level_does_not_depend_on_the_storage_order() {
+    let grid = Grid { dims: [40, 30, 12], affine: Affine::from_spacing_origin([1.5, 1.5, 4.0], [-30.75, 10.0, 2.0]) };
+    let mut state = 12345u64;
+    let data: Vec<f32> = (0..grid.len())
+        .map(|_| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            100.0 + ((state >> 33) % 1000) as f32 / 20.0
+        })
+        .collect();
+    let scan = Volume::from_vec(grid, data);
+    let atlas = Volume::from_vec(grid, (0..grid.len()).map(|v| (v % 7 != 0) as u8).collect());
+    let want = noise_sigma(&scan, &atlas).unwrap();
+    for code in ["LPS", "ASR", "PIL", "SRA"] {
+        let (s, a) = (scan.reoriented(code).unwrap(), atlas.reoriented(code).unwrap());
+        assert_eq!(noise_sigma(&s, &a), Some(want), "{code}");
+        let (m, n) = (MarrowMap::new(&scan, &atlas), MarrowMap::new(&s, &a));
+        for v in (0..grid.len()).step_by(97) {
+            let o = grid.ijk(v).map(|x| x as f64);
+            let w = grid.affine.voxel_to_world(o);
+            let r = s.grid.affine.world_to_voxel(w).unwrap().map(|x| x.round() as usize);
+            assert_eq!(m.level(grid.ijk(v), 1), n.level(r, 1), "{code} voxel {v}");
+        }
+    }
+}
+
+#[test]
+fn region_references_take_each_regions_mode_and_fall_back_when_small() {
+    let mut scan: Vec<f32> = (0..300).map(|i| 100.0 + (i % 5) as f32).collect();
+    scan.extend((0..300).map(|i| 50.0 + (i % 5) as f32));
+    scan.push(7.0);
+    let mut atlas = vec![1u16; 300];
+    atlas.extend([2u16; 300]);
+    atlas.push(3);
+    let samples = BoneSamples::gather(&scan, &atlas);
+    let r = region_references(&samples, &[], 4.0, &LocalParams::default());
+    // Uniform over 100..=104 and 50..=54: the mode lies within each region's values.
+    assert!((99.9..104.1).contains(&r[1].marrow) && (49.9..54.1).contains(&r[2].marrow), "{:?}", &r[..4]);
+    let whole = marrow_level(&mut samples.by_label.concat()).unwrap();
+    assert_eq!(r[3].marrow, whole, "the one-voxel region takes all bone's mode");
+    assert!(r.iter().all(|x| x.noise == 4.0));
+}
+
+#[test]
+fn seeds_need_a_core_inside_and_growth_keeps_the_whole_component() {
+    // One line of 12 voxels, all atlas; marrow 100. The line is 1 voxel thick along j and
+    // k (10 mm), so the 2 mm edge guard acts along i only.
+    let grid = Grid { dims: [12, 1, 1], affine: Affine::from_spacing_origin([1.0, 10.0, 10.0], [0.0; 3]) };
+    let atlas = Volume::filled(grid, 1u16);
+    let p = LocalParams { seed_ratio: 1.8, grow_ratio: 1.4, edge_mm: 2.0, ..bare() };
+    // A bright edge blob (0..2) never seeds; an inner lesion (5..8) seeds at 6 and grows
+    // over 5..8; 10 is bright but at the edge.
+    let mut v = vec![100.0f32; 12];
+    for (i, x) in [(0, 200.0), (1, 200.0), (5, 150.0), (6, 190.0), (7, 150.0), (10, 190.0)] {
+        v[i] = x;
+    }
+    let scan = Volume::from_vec(grid, v);
+    let got = local_mask(&scan, &atlas, &refs(100.0, 1.0), &p);
+    assert_eq!(got, (0..12).map(|i| (5..8).contains(&i)).collect::<Vec<bool>>());
+    // A core of 2 voxels (20 mm^3 here... 200 mm^3) is more than the lesion's one seed.
+    let strict = LocalParams { seed_core_mm3: 150.0, ..p };
+    assert!(!local_mask(&scan, &atlas, &refs(100.0, 1.0), &strict).iter().any(|&b| b));
+}
+
+#[test]
+fn noisy_scans_need_seeds_above_the_noise_as_well_as_the_ratio() {
+    let grid = Grid { dims: [12, 1, 1], affine: Affine::from_spacing_origin([1.0, 10.0, 10.0], [0.0; 3]) };
+    let atlas = Volume::filled(grid, 1u16);
+    let mut v = vec![100.0f32; 12];
+    v[5..8].copy_from_slice(&[170.0, 170.0, 170.0]);
+    let scan = Volume::from_vec(grid, v);
+    let p = LocalParams { noise_z: 3.0, ..bare() };
+    assert!(local_mask(&scan, &atlas, &refs(100.0, 20.0), &p).iter().any(|&b| b), "70 > 3 x 20");
+    assert!(!local_mask(&scan, &atlas, &refs(100.0, 30.0), &p).iter().any(|&b| b), "70 < 3 x 30");
+}
+
+#[test]
+fn denoising_averages_bone_voxels_only() {
+    // A 1-voxel bright line (ratio 2) at the edge of a bone: with a 1 mm radius its
+    // denoised value averages itself with bone voxels only (the outside is brighter
+    // fluid and must not count).
+    let grid = Grid { dims: [9, 9, 1], affine: Affine::from_spacing_origin([1.0, 1.0, 5.0], [0.0; 3]) };
+    let mut atlas = Volume::filled(grid, 0u16);
+    let mut scan = Volume::filled(grid, 900.0f32);
+    for j in 0..9 {
+        for i in 0..5 {
+            atlas.data[grid.index(i, j, 0)] = 1;
+            scan.data[grid.index(i, j, 0)] = if i == 4 { 200.0 } else { 100.0 };
+        }
+    }
+    let p = LocalParams { denoise_mm: 1.0, ..bare() };
+    let map = MarrowMap::new(&scan, &atlas);
+    let r = refs(100.0, 1.0);
+    let bones = Bones::default();
+    let seeds = Seeds::new(&scan, &atlas, &r, &map, &bones, &p);
+    // Window at (4, 4): i 3..5 (bone only: 3, 4) x j 3..6 -> (3 x 100 + 3 x 200) / 6.
+    assert!((seeds.denoised([4, 4, 0]) - 150.0).abs() < 1e-9);
+    assert_eq!(seeds.radius, [1, 1, 0]);
+}
+
+#[test]
+fn multiplying_every_intensity_by_a_constant_changes_nothing() {
+    let grid = Grid { dims: [40, 30, 6], affine: Affine::from_spacing_origin([0.7, 0.7, 4.0], [0.0; 3]) };
+    let atlas = Volume::filled(grid, 1u16);
+    let data: Vec<f32> = (0..grid.len())
+        .map(|v| {
+            let (i, j) = (v % 40, (v / 40) % 30);
+            let lesion = (12..20).contains(&i) && (10..18).contains(&j);
+            let noise = ((v * 2654435761) % 97) as f32 - 48.0;
+            (if lesion { 230.0 } else { 120.0 }) + 0.4 * noise
+        })
+        .collect();
+    let run = |k: f32| {
+        let scan = Volume::from_vec(grid, data.iter().map(|x| x * k).collect());
+        let samples = BoneSamples::gather(&scan.data, &atlas.data);
+        let noise = noise_sigma(&scan, &atlas).unwrap();
+        let p = LocalParams::default();
+        local_mask(&scan, &atlas, &region_references(&samples, &[], noise, &p), &p)
+    };
+    let base = run(1.0);
+    assert!(base.iter().filter(|&&b| b).count() > 100);
+    for k in [0.01, 0.37, 3.0, 250.0] {
+        assert_eq!(run(k), base, "scale {k}");
+    }
+}
+
+#[test]
+fn a_physis_touching_a_lesion_is_trimmed_off_and_a_lone_physis_dropped() {
+    // 30 x 12 x 40 voxels of 1 x 1 x 1 mm, one region (marrow 100). A physis (200) spans
+    // i 0..30 at k 20..22; a lesion (500) sits on it at i 10..16, k 22..28; a second
+    // physis far away at k 5..7 stands alone.
+    let grid = Grid { dims: [30, 12, 40], affine: Affine::from_spacing_origin([1.0; 3], [0.0; 3]) };
+    let atlas = Volume::filled(grid, 1u16);
+    let mut scan = Volume::filled(grid, 100.0f32);
+    for k in 0..40 {
+        for j in 0..12 {
+            for i in 0..30 {
+                let v = &mut scan.data[grid.index(i, j, k)];
+                if (20..22).contains(&k) || (5..7).contains(&k) {
+                    *v = 200.0;
+                }
+                if (10..16).contains(&i) && (22..28).contains(&k) {
+                    *v = 500.0;
+                }
+            }
+        }
+    }
+    let p = LocalParams { seed_ratio: 3.0, grow_ratio: 1.6, ..bare() };
+    let got = local_mask(&scan, &atlas, &refs(100.0, 1.0), &p);
+    for k in 0..40 {
+        for i in 0..30 {
+            let want = (10..16).contains(&i) && (22..28).contains(&k);
+            assert_eq!(got[grid.index(i, 1, k)], want, "i {i} k {k}");
+        }
+    }
+    // Without the half-maximum cut the physis stays fused to the lesion.
+    let loose = LocalParams { peak_fraction: 0.0, ..p };
+    let got = local_mask(&scan, &atlas, &refs(100.0, 1.0), &loose);
+    assert!(got[grid.index(0, 1, 20)] && !got[grid.index(0, 1, 5)]);
+}
