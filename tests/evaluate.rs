@@ -2,11 +2,9 @@
 
 use crate::util::*;
 
-#[test]
-#[ignore = "issue 10 (open): the local detector does not yet meet this test's phantom accuracy (false positives on random phantoms); see docs/ACCURACY.md"]
-fn evaluates_a_folder_and_keeps_going_past_a_broken_scan() {
-    let tmp = tempfile::tempdir().unwrap();
-    let phantoms = tmp.path().join("phantoms");
+/// Two small phantoms and a broken one, as `evaluate --phantoms` meets them.
+fn phantom_folder(root: &std::path::Path) -> std::path::PathBuf {
+    let phantoms = root.join("phantoms");
     phantom(&phantoms.join("a-seed"), &["--case", "seed", "--spacing", "3", "5", "3"]);
     phantom(
         &phantoms.join("b-random"),
@@ -14,6 +12,13 @@ fn evaluates_a_folder_and_keeps_going_past_a_broken_scan() {
     );
     phantom(&phantoms.join("c-broken"), &["--case", "seed", "--spacing", "3", "5", "3"]);
     std::fs::write(phantoms.join("c-broken/scan.nii.gz"), b"not a scan").unwrap();
+    phantoms
+}
+
+#[test]
+fn evaluates_a_folder_and_keeps_going_past_a_broken_scan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let phantoms = phantom_folder(tmp.path());
     let out = tmp.path().join("eval");
     let res = crmo_ok(&["evaluate", "--quiet", "--phantoms", s(&phantoms), "--out", s(&out)]);
     let table = String::from_utf8_lossy(&res.stdout);
@@ -22,20 +27,14 @@ fn evaluates_a_folder_and_keeps_going_past_a_broken_scan() {
     let scans = ev["scans"].as_array().unwrap();
     assert_eq!(scans.len(), 2);
     assert_eq!(ev["failures"].as_array().unwrap().len(), 1);
+    assert!(ev["failures"][0].to_string().contains("c-broken"), "{}", ev["failures"]);
     assert_eq!(ev["summary"]["scans"], 3);
     assert_eq!(ev["summary"]["failed_scans"], 1);
-    // Every true lesion of these two phantoms is found in its region, with no false positive.
-    for sc in scans {
-        assert_eq!(sc["found"], sc["true_lesions"], "{}", sc["name"]);
-        assert_eq!(sc["region_correct"], sc["true_lesions"], "{}", sc["name"]);
-        assert_eq!(sc["false_positives"], 0, "{}", sc["name"]);
-        assert!(sc["dice"].as_f64().unwrap() > 0.6);
-    }
-    assert_eq!(ev["summary"]["sensitivity"], 1.0);
     assert!(out.join("evaluation.txt").exists());
-    assert!(out.join("runs/a-seed/report.json").exists());
-    // A seed z far too high finds nothing: sensitivity drops, so the scores are live; so does
-    // the global detector's threshold.
+    assert!(out.join("runs/a-seed/report.json").exists() && out.join("runs/b-random/report.json").exists());
+    // The scores are live: the default finds most of these conspicuous lesions, a seed ratio
+    // far too high finds none, and so does the global detector's threshold.
+    assert!(ev["summary"]["sensitivity"].as_f64().unwrap() >= 0.5, "{}", ev["summary"]);
     for (name, flags) in [("eval-high", ["--seed-ratio", "60"]), ("eval-global-high", ["--method", "global"])] {
         let out2 = tmp.path().join(name);
         let mut args = vec!["evaluate", "--quiet", "--phantoms", s(&phantoms), "--out", s(&out2)];
@@ -46,6 +45,23 @@ fn evaluates_a_folder_and_keeps_going_past_a_broken_scan() {
         crmo_ok(&args);
         assert_eq!(json(&out2.join("evaluation.json"))["summary"]["sensitivity"], 0.0, "{name}");
     }
+}
+
+#[test]
+#[ignore = "issue 10 (open): on these 3 x 5 x 3 mm phantoms the local detector also reports the red-marrow ends of the fibulae; see docs/ACCURACY.md"]
+fn every_lesion_of_small_conspicuous_phantoms_is_found_with_no_false_positive() {
+    let tmp = tempfile::tempdir().unwrap();
+    let phantoms = phantom_folder(tmp.path());
+    let out = tmp.path().join("eval");
+    crmo_ok(&["evaluate", "--quiet", "--phantoms", s(&phantoms), "--out", s(&out)]);
+    let ev = json(&out.join("evaluation.json"));
+    for sc in ev["scans"].as_array().unwrap() {
+        assert_eq!(sc["found"], sc["true_lesions"], "{}", sc["name"]);
+        assert_eq!(sc["region_correct"], sc["true_lesions"], "{}", sc["name"]);
+        assert_eq!(sc["false_positives"], 0, "{}", sc["name"]);
+        assert!(sc["dice"].as_f64().unwrap() > 0.6);
+    }
+    assert_eq!(ev["summary"]["sensitivity"], 1.0);
 }
 
 /// Random phantoms with TotalSegmentator-style atlases: every found lesion in the right bone,

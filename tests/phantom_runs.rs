@@ -59,9 +59,17 @@ fn demo_finds_the_founding_case() {
 /// or two when the datatype or scale changes (integer rounding moves the median and MAD and
 /// so the cutoff by a hair).
 fn same_lesions(a: &Value, b: &Value, tol_mm: f64, tol_voxels: f64, what: &str) {
-    let (a, b) = (a["lesions"].as_array().unwrap(), b["lesions"].as_array().unwrap());
+    // Paired by region (then height): ids run head to foot, and two lesions at one height
+    // (both fibulae) may swap ids when a voxel more or less moves a centroid.
+    let sorted = |r: &Value| {
+        let mut v = r["lesions"].as_array().unwrap().clone();
+        let key = |l: &Value| (l["region"].as_str().unwrap().to_string(), l["centroid_mm"][2].as_f64().unwrap());
+        v.sort_by(|x, y| key(x).0.cmp(&key(y).0).then(key(x).1.total_cmp(&key(y).1)));
+        v
+    };
+    let (a, b) = (sorted(a), sorted(b));
     assert_eq!(a.len(), b.len(), "{what}");
-    for (la, lb) in a.iter().zip(b) {
+    for (la, lb) in a.iter().zip(&b) {
         assert_eq!(la["region"], lb["region"], "{what}");
         for c in 0..3 {
             let (x, y) = (la["centroid_mm"][c].as_f64().unwrap(), lb["centroid_mm"][c].as_f64().unwrap());
@@ -73,8 +81,10 @@ fn same_lesions(a: &Value, b: &Value, tol_mm: f64, tol_voxels: f64, what: &str) 
     }
 }
 
+/// Storage order, datatype and scale change nothing: every variant reports what the float32
+/// RAS copy reports (which on this coarse grid is the founding case plus false positives:
+/// [`the_coarse_founding_case_is_found_exactly`]).
 #[test]
-#[ignore = "issue 10 (open): on this 3 x 5 x 3 mm founding case the local detector reports the red-marrow ends of both fibulae; storage order itself no longer changes what it finds (unit tests: noise level, marrow map, world lattice)"]
 fn orientation_datatype_and_scale_do_not_change_what_is_found() {
     let tmp = tempfile::tempdir().unwrap();
     let run = |n: usize, v: &[&str]| {
@@ -85,7 +95,8 @@ fn orientation_datatype_and_scale_do_not_change_what_is_found() {
         phantom(&input, &args);
         let rep = run_on(&input, &out, &[]);
         assert_eq!(rep["input"]["orientation"], v[1]);
-        assert_eq!(regions(&rep), FOUNDING, "{v:?}");
+        let found = regions(&rep);
+        assert!(FOUNDING.iter().all(|r| found.contains(&r.to_string())), "{v:?}: {found:?}");
         check_contract(&input.join("scan.nii.gz"), &out);
         rep
     };
@@ -106,6 +117,15 @@ fn orientation_datatype_and_scale_do_not_change_what_is_found() {
         let rep = run(n + 10, v);
         same_lesions(&reference, &rep, 1.5, 2.0, &format!("{v:?}"));
     }
+}
+
+#[test]
+#[ignore = "issue 10 (open): on this 3 x 5 x 3 mm founding case the local detector also reports the red-marrow ends of both fibulae; see docs/ACCURACY.md"]
+fn the_coarse_founding_case_is_found_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (input, out) = (tmp.path().join("in"), tmp.path().join("out"));
+    phantom(&input, &["--case", "seed", "--seed", "11", "--spacing", "3", "5", "3"]);
+    assert_eq!(regions(&run_on(&input, &out, &[])), FOUNDING);
 }
 
 #[test]

@@ -10,7 +10,8 @@ use rayon::prelude::*;
 /// percentiles of the region's intensities (bins relative to the data: scale-free).
 pub const MODE_BINS: usize = 256;
 /// Standard deviation (bins) of the Gaussian that smooths that histogram before its peak is
-/// taken, so that noise does not pick a spurious peak.
+/// taken, so that noise does not pick a spurious peak (wider for a small region:
+/// [`MODE_REFERENCE_SAMPLES`]).
 pub const MODE_SMOOTHING_BINS: f64 = 4.0;
 
 /// The normal-marrow level of a region: the peak of its smoothed intensity histogram.
@@ -54,10 +55,34 @@ fn histogram_mode(values: &mut [f32]) -> Option<f64> {
             hist[b as usize] += 1.0;
         }
     }
-    let smooth = gaussian_smooth(&hist, MODE_SMOOTHING_BINS);
+    let smooth = gaussian_smooth(&hist, mode_smoothing_bins(n));
     // The first bin of the highest peak (ties go to the darker bin).
     let peak = (0..MODE_BINS).fold(0, |best, b| if smooth[b] > smooth[best] { b } else { best });
-    Some(lo + (peak as f64 + 0.5) * width)
+    // Between bins: the vertex of the parabola through the peak and its neighbours, so that
+    // where the bin edges fall (which rounding the scan moves) does not move the level.
+    let shift = if peak > 0 && peak + 1 < MODE_BINS {
+        let (a, b, c) = (smooth[peak - 1], smooth[peak], smooth[peak + 1]);
+        let curve = a - 2.0 * b + c;
+        if curve < 0.0 {
+            (0.5 * (a - c) / curve).clamp(-0.5, 0.5)
+        } else {
+            0.0
+        }
+    } else {
+        0.0
+    };
+    Some(lo + (peak as f64 + 0.5 + shift) * width)
+}
+
+/// Samples at which the histogram's smoothing is [`MODE_SMOOTHING_BINS`]; with fewer it
+/// widens as `n^(-1/5)` (the rate of Silverman's rule for a density's kernel), so that a
+/// small region (a fibula's few hundred core voxels) has a mode that rounding the scan to
+/// integers or a voxel more or less does not move.
+pub const MODE_REFERENCE_SAMPLES: f64 = 5000.0;
+
+/// The smoothing (bins) of the histogram of `n` samples.
+fn mode_smoothing_bins(n: usize) -> f64 {
+    MODE_SMOOTHING_BINS * (MODE_REFERENCE_SAMPLES / n.max(1) as f64).powf(0.2).max(1.0)
 }
 
 /// `h` convolved with a Gaussian of `sd` bins (truncated at 3 sd, renormalised at the ends).

@@ -227,3 +227,22 @@ fn a_physis_touching_a_lesion_is_trimmed_off_and_a_lone_physis_dropped() {
     let got = local_mask(&scan, &atlas, &refs(100.0, 1.0), &loose);
     assert!(got[grid.index(0, 1, 20)] && !got[grid.index(0, 1, 5)]);
 }
+
+#[test]
+fn the_marrow_level_of_a_small_region_does_not_move_when_the_scan_is_rounded() {
+    // 300 voxels of marrow around 56 with a spread of about 12 (a fibula's core on a coarse
+    // grid): rounding to integers, as an int16 copy of the scan does, moves the level by
+    // well under 1%; so does a shift of a quarter of a bin.
+    let mut state = 12345u64;
+    let mut next = || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let v: Vec<f32> = (0..300).map(|_| (56.0 + 12.0 * ((next() + next() + next()) - 1.5) * 2.0) as f32).collect();
+    let level = marrow_level(&mut v.clone()).unwrap();
+    let rounded = marrow_level(&mut v.iter().map(|x| x.round()).collect::<Vec<_>>()).unwrap();
+    assert!((level - 56.0).abs() < 6.0, "{level}");
+    assert!((rounded / level - 1.0).abs() < 0.01, "{level} vs {rounded}");
+    let shifted = marrow_level(&mut v.iter().map(|x| x + 0.1).collect::<Vec<_>>()).unwrap();
+    assert!((shifted - level - 0.1).abs() < 0.1, "{level} vs {shifted}");
+}
