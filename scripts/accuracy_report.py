@@ -123,6 +123,11 @@ for name, key, target, spec in rows:
     out.append(
         f"| {name} | {target} | {fmt(hard_global['summary'][key], spec)} | {fmt(hard_local['summary'][key], spec)} |"
     )
+out += ["", "Sensitivity by the lesions' signal ratio to the marrow they replace (real oedema: about 1.1-2.4):", "",
+        "| ratio | lesions | global | local |", "|---|---|---|---|"]
+for g, l in zip(hard_global["summary"]["sensitivity_by_ratio"], hard_local["summary"]["sensitivity_by_ratio"]):
+    band = f"< {l['to']:g}" if l["from"] <= 0 else (f"{l['from']:g}-{l['to']:g}" if l["to"] else f">= {l['from']:g}")
+    out.append(f"| {band} | {l['lesions']} | {fmt(g['sensitivity'], '{:.3f}')} | {fmt(l['sensitivity'], '{:.3f}')} |")
 b = basic["summary"]
 out += [
     "",

@@ -12,6 +12,7 @@ pub mod froc;
 pub mod plot;
 pub mod readers;
 pub mod run;
+mod score;
 mod suite;
 
 pub use froc::{at_operating_point, operating_points};

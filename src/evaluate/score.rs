@@ -1,0 +1,483 @@
+//! Scoring detections against a phantom's ground truth.
+//!
+//! Matching rules (one pass over the two label volumes):
+//! - a true lesion is **found** when at least [`FOUND_FRACTION`] of its voxels lie inside one
+//!   reported lesion; its match is the reported lesion holding most of its voxels;
+//! - a found lesion's **region is correct** when the matched lesion's `region` equals the
+//!   truth's, or is a part of it when the truth's region is a whole bone (a clavicle's medial
+//!   third in `clavicle_left`, [`crate::labels::region_refines`]); its **bone is correct**
+//!   when both lie in the same bone and side;
+//! - a reported lesion that touches no true lesion voxel is a **false positive**;
+//! - **voxel Dice** compares the union of true lesions with the union of reported ones;
+//! - **centroid error** is the world distance between the true centroid and the match's;
+//!   **volume ratio** is the match's volume over the true volume.
+
+use crate::labels::{region_refines, same_bone};
+use crate::lesions::Lesion;
+use crate::phantom::TruthLesion;
+use crate::volume::Volume;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Share of a true lesion's voxels that one reported lesion must hold for it to be found.
+pub const FOUND_FRACTION: f64 = 0.10;
+/// True lesions at least this large (mm^3) make up the headline sensitivity.
+pub const HEADLINE_MIN_MM3: f64 = 300.0;
+
+/// A reported lesion that touches no true lesion.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FalsePositive {
+    /// Its id in the report.
+    pub id: u32,
+    /// Its region.
+    pub region: String,
+    /// Its volume (mm^3).
+    pub volume_mm3: f64,
+}
+
+/// One true lesion's outcome.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TruthOutcome {
+    /// True lesion id.
+    pub id: u32,
+    /// True region.
+    pub region: String,
+    /// True volume (mm^3).
+    pub volume_mm3: f64,
+    /// Id of the matching reported lesion, if found.
+    pub matched: Option<u32>,
+    /// Region the match reports.
+    pub reported_region: Option<String>,
+    /// World distance between the centroids (mm).
+    pub centroid_error_mm: Option<f64>,
+    /// Reported volume over true volume.
+    pub volume_ratio: Option<f64>,
+    /// The true lesion's signal as a ratio to the marrow it replaced, where the phantom sets
+    /// one (the broadened suites).
+    pub ratio_to_marrow: Option<f64>,
+}
+
+/// Scores of one scan.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScanScore {
+    /// Name of the scan (its folder).
+    pub name: String,
+    /// Number of true lesions.
+    pub true_lesions: usize,
+    /// Number of reported lesions.
+    pub reported_lesions: usize,
+    /// True lesions found.
+    pub found: usize,
+    /// True lesions of at least [`HEADLINE_MIN_MM3`].
+    pub true_headline: usize,
+    /// Of those, found.
+    pub found_headline: usize,
+    /// Found lesions whose region is correct.
+    pub region_correct: usize,
+    /// Found lesions whose bone (and side) is correct.
+    pub bone_correct: usize,
+    /// Reported lesions touching no true lesion.
+    pub false_positives: usize,
+    /// Voxel Dice of the lesion unions (1 when both are empty).
+    pub dice: f64,
+    /// Voxels in any true lesion.
+    pub truth_voxels: u64,
+    /// Voxels in any reported lesion.
+    pub reported_voxels: u64,
+    /// Voxels in both.
+    pub overlap_voxels: u64,
+    /// Per true lesion.
+    pub lesions: Vec<TruthOutcome>,
+    /// Reported lesions that touch no true lesion.
+    pub false_positive_lesions: Vec<FalsePositive>,
+}
+
+/// Scores reported lesions (`found_map`, `found`) against the truth.
+///
+/// # Panics
+/// When the two volumes are on different grids (a programming error: the pipeline writes the
+/// map on the scan's grid, and the truth comes with the scan).
+pub fn score(
+    name: &str,
+    truth_map: &Volume<u16>,
+    truth: &[TruthLesion],
+    found_map: &Volume<u16>,
+    found: &[Lesion],
+) -> ScanScore {
+    assert_eq!(truth_map.grid.dims, found_map.grid.dims, "truth and lesion map on one grid");
+    let mut overlap: HashMap<(u16, u16), u64> = HashMap::new();
+    let (mut n_truth, mut n_found, mut n_both) = (0u64, 0u64, 0u64);
+    for (&t, &f) in truth_map.data.iter().zip(&found_map.data) {
+        if t == 0 && f == 0 {
+            continue;
+        }
+        *overlap.entry((t, f)).or_insert(0) += 1;
+        n_truth += (t != 0) as u64;
+        n_found += (f != 0) as u64;
+        n_both += (t != 0 && f != 0) as u64;
+    }
+    let by_id: HashMap<u32, &Lesion> = found.iter().map(|l| (l.id, l)).collect();
+    let mut lesions = Vec::with_capacity(truth.len());
+    for t in truth {
+        let size: u64 = overlap.iter().filter(|((a, _), _)| *a as u32 == t.id).map(|(_, c)| c).sum();
+        let best = overlap
+            .iter()
+            .filter(|((a, b), _)| *a as u32 == t.id && *b != 0)
+            .max_by(|(ka, ca), (kb, cb)| ca.cmp(cb).then(kb.1.cmp(&ka.1)))
+            .map(|((_, b), c)| (*b as u32, *c));
+        let matched = best.filter(|&(_, c)| size > 0 && c as f64 >= FOUND_FRACTION * size as f64);
+        let m = matched.and_then(|(id, _)| by_id.get(&id).copied());
+        lesions.push(TruthOutcome {
+            id: t.id,
+            region: t.region.clone(),
+            volume_mm3: t.volume_mm3,
+            matched: m.map(|l| l.id),
+            reported_region: m.map(|l| l.region.clone()),
+            centroid_error_mm: m
+                .map(|l| (0..3).map(|a| (l.centroid_mm[a] - t.centroid_mm[a]).powi(2)).sum::<f64>().sqrt()),
+            volume_ratio: m.map(|l| l.volume_mm3 / t.volume_mm3.max(f64::MIN_POSITIVE)),
+            ratio_to_marrow: t.ratio_to_marrow,
+        });
+    }
+    let touching: std::collections::HashSet<u16> =
+        overlap.keys().filter(|(t, f)| *t != 0 && *f != 0).map(|(_, f)| *f).collect();
+    let false_positive_lesions: Vec<FalsePositive> = found
+        .iter()
+        .filter(|l| !touching.contains(&(l.id as u16)))
+        .map(|l| FalsePositive { id: l.id, region: l.region.clone(), volume_mm3: l.volume_mm3 })
+        .collect();
+    let found_n = lesions.iter().filter(|o| o.matched.is_some()).count();
+    let headline: Vec<&TruthOutcome> = lesions.iter().filter(|o| o.volume_mm3 >= HEADLINE_MIN_MM3).collect();
+    ScanScore {
+        name: name.to_string(),
+        true_lesions: truth.len(),
+        reported_lesions: found.len(),
+        found: found_n,
+        true_headline: headline.len(),
+        found_headline: headline.iter().filter(|o| o.matched.is_some()).count(),
+        region_correct: lesions
+            .iter()
+            .filter(|o| o.matched.is_some() && o.reported_region.as_ref().is_some_and(|r| region_refines(r, &o.region)))
+            .count(),
+        bone_correct: lesions
+            .iter()
+            .filter(|o| o.matched.is_some() && o.reported_region.as_ref().is_some_and(|r| same_bone(r, &o.region)))
+            .count(),
+        false_positives: false_positive_lesions.len(),
+        false_positive_lesions,
+        dice: dice(n_both, n_truth, n_found),
+        truth_voxels: n_truth,
+        reported_voxels: n_found,
+        overlap_voxels: n_both,
+        lesions,
+    }
+}
+
+/// Totals over many scans.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    /// Scans scored.
+    pub scans: usize,
+    /// Scans without a true lesion (healthy controls).
+    pub healthy_scans: usize,
+    /// Scans whose run failed.
+    pub failed_scans: usize,
+    /// Found / true, all sizes.
+    pub sensitivity: f64,
+    /// Found / true, lesions of at least [`HEADLINE_MIN_MM3`].
+    pub sensitivity_headline: f64,
+    /// False positives per scan.
+    pub false_positives_per_scan: f64,
+    /// False positives per healthy control.
+    pub false_positives_per_healthy: f64,
+    /// Region correct / found.
+    pub region_correct: f64,
+    /// Bone correct / found.
+    pub bone_correct: f64,
+    /// Voxel Dice of all scans' lesion voxels pooled.
+    pub dice_pooled: f64,
+    /// Mean of the per-scan Dice over scans with true lesions.
+    pub dice_mean: f64,
+    /// Median centroid error of found lesions (mm).
+    pub centroid_error_median_mm: f64,
+    /// Median volume ratio of found lesions.
+    pub volume_ratio_median: f64,
+    /// Sensitivity by the true lesions' signal ratio to marrow ([`RATIO_BANDS`]; empty when
+    /// no true lesion has a ratio).
+    pub sensitivity_by_ratio: Vec<RatioBand>,
+}
+
+/// Lower edges of the bands of lesion/marrow signal ratio that [`Summary`] breaks the
+/// sensitivity down by (the last band is open): where a detector's misses lie, beside what
+/// real oedema shows (ratios of about 1.1-2.4 on the real sacroiliac STIR).
+pub const RATIO_BANDS: [f64; 4] = [0.0, 1.5, 2.0, 3.0];
+
+/// The sensitivity over the true lesions whose ratio to marrow lies in `[from, to)`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RatioBand {
+    /// Lower edge.
+    pub from: f64,
+    /// Upper edge (`None`: open).
+    pub to: Option<f64>,
+    /// True lesions in the band.
+    pub lesions: usize,
+    /// Of those, found.
+    pub found: usize,
+    /// Found / lesions.
+    pub sensitivity: f64,
+}
+
+impl RatioBand {
+    /// `<1.5`, `1.5-2`, `>=3`.
+    pub fn name(&self) -> String {
+        match self.to {
+            _ if self.from <= 0.0 => format!("<{}", self.to.unwrap_or(f64::INFINITY)),
+            Some(to) => format!("{}-{}", self.from, to),
+            None => format!(">={}", self.from),
+        }
+    }
+}
+
+/// The [`RatioBand`]s of `outcomes` (none when no outcome has a ratio).
+fn ratio_bands<'a>(outcomes: impl Iterator<Item = &'a TruthOutcome> + Clone) -> Vec<RatioBand> {
+    if !outcomes.clone().any(|o| o.ratio_to_marrow.is_some()) {
+        return Vec::new();
+    }
+    (0..RATIO_BANDS.len())
+        .map(|b| {
+            let (from, to) = (RATIO_BANDS[b], RATIO_BANDS.get(b + 1).copied());
+            let inside = |o: &&TruthOutcome| o.ratio_to_marrow.is_some_and(|r| r >= from && to.map_or(true, |t| r < t));
+            let lesions = outcomes.clone().filter(inside).count();
+            let found = outcomes.clone().filter(inside).filter(|o| o.matched.is_some()).count();
+            RatioBand { from, to, lesions, found, sensitivity: ratio(found, lesions) }
+        })
+        .collect()
+}
+
+/// Dice of two sets from their overlap and sizes; 1 when both are empty.
+pub(crate) fn dice(both: u64, a: u64, b: u64) -> f64 {
+    if a + b == 0 {
+        1.0
+    } else {
+        2.0 * both as f64 / (a + b) as f64
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+pub(crate) fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        f64::NAN
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+impl Summary {
+    /// Totals of a set of scores; `failed` scans count as scans with every lesion missed.
+    pub fn of(scores: &[ScanScore], failed: usize) -> Summary {
+        let sum = |f: fn(&ScanScore) -> usize| scores.iter().map(f).sum::<usize>();
+        let healthy: Vec<&ScanScore> = scores.iter().filter(|s| s.true_lesions == 0).collect();
+        let found: Vec<&TruthOutcome> =
+            scores.iter().flat_map(|s| &s.lesions).filter(|o| o.matched.is_some()).collect();
+        let pooled = |f: fn(&ScanScore) -> u64| scores.iter().map(f).sum::<u64>();
+        let with_lesions: Vec<&ScanScore> = scores.iter().filter(|s| s.true_lesions > 0).collect();
+        Summary {
+            scans: scores.len() + failed,
+            healthy_scans: healthy.len(),
+            failed_scans: failed,
+            sensitivity: ratio(sum(|s| s.found), sum(|s| s.true_lesions)),
+            sensitivity_headline: ratio(sum(|s| s.found_headline), sum(|s| s.true_headline)),
+            false_positives_per_scan: ratio(sum(|s| s.false_positives), scores.len()),
+            false_positives_per_healthy: ratio(healthy.iter().map(|s| s.false_positives).sum(), healthy.len()),
+            region_correct: ratio(sum(|s| s.region_correct), sum(|s| s.found)),
+            bone_correct: ratio(sum(|s| s.bone_correct), sum(|s| s.found)),
+            dice_pooled: dice(pooled(|s| s.overlap_voxels), pooled(|s| s.truth_voxels), pooled(|s| s.reported_voxels)),
+            dice_mean: with_lesions.iter().map(|s| s.dice).sum::<f64>() / with_lesions.len().max(1) as f64,
+            centroid_error_median_mm: median(found.iter().filter_map(|o| o.centroid_error_mm).collect()),
+            volume_ratio_median: median(found.iter().filter_map(|o| o.volume_ratio).collect()),
+            sensitivity_by_ratio: ratio_bands(scores.iter().flat_map(|s| &s.lesions)),
+        }
+    }
+
+    /// One line: the figures the accuracy targets name.
+    pub fn line(&self) -> String {
+        format!(
+            "{} scans ({} healthy, {} failed): sensitivity {:.3} (>= 0.3 cm3: {:.3}), FP/scan {:.2}, FP/healthy {:.2}, \
+             region correct {:.3}, bone correct {:.3}, Dice {:.3} (pooled) {:.3} (mean), centroid error median {:.2} mm, volume ratio median {:.2}",
+            self.scans,
+            self.healthy_scans,
+            self.failed_scans,
+            self.sensitivity,
+            self.sensitivity_headline,
+            self.false_positives_per_scan,
+            self.false_positives_per_healthy,
+            self.region_correct,
+            self.bone_correct,
+            self.dice_pooled,
+            self.dice_mean,
+            self.centroid_error_median_mm,
+            self.volume_ratio_median
+        ) + &self.ratio_line()
+    }
+
+    /// `; sensitivity by lesion/marrow ratio: <1.5 3/26 (0.115), ...`, or nothing.
+    fn ratio_line(&self) -> String {
+        if self.sensitivity_by_ratio.is_empty() {
+            return String::new();
+        }
+        let bands: Vec<String> = self
+            .sensitivity_by_ratio
+            .iter()
+            .map(|b| format!("{} {}/{} ({:.3})", b.name(), b.found, b.lesions, b.sensitivity))
+            .collect();
+        format!("; sensitivity by lesion/marrow ratio: {}", bands.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lesions::Intensity;
+    use crate::volume::{Affine, Grid};
+
+    fn lesion(id: u32, region: &str, centroid: [f64; 3], volume: f64) -> Lesion {
+        Lesion {
+            id,
+            region: region.into(),
+            bone_label: region.into(),
+            bone: String::new(),
+            bone_class: String::new(),
+            vertebral_level: None,
+            regions: vec![],
+            side: "midline".into(),
+            voxels: 0,
+            volume_mm3: volume,
+            fraction_of_region: 0.0,
+            centroid_mm: centroid,
+            centroid_voxel: [0.0; 3],
+            peak_mm: [0.0; 3],
+            bbox_voxel: [[0; 3]; 2],
+            intensity: Intensity { mean: 0.0, max: 0.0, z_mean: 0.0, z_max: 0.0, ratio_to_reference: 0.0 },
+        }
+    }
+
+    #[test]
+    fn matching_rules() {
+        let grid = Grid { dims: [20, 1, 1], affine: Affine::from_spacing_origin([1.0; 3], [0.0; 3]) };
+        // Truth: lesion 1 = voxels 0..10, lesion 2 = voxels 12..14 (small), lesion 3 = 16..20.
+        let mut t = vec![0u16; 20];
+        t[0..10].fill(1);
+        t[12..14].fill(2);
+        t[16..20].fill(3);
+        // Found: A = 0..8 (region right), B = 9..10 plus 11 (touches truth 1, not its match),
+        // C = 16..17 only: 1 of 4 voxels of lesion 3 (25% >= 10%: found, wrong region),
+        // D = 18? no: D elsewhere is a false positive. Lesion 2 is missed.
+        let mut f = vec![0u16; 20];
+        f[0..8].fill(1);
+        f[9..12].fill(2);
+        f[16] = 3;
+        let truth = vec![
+            TruthLesion {
+                id: 1,
+                region: "a".into(),
+                voxels: 10,
+                volume_mm3: 400.0,
+                centroid_mm: [4.5, 0.0, 0.0],
+                ratio_to_marrow: None,
+                shape: None,
+            },
+            TruthLesion {
+                id: 2,
+                region: "b".into(),
+                voxels: 2,
+                volume_mm3: 2.0,
+                centroid_mm: [12.5, 0.0, 0.0],
+                ratio_to_marrow: None,
+                shape: None,
+            },
+            TruthLesion {
+                id: 3,
+                region: "c".into(),
+                voxels: 4,
+                volume_mm3: 4.0,
+                centroid_mm: [17.5, 0.0, 0.0],
+                ratio_to_marrow: None,
+                shape: None,
+            },
+        ];
+        let found = vec![
+            lesion(1, "a", [3.5, 0.0, 0.0], 8.0),
+            lesion(2, "x", [10.0, 0.0, 0.0], 3.0),
+            lesion(3, "zz", [16.0, 0.0, 0.0], 1.0),
+        ];
+        let tm = Volume::from_vec(grid, t);
+        let fm = Volume::from_vec(grid, f);
+        let s = score("s", &tm, &truth, &fm, &found);
+        assert_eq!((s.true_lesions, s.found, s.region_correct, s.false_positives), (3, 2, 1, 0));
+        assert_eq!(s.lesions[0].matched, Some(1));
+        assert_eq!(s.lesions[0].centroid_error_mm, Some(1.0));
+        assert_eq!(s.lesions[0].volume_ratio, Some(8.0 / 400.0));
+        assert_eq!(s.lesions[1].matched, None);
+        assert_eq!(s.lesions[2].reported_region.as_deref(), Some("zz"));
+        assert_eq!((s.true_headline, s.found_headline), (1, 1));
+        // |T| = 16, |F| = 12, both = 8 + 1 + 1 = 10.
+        assert!((s.dice - 20.0 / 28.0).abs() < 1e-12);
+        // A reported lesion away from every true one is a false positive.
+        let mut f2 = fm.clone();
+        f2.data[15] = 4;
+        let mut found2 = found.clone();
+        found2.push(lesion(4, "q", [15.0, 0.0, 0.0], 1.0));
+        assert_eq!(score("s", &tm, &truth, &f2, &found2).false_positives, 1);
+        let sum = Summary::of(&[s], 0);
+        assert!((sum.sensitivity - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(sum.region_correct, 0.5);
+    }
+
+    #[test]
+    fn healthy_scan_without_findings_is_perfect() {
+        let grid = Grid { dims: [4, 1, 1], affine: Affine::from_spacing_origin([1.0; 3], [0.0; 3]) };
+        let z = Volume::filled(grid, 0u16);
+        let s = score("h", &z, &[], &z, &[]);
+        assert_eq!((s.false_positives, s.dice), (0, 1.0));
+        let sum = Summary::of(&[s], 0);
+        assert_eq!((sum.healthy_scans, sum.false_positives_per_healthy), (1, 0.0));
+    }
+
+    #[test]
+    fn sensitivity_is_broken_down_by_the_lesions_ratio_to_marrow() {
+        let outcome = |ratio: Option<f64>, found: bool| TruthOutcome {
+            id: 1,
+            region: "sacrum".into(),
+            volume_mm3: 500.0,
+            matched: found.then_some(1),
+            reported_region: None,
+            centroid_error_mm: None,
+            volume_ratio: None,
+            ratio_to_marrow: ratio,
+        };
+        let v = [
+            outcome(Some(1.2), false),
+            outcome(Some(1.49), true),
+            outcome(Some(1.5), true),
+            outcome(Some(6.0), true),
+            outcome(None, false),
+        ];
+        let bands = ratio_bands(v.iter());
+        let got: Vec<(String, usize, usize)> = bands.iter().map(|b| (b.name(), b.found, b.lesions)).collect();
+        assert_eq!(got, [("<1.5".into(), 1, 2), ("1.5-2".into(), 1, 1), ("2-3".into(), 0, 0), (">=3".into(), 1, 1)]);
+        assert!(bands[2].sensitivity.is_nan());
+        assert!(ratio_bands([outcome(None, true)].iter()).is_empty(), "no ratios, no bands");
+    }
+}
