@@ -79,6 +79,9 @@ struct DetectArgs {
     /// Local detector: lesion voxels also stand this many noise levels above the marrow.
     #[arg(long = "grow-noise-z", value_name = "Z", default_value_t = LocalParams::default().grow_noise_z)]
     grow_noise_z: f64,
+    /// Local detector: judge voxels against the marrow within about this distance (mm; 0: against the region's level).
+    #[arg(long = "fine-mm", value_name = "MM", default_value_t = LocalParams::default().fine_mm)]
+    fine_mm: f64,
     /// Local detector: seeds are judged on the mean of bone voxels within this radius (mm).
     #[arg(long = "denoise-mm", value_name = "MM", default_value_t = LocalParams::default().denoise_mm)]
     denoise_mm: f64,
@@ -130,6 +133,7 @@ impl DetectArgs {
                 seed_core_mm3: self.seed_core_mm3,
                 noise_z: self.noise_z,
                 grow_noise_z: self.grow_noise_z,
+                fine_mm: self.fine_mm,
                 denoise_mm: self.denoise_mm,
                 edge_mm: self.edge_mm,
                 plate_mm: self.plate_mm,

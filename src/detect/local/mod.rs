@@ -6,7 +6,9 @@
 //! So every threshold here is a ratio to the region's normal marrow ([`region_references`]:
 //! the mode of the region's intensities, which stays on normal marrow even when lesions fill
 //! a large share of the region) or a multiple of the scan's own noise level
-//! ([`noise_sigma`]); multiplying every intensity by a constant changes nothing.
+//! ([`noise_sigma`]); multiplying every intensity by a constant changes nothing. With
+//! `fine_mm` > 0 (the default) voxels are judged against the marrow right beside them
+//! ([`FineLevel`], built on that coarse level), as radiologists judge oedema.
 //!
 //! Lesion voxels are bone voxels above `grow_ratio`; a connected group of them is a lesion
 //! when it holds a seed core of at least `seed_core_mm3` of voxels whose denoised signal (the
@@ -28,6 +30,7 @@ pub use levels::{
 };
 pub use outline::PEAK_QUANTILE;
 
+use super::fine_level::FineLevel;
 use super::marrow_map::MarrowMap;
 use super::Bones;
 use crate::ccl::{self, Connectivity};
@@ -53,6 +56,10 @@ pub struct LocalParams {
     /// Lesion voxels also stand this many noise levels above the marrow (so that noise in
     /// dark yellow marrow does not percolate into one huge component).
     pub grow_noise_z: f64,
+    /// Fine marrow level (mm, the Gaussian's standard deviation): lesions are judged against
+    /// the marrow within about this distance ([`FineLevel`]) instead of the region's
+    /// level; 0 turns it off.
+    pub fine_mm: f64,
     /// Denoising radius (mm): seeds are judged on the mean over bone voxels within this
     /// distance along each axis (axes with voxels coarser than it are not averaged).
     pub denoise_mm: f64,
@@ -77,6 +84,7 @@ impl Default for LocalParams {
             seed_core_mm3: 50.0,
             noise_z: 8.0,
             grow_noise_z: 2.5,
+            fine_mm: 3.0,
             denoise_mm: 1.0,
             edge_mm: 1.0,
             min_region_voxels: 200,
@@ -99,6 +107,7 @@ impl LocalParams {
             ("--noise-z", self.noise_z),
             ("--grow-noise-z", self.grow_noise_z),
             ("--denoise-mm", self.denoise_mm),
+            ("--fine-mm", self.fine_mm),
             ("--edge-mm", self.edge_mm),
             ("--plate-mm", self.plate_mm),
             ("--peak-fraction", self.peak_fraction),
@@ -149,7 +158,7 @@ pub fn local_components<L: Label>(
 ) -> ccl::Components {
     let [nx, ny, _] = scan.grid.dims;
     let map = MarrowMap::new(scan, atlas);
-    let marrow = |ijk: [usize; 3], l: L| local_marrow(refs, &map, ijk, l);
+    let levels = Levels::new(scan, atlas, refs, &map, p.fine_mm);
     let grow_noise = p.grow_noise_z * refs.first().map_or(0.0, |r| r.noise);
     // Components stay inside one bone: oedema does not cross a joint, and a focus in the
     // acetabulum must not merge with one in the femoral head across it.
@@ -163,17 +172,17 @@ pub fn local_components<L: Label>(
             to,
             |i| {
                 let (x, l) = (scan.data[base + i], atlas.data[base + i]);
-                // The region's level first (cheap), then the local one.
+                // A lower bound first (cheap), then the voxel's own level.
                 let grows = |m: f64| x as f64 >= (p.grow_ratio * m).max(m + grow_noise);
                 let yes =
-                    l != L::default() && x.is_finite() && grows(refs[l.index()].marrow) && grows(marrow([i, j, k], l));
+                    l != L::default() && x.is_finite() && grows(levels.floor(l)) && grows(levels.at([i, j, k], l));
                 yes.then(|| bone(l))
             },
             runs,
             classes,
         )
     });
-    let seeds = Seeds::new(scan, atlas, refs, &map, bones, p);
+    let seeds = Seeds::new(scan, atlas, refs, &levels, bones, p);
     let kept = seeds.keep(&grown);
     let cut = half_maximum_cuts(&seeds, &grown, &kept, p.peak_fraction);
     let trim = plate_trims(scan, atlas, bones, &grown, &kept, &cut, p.plate_mm, conn);
@@ -196,10 +205,46 @@ pub fn local_components<L: Label>(
     trimmed.retain(|c| kept[c as usize])
 }
 
-/// The normal-marrow level of label `l` at voxel `ijk`: the region's own level, or the
+/// The normal-marrow level that a voxel is judged against.
+pub(super) struct Levels<'a> {
+    refs: &'a [RegionReference],
+    map: &'a MarrowMap,
+    fine: Option<FineLevel>,
+}
+
+impl<'a> Levels<'a> {
+    fn new<L: Label>(
+        scan: &Volume<f32>,
+        atlas: &Volume<L>,
+        refs: &'a [RegionReference],
+        map: &'a MarrowMap,
+        fine_mm: f64,
+    ) -> Levels<'a> {
+        let fine =
+            (fine_mm > 0.0).then(|| FineLevel::new(scan, atlas, fine_mm, |ijk, l| coarse_level(refs, map, ijk, l)));
+        Levels { refs, map, fine }
+    }
+
+    /// The level at voxel `ijk` of label `l`: the fine level where there is one, else the
+    /// coarse level ([`coarse_level`]).
+    pub(super) fn at<L: Label>(&self, ijk: [usize; 3], l: L) -> f64 {
+        self.fine.as_ref().and_then(|f| f.level(ijk)).unwrap_or_else(|| coarse_level(self.refs, self.map, ijk, l))
+    }
+
+    /// A level that [`Levels::at`] never goes under for label `l` (a cheap first test).
+    pub(super) fn floor<L: Label>(&self, l: L) -> f64 {
+        if self.fine.is_some() {
+            0.0
+        } else {
+            self.refs[l.index()].marrow
+        }
+    }
+}
+
+/// The coarse normal-marrow level of label `l` at voxel `ijk`: the region's own level, or the
 /// marrow around the voxel where that is brighter ([`MarrowMap`]: red marrow in a region
 /// whose commonest marrow is yellow).
-fn local_marrow<L: Label>(refs: &[RegionReference], map: &MarrowMap, ijk: [usize; 3], l: L) -> f64 {
+fn coarse_level<L: Label>(refs: &[RegionReference], map: &MarrowMap, ijk: [usize; 3], l: L) -> f64 {
     let region = refs[l.index()].marrow;
     map.level(ijk, l.into()).map_or(region, |local| local.max(region))
 }

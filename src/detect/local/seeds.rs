@@ -1,10 +1,9 @@
 //! The seed test of the local detector: a lesion holds a core of bright denoised voxels
 //! inside the atlas and is not shaped like a growth plate.
 
-use super::{local_marrow, LocalParams, RegionReference};
+use super::{Levels, LocalParams, RegionReference};
 use crate::ccl;
 use crate::detect::interior::{box_margin, interior_in_box};
-use crate::detect::marrow_map::MarrowMap;
 use crate::detect::shape::{is_plate, shape_of_voxels, shapes};
 use crate::detect::Bones;
 use crate::volume::{Label, Volume};
@@ -15,7 +14,7 @@ pub(super) struct Seeds<'a, L> {
     pub(super) scan: &'a Volume<f32>,
     pub(super) atlas: &'a Volume<L>,
     pub(super) refs: &'a [RegionReference],
-    map: &'a MarrowMap,
+    levels: &'a Levels<'a>,
     bones: &'a Bones,
     seed_ratio: f64,
     /// Per label: the denoised excess over the marrow a seed voxel needs (`noise_z` noise
@@ -34,7 +33,7 @@ impl<'a, L: Label> Seeds<'a, L> {
         scan: &'a Volume<f32>,
         atlas: &'a Volume<L>,
         refs: &'a [RegionReference],
-        map: &'a MarrowMap,
+        levels: &'a Levels<'a>,
         bones: &'a Bones,
         p: &LocalParams,
     ) -> Seeds<'a, L> {
@@ -48,7 +47,7 @@ impl<'a, L: Label> Seeds<'a, L> {
             scan,
             atlas,
             refs,
-            map,
+            levels,
             bones,
             seed_ratio: p.seed_ratio,
             noise_excess,
@@ -63,11 +62,11 @@ impl<'a, L: Label> Seeds<'a, L> {
     /// and stands `noise_z` noise levels above it.
     fn is_seed(&self, ijk: [usize; 3], l: L) -> bool {
         let x = self.denoised(ijk);
-        let region = self.refs[l.index()].marrow;
-        if x < self.seed_ratio * region || x < region + self.noise_excess[l.index()] {
+        let floor = self.levels.floor(l);
+        if x < self.seed_ratio * floor || x < floor + self.noise_excess[l.index()] {
             return false;
         }
-        let marrow = local_marrow(self.refs, self.map, ijk, l);
+        let marrow = self.levels.at(ijk, l);
         x >= self.seed_ratio * marrow && x >= marrow + self.noise_excess[l.index()]
     }
 

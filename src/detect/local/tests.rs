@@ -23,6 +23,7 @@ fn bare() -> LocalParams {
         noise_z: 0.0,
         grow_noise_z: 0.0,
         denoise_mm: 0.0,
+        fine_mm: 0.0,
         edge_mm: 0.0,
         ..LocalParams::default()
     }
@@ -161,7 +162,8 @@ fn denoising_averages_bone_voxels_only() {
     let map = MarrowMap::new(&scan, &atlas);
     let r = refs(100.0, 1.0);
     let bones = Bones::default();
-    let seeds = Seeds::new(&scan, &atlas, &r, &map, &bones, &p);
+    let levels = Levels::new(&scan, &atlas, &r, &map, 0.0);
+    let seeds = Seeds::new(&scan, &atlas, &r, &levels, &bones, &p);
     // Window at (4, 4): i 3..5 (bone only: 3, 4) x j 3..6 -> (3 x 100 + 3 x 200) / 6.
     assert!((seeds.denoised([4, 4, 0]) - 150.0).abs() < 1e-9);
     assert_eq!(seeds.radius, [1, 1, 0]);
