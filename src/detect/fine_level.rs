@@ -23,9 +23,10 @@ use rayon::prelude::*;
 /// level, so that a lesion does not raise its own level above its coarse level times this.
 pub const FINE_CLIP: f64 = 1.3;
 
-/// Edge length (mm) of the cells on which the weighted sums are kept (whole voxels along each
-/// axis, at least one).
-pub const FINE_CELL_MM: f64 = 2.0;
+/// Least edge length (mm) of the cells on which the weighted sums are kept (whole voxels along
+/// each axis, at least one): a 1.2 mm grid gets cells of three voxels, a 0.6 mm grid of five,
+/// 3-6 mm slices one.
+pub const FINE_CELL_MM: f64 = 3.0;
 
 /// Cells whose smoothed weight is under this many voxels have no fine level (no marrow near).
 pub const MIN_FINE_WEIGHT: f32 = 0.5;
@@ -33,19 +34,27 @@ pub const MIN_FINE_WEIGHT: f32 = 0.5;
 /// The fine level of a scan (see the module doc).
 #[derive(Clone, Debug)]
 pub struct FineLevel {
+    /// First voxel of the cells along each axis (the atlas's bounding box).
+    origin: [usize; 3],
     /// Voxels per cell along each axis.
     cell: [usize; 3],
     /// Cells along each axis.
     cells: [usize; 3],
-    /// Per cell, the smoothed sum of capped marrow values...
-    sum: Vec<f32>,
-    /// ... and of their weights.
-    weight: Vec<f32>,
+    /// Per cell (first axis fastest), the fine level, NaN where no marrow is near.
+    level: Vec<f32>,
+}
+
+/// One row of voxels' view of a [`FineLevel`]: the cells' levels already blended across
+/// the other two axes, so that a voxel costs one linear interpolation.
+pub struct FineRow<'a> {
+    fine: &'a FineLevel,
+    /// Per cell along the row, the blended level times its weight, and the weight.
+    cells: Vec<(f32, f32)>,
 }
 
 impl FineLevel {
     /// The fine level of `scan` over `atlas` with a Gaussian of `sigma_mm`; `coarse` gives a
-    /// bone voxel's coarse level (`None` outside bone).
+    /// bone voxel's coarse level.
     pub fn new<L: Label>(
         scan: &Volume<f32>,
         atlas: &Volume<L>,
@@ -54,40 +63,106 @@ impl FineLevel {
     ) -> FineLevel {
         let grid = &scan.grid;
         let spacing = grid.spacing();
-        let cell = spacing.map(|s| ((FINE_CELL_MM / s).round() as usize).max(1));
-        let cells = [0, 1, 2].map(|a| grid.dims[a].div_ceil(cell[a]));
-        let (mut sum, mut weight) = cell_sums(scan, atlas, cell, cells, &coarse);
+        let Some((origin, end)) = atlas_box(atlas) else {
+            return FineLevel { origin: [0; 3], cell: [1; 3], cells: [1; 3], level: vec![f32::NAN] };
+        };
+        let cell = spacing.map(|s| ((FINE_CELL_MM / s - 1e-9).ceil() as usize).max(1));
+        let cells = [0, 1, 2].map(|a| (end[a] - origin[a]).div_ceil(cell[a]));
+        let (mut sum, mut weight) = cell_sums(scan, atlas, origin, cell, cells, &coarse);
         let mut scratch = vec![0f32; sum.len()];
         for a in 0..3 {
             let sd = sigma_mm / (cell[a] as f64 * spacing[a]);
             smooth_axis(&mut sum, &mut scratch, cells, a, sd);
             smooth_axis(&mut weight, &mut scratch, cells, a, sd);
         }
-        FineLevel { cell, cells, sum, weight }
+        drop(scratch);
+        sum.par_iter_mut().zip(&weight).for_each(|(s, &w)| *s = if w >= MIN_FINE_WEIGHT { *s / w } else { f32::NAN });
+        FineLevel { origin, cell, cells, level: sum }
     }
 
-    /// The fine level at voxel `[i, j, k]`, if marrow lies near it.
-    pub fn level(&self, ijk: [usize; 3]) -> Option<f64> {
-        // Cell coordinates of the voxel's centre, cell centres at whole numbers.
-        let at = [0, 1, 2].map(|a| {
-            let u = (ijk[a] as f64 + 0.5) / self.cell[a] as f64 - 0.5;
-            let u = u.clamp(0.0, (self.cells[a] - 1) as f64);
-            let lo = u.floor() as usize;
-            (lo, (lo + 1).min(self.cells[a] - 1), u - lo as f64)
-        });
-        let (mut s, mut w) = (0f64, 0f64);
-        for (dz, wz) in [(at[2].0, 1.0 - at[2].2), (at[2].1, at[2].2)] {
-            for (dy, wy) in [(at[1].0, 1.0 - at[1].2), (at[1].1, at[1].2)] {
-                for (dx, wx) in [(at[0].0, 1.0 - at[0].2), (at[0].1, at[0].2)] {
-                    let n = dx + self.cells[0] * (dy + self.cells[1] * dz);
-                    let f = wx * wy * wz;
-                    s += f * self.sum[n] as f64;
-                    w += f * self.weight[n] as f64;
+    /// Along axis `a`, the two cells around voxel index `c` and the weight of the second.
+    fn around(&self, a: usize, c: usize) -> (usize, usize, f32) {
+        let u = (c.saturating_sub(self.origin[a]) as f64 + 0.5) / self.cell[a] as f64 - 0.5;
+        let u = u.clamp(0.0, (self.cells[a] - 1) as f64);
+        let lo = u.floor() as usize;
+        (lo, (lo + 1).min(self.cells[a] - 1), (u - lo as f64) as f32)
+    }
+
+    /// The view of the row of voxels `j`, `k` ([`FineRow::at`]).
+    pub fn row(&self, j: usize, k: usize) -> FineRow<'_> {
+        let (y0, y1, fy) = self.around(1, j);
+        let (z0, z1, fz) = self.around(2, k);
+        let corners = [
+            (y0, z0, (1.0 - fy) * (1.0 - fz)),
+            (y1, z0, fy * (1.0 - fz)),
+            (y0, z1, (1.0 - fy) * fz),
+            (y1, z1, fy * fz),
+        ];
+        let cells = (0..self.cells[0])
+            .map(|x| {
+                let (mut s, mut w) = (0f32, 0f32);
+                for &(y, z, f) in &corners {
+                    let v = self.level[x + self.cells[0] * (y + self.cells[1] * z)];
+                    if f > 0.0 && v.is_finite() {
+                        s += f * v;
+                        w += f;
+                    }
+                }
+                (s, w)
+            })
+            .collect();
+        FineRow { fine: self, cells }
+    }
+
+    /// The fine level at voxel `[i, j, k]`, if marrow lies near it (trilinear between cell
+    /// centres, over the cells that have a level).
+    pub fn level(&self, [i, j, k]: [usize; 3]) -> Option<f64> {
+        let (x, y, z) = (self.around(0, i), self.around(1, j), self.around(2, k));
+        let (mut s, mut w) = (0f32, 0f32);
+        for (cz, fz) in [(z.0, 1.0 - z.2), (z.1, z.2)] {
+            for (cy, fy) in [(y.0, 1.0 - y.2), (y.1, y.2)] {
+                for (cx, fx) in [(x.0, 1.0 - x.2), (x.1, x.2)] {
+                    let v = self.level[cx + self.cells[0] * (cy + self.cells[1] * cz)];
+                    let f = fx * fy * fz;
+                    if f > 0.0 && v.is_finite() {
+                        s += f * v;
+                        w += f;
+                    }
                 }
             }
         }
-        (w >= MIN_FINE_WEIGHT as f64).then(|| s / w)
+        (w > 1e-6).then(|| (s / w) as f64)
     }
+}
+
+impl FineRow<'_> {
+    /// The fine level at voxel `i` of the row, if marrow lies near it.
+    pub fn at(&self, i: usize) -> Option<f64> {
+        let (x0, x1, fx) = self.fine.around(0, i);
+        let ((s0, w0), (s1, w1)) = (self.cells[x0], self.cells[x1]);
+        let w = (1.0 - fx) * w0 + fx * w1;
+        (w > 1e-6).then(|| (((1.0 - fx) * s0 + fx * s1) / w) as f64)
+    }
+}
+
+/// The bounding box of the atlas's labelled voxels (first and one-past-last index per axis).
+fn atlas_box<L: Label>(atlas: &Volume<L>) -> Option<([usize; 3], [usize; 3])> {
+    let [nx, ny, nz] = atlas.grid.dims;
+    (0..nz)
+        .into_par_iter()
+        .filter_map(|k| {
+            let mut b: Option<([usize; 3], [usize; 3])> = None;
+            for j in 0..ny {
+                let row = nx * (j + ny * k);
+                if let Some((from, to)) = super::interior::bone_span(&atlas.data[row..row + nx]) {
+                    let (lo, hi) = b.get_or_insert(([from, j, k], [to, j + 1, k + 1]));
+                    *lo = [lo[0].min(from), lo[1].min(j), k];
+                    *hi = [hi[0].max(to), hi[1].max(j + 1), k + 1];
+                }
+            }
+            b
+        })
+        .reduce_with(|(a, b), (c, d)| ([0, 1, 2].map(|x| a[x].min(c[x])), [0, 1, 2].map(|x| b[x].max(d[x]))))
 }
 
 /// Per cell, the sum of the capped values of the marrow voxels in it and their number;
@@ -95,43 +170,36 @@ impl FineLevel {
 fn cell_sums<L: Label>(
     scan: &Volume<f32>,
     atlas: &Volume<L>,
+    origin: [usize; 3],
     cell: [usize; 3],
     cells: [usize; 3],
     coarse: &(impl Fn([usize; 3], L) -> f64 + Sync),
 ) -> (Vec<f32>, Vec<f32>) {
     let [nx, ny, nz] = scan.grid.dims;
     let per_slab = cells[0] * cells[1];
-    let slabs: Vec<(Vec<f32>, Vec<f32>)> = (0..cells[2])
-        .into_par_iter()
-        .map(|cz| {
-            let (mut sum, mut weight) = (vec![0f32; per_slab], vec![0f32; per_slab]);
-            for k in cz * cell[2]..((cz + 1) * cell[2]).min(nz) {
-                for j in 0..ny {
-                    let row = nx * (j + ny * k);
-                    let Some((from, to)) = super::interior::bone_span(&atlas.data[row..row + nx]) else { continue };
-                    for i in from..to {
-                        let (l, x) = (atlas.data[row + i], scan.data[row + i]);
-                        if l == L::default() || !x.is_finite() {
-                            continue;
-                        }
-                        let c = coarse([i, j, k], l);
-                        if (x as f64) < CORTEX_FRACTION as f64 * c {
-                            continue;
-                        }
-                        let n = i / cell[0] + cells[0] * (j / cell[1]);
-                        sum[n] += (x as f64).min(FINE_CLIP * c) as f32;
-                        weight[n] += 1.0;
+    let (mut sum, mut weight) = (vec![0f32; per_slab * cells[2]], vec![0f32; per_slab * cells[2]]);
+    sum.par_chunks_mut(per_slab).zip(weight.par_chunks_mut(per_slab)).enumerate().for_each(|(cz, (sum, weight))| {
+        let k0 = origin[2] + cz * cell[2];
+        for k in k0..(k0 + cell[2]).min(nz) {
+            for j in origin[1]..(origin[1] + cells[1] * cell[1]).min(ny) {
+                let row = nx * (j + ny * k);
+                let Some((from, to)) = super::interior::bone_span(&atlas.data[row..row + nx]) else { continue };
+                for i in from..to {
+                    let (l, x) = (atlas.data[row + i], scan.data[row + i]);
+                    if l == L::default() || !x.is_finite() {
+                        continue;
                     }
+                    let c = coarse([i, j, k], l);
+                    if (x as f64) < CORTEX_FRACTION as f64 * c {
+                        continue;
+                    }
+                    let n = (i - origin[0]) / cell[0] + cells[0] * ((j - origin[1]) / cell[1]);
+                    sum[n] += (x as f64).min(FINE_CLIP * c) as f32;
+                    weight[n] += 1.0;
                 }
             }
-            (sum, weight)
-        })
-        .collect();
-    let (mut sum, mut weight) = (Vec::with_capacity(per_slab * cells[2]), Vec::with_capacity(per_slab * cells[2]));
-    for (s, w) in slabs {
-        sum.extend(s);
-        weight.extend(w);
-    }
+        }
+    });
     (sum, weight)
 }
 
@@ -142,16 +210,49 @@ fn smooth_axis(v: &mut Vec<f32>, scratch: &mut Vec<f32>, cells: [usize; 3], axis
     if sd < MIN_SMOOTHING_CELLS {
         return;
     }
-    let r = (3.0 * sd).ceil() as isize;
-    let w: Vec<f32> = (-r..=r).map(|d| (-0.5 * (d as f64 / sd).powi(2)).exp() as f32).collect();
-    let stride = [1, cells[0], cells[0] * cells[1]][axis] as isize;
-    let len = cells[axis] as isize;
-    let src: &[f32] = v;
-    scratch.par_iter_mut().enumerate().for_each(|(n, out)| {
-        let t = (n as isize / stride) % len;
-        let (from, to) = ((-r).max(-t), r.min(len - 1 - t));
-        *out = (from..=to).map(|d| w[(d + r) as usize] * src[(n as isize + d * stride) as usize]).sum();
-    });
+    let r = (3.0 * sd).ceil() as usize;
+    let w: Vec<f32> = (0..=2 * r).map(|d| (-0.5 * ((d as f64 - r as f64) / sd).powi(2)).exp() as f32).collect();
+    let len = cells[axis];
+    // The taps of the kernel that stay inside a line of `len` at position `t`.
+    let taps = |t: usize| t.saturating_sub(r)..(t + r + 1).min(len);
+    if axis == 0 {
+        scratch.par_chunks_mut(len).zip(v.par_chunks(len)).for_each(|(out, line)| {
+            // Most rows of cells of a whole-body scan hold no bone.
+            if line.iter().all(|&x| x == 0.0) {
+                out.fill(0.0);
+                return;
+            }
+            // Tap by tap over the whole line (vectorises): out[t] += w[d] line[t + d - r].
+            out.fill(0.0);
+            for (d, &wd) in w.iter().enumerate() {
+                // Output from `to`, input from `from`, `len - shift` taps.
+                let (to, from, shift) = if d >= r { (0, d - r, d - r) } else { (r - d, 0, r - d) };
+                if shift >= len {
+                    continue;
+                }
+                let n = len - shift;
+                for (y, &x) in out[to..to + n].iter_mut().zip(&line[from..from + n]) {
+                    *y += wd * x;
+                }
+            }
+        });
+    } else {
+        // Along j or k: each output is a contiguous block (a row of cells, or a slab) made
+        // of the blocks around it along the axis, weighted: a loop the compiler vectorises.
+        let inner = if axis == 1 { cells[0] } else { cells[0] * cells[1] };
+        let src: &[f32] = v;
+        scratch.par_chunks_mut(inner).enumerate().for_each(|(q, out)| {
+            let (outer, t) = (q / len, q % len);
+            out.fill(0.0);
+            for u in taps(t) {
+                let from = &src[(outer * len + u) * inner..][..inner];
+                let wu = w[u + r - t];
+                for (y, &x) in out.iter_mut().zip(from) {
+                    *y += wu * x;
+                }
+            }
+        });
+    }
     std::mem::swap(v, scratch);
 }
 
@@ -198,7 +299,7 @@ mod tests {
         assert!((at(110, 5) - 60.0).abs() < 2.0, "{}", at(110, 5));
         assert!(at(90, 30) <= FINE_CLIP * 80.0 + 1e-3, "a lesion lifts its level only to the cap: {}", at(90, 30));
         assert!(300.0 / at(90, 30) > 2.8, "the lesion stands out: {}", at(90, 30));
-        assert_eq!(cell_count(&grid, fine.cell), fine.sum.len());
+        assert_eq!(cell_count(&grid, fine.cell), fine.level.len());
     }
 
     #[test]
@@ -219,5 +320,64 @@ mod tests {
         let fine = FineLevel::new(&scan, &atlas, 4.0, |_, _| 100.0);
         let l = fine.level([12, 20, 2]).unwrap();
         assert!((l - 100.0).abs() < 1e-3, "{l}");
+    }
+
+    #[test]
+    fn smoothing_matches_a_direct_convolution_on_lines_shorter_than_the_kernel() {
+        for cells in [[2, 3, 1], [7, 1, 5], [1, 4, 9], [13, 6, 4]] {
+            let n: usize = cells.iter().product();
+            let v: Vec<f32> = (0..n).map(|x| ((x * 37) % 11) as f32).collect();
+            for axis in 0..3 {
+                let sd = 1.7;
+                let (mut got, mut scratch) = (v.clone(), vec![0f32; n]);
+                smooth_axis(&mut got, &mut scratch, cells, axis, sd);
+                let r = (3.0 * sd).ceil() as isize;
+                let stride = [1, cells[0], cells[0] * cells[1]][axis];
+                for (q, &g) in got.iter().enumerate() {
+                    let t = ((q / stride) % cells[axis]) as isize;
+                    let want: f32 = (-r..=r)
+                        .filter(|d| (0..cells[axis] as isize).contains(&(t + d)))
+                        .map(|d| {
+                            (-0.5 * (d as f64 / sd).powi(2)).exp() as f32
+                                * v[(q as isize + d * stride as isize) as usize]
+                        })
+                        .sum();
+                    assert!(
+                        (g - want).abs() < 1e-4 * want.abs().max(1.0),
+                        "{cells:?} axis {axis} at {q}: {g} vs {want}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_row_view_gives_what_single_voxels_give() {
+        // A bone with a hole (cells without marrow) and a gradient, on an odd grid inside a
+        // larger scan (the cells cover the atlas's box only).
+        let grid = Grid { dims: [37, 23, 9], affine: Affine::from_spacing_origin([0.7, 0.9, 3.0], [0.0; 3]) };
+        let bone = |i: usize, j: usize, k: usize| {
+            (3..33).contains(&i) && (2..20).contains(&j) && k >= 1 && !(i > 15 && i < 22 && j > 8)
+        };
+        let atlas = Volume::from_vec(
+            grid,
+            (0..grid.len()).map(|v| u8::from(bone(v % 37, (v / 37) % 23, v / (37 * 23)))).collect(),
+        );
+        let scan = Volume::from_vec(
+            grid,
+            (0..grid.len()).map(|v| 50.0 + (v % 37) as f32 + ((v * 7919) % 13) as f32).collect(),
+        );
+        let fine = FineLevel::new(&scan, &atlas, 2.5, |_, _| 60.0);
+        for k in 0..9 {
+            for j in 0..23 {
+                let row = fine.row(j, k);
+                for i in 0..37 {
+                    match (row.at(i), fine.level([i, j, k])) {
+                        (Some(a), Some(b)) => assert!((a - b).abs() < 1e-3 * b, "{a} {b} at {i} {j} {k}"),
+                        (a, b) => assert_eq!(a.is_some(), b.is_some(), "{a:?} {b:?} at {i} {j} {k}"),
+                    }
+                }
+            }
+        }
     }
 }

@@ -30,7 +30,7 @@ pub use levels::{
 };
 pub use outline::PEAK_QUANTILE;
 
-use super::fine_level::FineLevel;
+use super::fine_level::{FineLevel, FineRow};
 use super::marrow_map::MarrowMap;
 use super::Bones;
 use crate::ccl::{self, Connectivity};
@@ -167,6 +167,7 @@ pub fn local_components<L: Label>(
         let (base, j, k) = (row * nx, row % ny, row / ny);
         // Most rows of a whole-body scan hold no bone: find the row's bone span first.
         let Some((from, to)) = super::interior::bone_span(&atlas.data[base..base + nx]) else { return };
+        let fine = levels.row(j, k);
         ccl::push_classed_runs(
             from,
             to,
@@ -174,8 +175,10 @@ pub fn local_components<L: Label>(
                 let (x, l) = (scan.data[base + i], atlas.data[base + i]);
                 // A lower bound first (cheap), then the voxel's own level.
                 let grows = |m: f64| x as f64 >= (p.grow_ratio * m).max(m + grow_noise);
-                let yes =
-                    l != L::default() && x.is_finite() && grows(levels.floor(l)) && grows(levels.at([i, j, k], l));
+                let yes = l != L::default()
+                    && x.is_finite()
+                    && grows(levels.floor(l))
+                    && grows(levels.in_row(fine.as_ref(), [i, j, k], l));
                 yes.then(|| bone(l))
             },
             runs,
@@ -229,6 +232,16 @@ impl<'a> Levels<'a> {
     /// coarse level ([`coarse_level`]).
     pub(super) fn at<L: Label>(&self, ijk: [usize; 3], l: L) -> f64 {
         self.fine.as_ref().and_then(|f| f.level(ijk)).unwrap_or_else(|| coarse_level(self.refs, self.map, ijk, l))
+    }
+
+    /// The fine level's view of one row of voxels, for [`Levels::in_row`].
+    pub(super) fn row(&self, j: usize, k: usize) -> Option<FineRow<'_>> {
+        self.fine.as_ref().map(|f| f.row(j, k))
+    }
+
+    /// [`Levels::at`] for a voxel of the row whose view is `row`.
+    pub(super) fn in_row<L: Label>(&self, row: Option<&FineRow>, ijk: [usize; 3], l: L) -> f64 {
+        row.and_then(|r| r.at(ijk[0])).unwrap_or_else(|| coarse_level(self.refs, self.map, ijk, l))
     }
 
     /// A level that [`Levels::at`] never goes under for label `l` (a cheap first test).
