@@ -70,6 +70,23 @@ impl<'a, L: Label> Seeds<'a, L> {
         x >= self.seed_ratio * marrow && x >= marrow + self.noise_excess[l.index()]
     }
 
+    /// Whether a voxel outside the atlas next to `[i, j, k]` (26-neighbourhood) is at least
+    /// as bright as it: then its signal may be partial volume with fluid beside the bone
+    /// (CSF, a joint effusion), not marrow.
+    fn beside_brighter_outside(&self, [i, j, k]: [usize; 3]) -> bool {
+        let g = &self.scan.grid;
+        let x = self.scan.data[g.index(i, j, k)];
+        let near = |c: usize, a: usize| c.saturating_sub(1)..(c + 2).min(g.dims[a]);
+        near(k, 2).any(|kk| {
+            near(j, 1).any(|jj| {
+                near(i, 0).any(|ii| {
+                    let v = g.index(ii, jj, kk);
+                    self.atlas.data[v] == L::default() && self.scan.data[v] >= x
+                })
+            })
+        })
+    }
+
     /// The mean intensity of the bone voxels within the denoising window around `[i, j, k]`.
     pub(super) fn denoised(&self, [i, j, k]: [usize; 3]) -> f64 {
         let g = &self.scan.grid;
@@ -95,7 +112,8 @@ impl<'a, L: Label> Seeds<'a, L> {
     }
 
     /// Which components to keep (index = label; 0, the background, false): those holding a
-    /// seed core (at least `core_voxels` voxels that pass [`Seeds::is_seed`] and that lie `edge_mm` inside the atlas) and, when `plate_mm > 0`,
+    /// seed core (at least `core_voxels` voxels that pass [`Seeds::is_seed`], lie `edge_mm`
+    /// inside the atlas and are not next to a brighter voxel outside it) and, when `plate_mm > 0`,
     /// not shaped like a growth plate. The interior is worked out only in a box around each
     /// component with enough bright voxels.
     pub(super) fn keep(&self, comps: &ccl::Components) -> Vec<bool> {
@@ -123,6 +141,9 @@ impl<'a, L: Label> Seeds<'a, L> {
                 if vox.len() < self.core_voxels {
                     return false;
                 }
+                // Seeds next to brighter fluid outside the bone may be partial volume: they
+                // do not count towards the core (they still shape the growth-plate test).
+                let vox: Vec<[usize; 3]> = vox.iter().copied().filter(|&v| !self.beside_brighter_outside(v)).collect();
                 let lo = [0, 1, 2].map(|a| lo[a].saturating_sub(margin[a]));
                 let hi = [0, 1, 2].map(|a| (hi[a] + margin[a]).min(grid.dims[a]));
                 let inside = interior_in_box(self.atlas, lo, hi, self.edge_mm);

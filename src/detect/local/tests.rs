@@ -145,6 +145,30 @@ fn noisy_scans_need_seeds_above_the_noise_as_well_as_the_ratio() {
 }
 
 #[test]
+fn a_bright_edge_beside_brighter_fluid_outside_the_bone_is_no_seed() {
+    // A bone (i < 10) of marrow 100 whose outer column is 200; outside it (i >= 10)
+    // fluid at 400 (CSF beside a vertebra: partial volume) or soft tissue at 50.
+    let grid = Grid { dims: [14, 10, 3], affine: Affine::from_spacing_origin([1.0, 1.0, 3.0], [0.0; 3]) };
+    let atlas = Volume::from_vec(grid, (0..grid.len()).map(|v| u16::from(v % 14 < 10)).collect());
+    let scan_with = |outside: f32| {
+        Volume::from_vec(
+            grid,
+            (0..grid.len())
+                .map(|v| match v % 14 {
+                    0..=8 => 100.0,
+                    9 => 200.0,
+                    _ => outside,
+                })
+                .collect(),
+        )
+    };
+    let count =
+        |scan: &Volume<f32>| local_mask(scan, &atlas, &refs(100.0, 1.0), &bare()).iter().filter(|&&x| x).count();
+    assert_eq!(count(&scan_with(50.0)), 10 * 3, "beside dark soft tissue the bright edge is a lesion");
+    assert_eq!(count(&scan_with(400.0)), 0, "beside brighter fluid it has no seed");
+}
+
+#[test]
 fn denoising_averages_bone_voxels_only() {
     // A 1-voxel bright line (ratio 2) at the edge of a bone: with a 1 mm radius its
     // denoised value averages itself with bone voxels only (the outside is brighter
