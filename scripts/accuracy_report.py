@@ -167,7 +167,7 @@ out += [
     "  level; at matched false positives the hard suite's FROC is about unchanged (the coarse",
     "  level at seed 2.2: 0.42 at 5.9). Sigma 2 and 5 mm and caps of 1.2 and 1.5 were worse on",
     "  one side or the other. Measured afterwards on the 12 held-out hard phantoms (not used to",
-    "  choose): the coarse level at the old default gave sensitivity 0.48 at 14.0 false positives",
+    "  choose; before the partial-volume rule below): the coarse level at the old default gave sensitivity 0.48 at 14.0 false positives",
     "  per scan; at matched false positives the fine level is ahead (coarse at seed 2.0: 0.355 at",
     "  8.8, at 2.3: 0.323 at 6.2; fine at 1.6: 0.371 at 7.9, at 1.4: 0.403 at 9.6).",
     "- Seeds next to a voxel outside the atlas at least as bright do not count towards a core",
