@@ -139,6 +139,13 @@ fn bench_phantom_stages(c: &mut Criterion) {
     g.bench_function("local_detector", |b| {
         b.iter(|| detect::local::local_components(scan, &atlas, &refs, &bones, &p, conn))
     });
+    let coarse_only = LocalParams { fine_mm: 0.0, ..LocalParams::default() };
+    g.bench_function("local_detector_coarse_level_only", |b| {
+        b.iter(|| detect::local::local_components(scan, &atlas, &refs, &bones, &coarse_only, conn))
+    });
+    g.bench_function("fine_level", |b| {
+        b.iter(|| detect::fine_level::FineLevel::new(scan, &atlas, p.fine_mm, |_, l: u8| refs[l as usize].marrow))
+    });
     let inputs = lesions::Inputs {
         scan,
         atlas: &atlas.data,

@@ -216,7 +216,7 @@ fn smooth_axis(v: &mut Vec<f32>, scratch: &mut Vec<f32>, cells: [usize; 3], axis
     // The taps of the kernel that stay inside a line of `len` at position `t`.
     let taps = |t: usize| t.saturating_sub(r)..(t + r + 1).min(len);
     if axis == 0 {
-        scratch.par_chunks_mut(len).zip(v.par_chunks(len)).for_each(|(out, line)| {
+        scratch.par_chunks_mut(len).zip(v.par_chunks(len)).with_min_len(LINES_PER_TASK).for_each(|(out, line)| {
             // Most rows of cells of a whole-body scan hold no bone.
             if line.iter().all(|&x| x == 0.0) {
                 out.fill(0.0);
@@ -241,7 +241,7 @@ fn smooth_axis(v: &mut Vec<f32>, scratch: &mut Vec<f32>, cells: [usize; 3], axis
         // of the blocks around it along the axis, weighted: a loop the compiler vectorises.
         let inner = if axis == 1 { cells[0] } else { cells[0] * cells[1] };
         let src: &[f32] = v;
-        scratch.par_chunks_mut(inner).enumerate().for_each(|(q, out)| {
+        scratch.par_chunks_mut(inner).enumerate().with_min_len(LINES_PER_TASK).for_each(|(q, out)| {
             let (outer, t) = (q / len, q % len);
             out.fill(0.0);
             for u in taps(t) {
@@ -255,6 +255,9 @@ fn smooth_axis(v: &mut Vec<f32>, scratch: &mut Vec<f32>, cells: [usize; 3], axis
     }
     std::mem::swap(v, scratch);
 }
+
+/// Lines of cells smoothed by one task (a line is short: rayon's overhead would dominate).
+const LINES_PER_TASK: usize = 256;
 
 /// Axes along which the Gaussian is narrower than this (cells) are not smoothed.
 const MIN_SMOOTHING_CELLS: f64 = 0.1;
