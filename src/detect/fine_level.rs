@@ -11,9 +11,10 @@
 //! [`FINE_CLIP`] times its coarse level (the region's level or the [`MarrowMap`](super::marrow_map::MarrowMap)'s),
 //! so that a lesion lifts the level inside it only to that cap and stays
 //! [`FINE_CLIP`] times above it where it is brighter. Voxels darker than
-//! [`CORTEX_FRACTION`](super::local::CORTEX_FRACTION) of their coarse level are cortex and
-//! carry no weight. The sums are kept on cells of about [`FINE_CELL_MM`] and read back by
-//! trilinear interpolation: no full-size volume is made.
+//! [`CORTEX_FRACTION`] of their coarse level are cortex and
+//! carry no weight. The sums are kept on cells of at least [`FINE_CELL_MM`], cut on the world
+//! lattice ([`Grid::lattice`](crate::volume::Grid::lattice)) so that the storage order does
+//! not matter, and read back by trilinear interpolation: no full-size volume is made.
 
 use super::local::CORTEX_FRACTION;
 use crate::volume::{Label, Volume};
@@ -34,10 +35,9 @@ pub const MIN_FINE_WEIGHT: f32 = 0.5;
 /// The fine level of a scan (see the module doc).
 #[derive(Clone, Debug)]
 pub struct FineLevel {
-    /// First voxel of the cells along each axis (the atlas's bounding box).
-    origin: [usize; 3],
-    /// Voxels per cell along each axis.
-    cell: [usize; 3],
+    /// Per axis and voxel index along it: the two cells whose centres lie around the voxel
+    /// and the weight of the second (cells are cut on the world lattice).
+    around: [Vec<(u32, u32, f32)>; 3],
     /// Cells along each axis.
     cells: [usize; 3],
     /// Per cell (first axis fastest), the fine level, NaN where no marrow is near.
@@ -64,11 +64,30 @@ impl FineLevel {
         let grid = &scan.grid;
         let spacing = grid.spacing();
         let Some((origin, end)) = atlas_box(atlas) else {
-            return FineLevel { origin: [0; 3], cell: [1; 3], cells: [1; 3], level: vec![f32::NAN] };
+            let around = grid.dims.map(|n| vec![(0, 0, 0.0); n]);
+            return FineLevel { around, cells: [1; 3], level: vec![f32::NAN] };
         };
-        let cell = spacing.map(|s| ((FINE_CELL_MM / s - 1e-9).ceil() as usize).max(1));
-        let cells = [0, 1, 2].map(|a| (end[a] - origin[a]).div_ceil(cell[a]));
-        let (mut sum, mut weight) = cell_sums(scan, atlas, origin, cell, cells, &coarse);
+        let cell = spacing.map(|s| ((FINE_CELL_MM / s - 1e-9).ceil() as i64).max(1));
+        let lattice = grid.lattice();
+        // Cells cut on the world lattice from the box's first lattice position, so that the
+        // same voxels share a cell however the scan is stored.
+        let first = [0, 1, 2].map(|a| lattice[a][origin[a]..end[a]].iter().copied().min().unwrap_or(0));
+        let last = [0, 1, 2].map(|a| lattice[a][origin[a]..end[a]].iter().copied().max().unwrap_or(0));
+        let cells = [0, 1, 2].map(|a| ((last[a] - first[a]).div_euclid(cell[a]) + 1) as usize);
+        let offset = |a: usize, c: usize| (lattice[a][c] - first[a]).clamp(0, last[a] - first[a]);
+        let bin =
+            [0, 1, 2].map(|a| (0..grid.dims[a]).map(|c| offset(a, c).div_euclid(cell[a]) as u32).collect::<Vec<u32>>());
+        let around = [0, 1, 2].map(|a| {
+            (0..grid.dims[a])
+                .map(|c| {
+                    let u = (offset(a, c) as f64 + 0.5) / cell[a] as f64 - 0.5;
+                    let u = u.clamp(0.0, (cells[a] - 1) as f64);
+                    let lo = u.floor() as usize;
+                    (lo as u32, (lo + 1).min(cells[a] - 1) as u32, (u - lo as f64) as f32)
+                })
+                .collect::<Vec<_>>()
+        });
+        let (mut sum, mut weight) = cell_sums(scan, atlas, (origin, end), &bin, cells, &coarse);
         let mut scratch = vec![0f32; sum.len()];
         for a in 0..3 {
             let sd = sigma_mm / (cell[a] as f64 * spacing[a]);
@@ -77,15 +96,13 @@ impl FineLevel {
         }
         drop(scratch);
         sum.par_iter_mut().zip(&weight).for_each(|(s, &w)| *s = if w >= MIN_FINE_WEIGHT { *s / w } else { f32::NAN });
-        FineLevel { origin, cell, cells, level: sum }
+        FineLevel { around, cells, level: sum }
     }
 
     /// Along axis `a`, the two cells around voxel index `c` and the weight of the second.
     fn around(&self, a: usize, c: usize) -> (usize, usize, f32) {
-        let u = (c.saturating_sub(self.origin[a]) as f64 + 0.5) / self.cell[a] as f64 - 0.5;
-        let u = u.clamp(0.0, (self.cells[a] - 1) as f64);
-        let lo = u.floor() as usize;
-        (lo, (lo + 1).min(self.cells[a] - 1), (u - lo as f64) as f32)
+        let (lo, hi, f) = self.around[a][c];
+        (lo as usize, hi as usize, f)
     }
 
     /// The view of the row of voxels `j`, `k` ([`FineRow::at`]).
@@ -165,26 +182,27 @@ fn atlas_box<L: Label>(atlas: &Volume<L>) -> Option<([usize; 3], [usize; 3])> {
         .reduce_with(|(a, b), (c, d)| ([0, 1, 2].map(|x| a[x].min(c[x])), [0, 1, 2].map(|x| b[x].max(d[x]))))
 }
 
-/// Per cell, the sum of the capped values of the marrow voxels in it and their number;
-/// slabs of cells along k in parallel.
+/// Per cell, the sum of the capped values of the marrow voxels in it and their number
+/// (`bin`: each voxel index's cell along each axis; `bounds`: the atlas's box); slabs of
+/// cells along k in parallel.
 fn cell_sums<L: Label>(
     scan: &Volume<f32>,
     atlas: &Volume<L>,
-    origin: [usize; 3],
-    cell: [usize; 3],
+    (origin, end): ([usize; 3], [usize; 3]),
+    bin: &[Vec<u32>; 3],
     cells: [usize; 3],
     coarse: &(impl Fn([usize; 3], L) -> f64 + Sync),
 ) -> (Vec<f32>, Vec<f32>) {
-    let [nx, ny, nz] = scan.grid.dims;
+    let [nx, ny, _] = scan.grid.dims;
     let per_slab = cells[0] * cells[1];
     let (mut sum, mut weight) = (vec![0f32; per_slab * cells[2]], vec![0f32; per_slab * cells[2]]);
     sum.par_chunks_mut(per_slab).zip(weight.par_chunks_mut(per_slab)).enumerate().for_each(|(cz, (sum, weight))| {
-        let k0 = origin[2] + cz * cell[2];
-        for k in k0..(k0 + cell[2]).min(nz) {
-            for j in origin[1]..(origin[1] + cells[1] * cell[1]).min(ny) {
+        for k in (origin[2]..end[2]).filter(|&k| bin[2][k] as usize == cz) {
+            for j in origin[1]..end[1] {
                 let row = nx * (j + ny * k);
                 let Some((from, to)) = super::interior::bone_span(&atlas.data[row..row + nx]) else { continue };
-                for i in from..to {
+                let line = cells[0] * bin[1][j] as usize;
+                for (i, &cx) in bin[0].iter().enumerate().take(to).skip(from) {
                     let (l, x) = (atlas.data[row + i], scan.data[row + i]);
                     if l == L::default() || !x.is_finite() {
                         continue;
@@ -193,7 +211,7 @@ fn cell_sums<L: Label>(
                     if (x as f64) < CORTEX_FRACTION as f64 * c {
                         continue;
                     }
-                    let n = (i - origin[0]) / cell[0] + cells[0] * ((j - origin[1]) / cell[1]);
+                    let n = cx as usize + line;
                     sum[n] += (x as f64).min(FINE_CLIP * c) as f32;
                     weight[n] += 1.0;
                 }
@@ -262,12 +280,6 @@ const LINES_PER_TASK: usize = 256;
 /// Axes along which the Gaussian is narrower than this (cells) are not smoothed.
 const MIN_SMOOTHING_CELLS: f64 = 0.1;
 
-/// Cells of `grid` at `cell` voxels per cell (for tests).
-#[cfg(test)]
-fn cell_count(grid: &crate::volume::Grid, cell: [usize; 3]) -> usize {
-    (0..3).map(|a| grid.dims[a].div_ceil(cell[a])).product()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,7 +314,6 @@ mod tests {
         assert!((at(110, 5) - 60.0).abs() < 2.0, "{}", at(110, 5));
         assert!(at(90, 30) <= FINE_CLIP * 80.0 + 1e-3, "a lesion lifts its level only to the cap: {}", at(90, 30));
         assert!(300.0 / at(90, 30) > 2.8, "the lesion stands out: {}", at(90, 30));
-        assert_eq!(cell_count(&grid, fine.cell), fine.level.len());
     }
 
     #[test]
@@ -379,6 +390,27 @@ mod tests {
                         (Some(a), Some(b)) => assert!((a - b).abs() < 1e-3 * b, "{a} {b} at {i} {j} {k}"),
                         (a, b) => assert_eq!(a.is_some(), b.is_some(), "{a:?} {b:?} at {i} {j} {k}"),
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_level_does_not_depend_on_the_storage_order() {
+        let grid = Grid { dims: [31, 22, 9], affine: Affine::from_spacing_origin([0.8, 1.1, 3.0], [-12.4, 7.7, 3.0]) };
+        let bone = |v: usize| (v % 31 > 2 && v % 31 < 27 && (v / 31) % 22 > 1) as u16;
+        let atlas = Volume::from_vec(grid, (0..grid.len()).map(bone).collect());
+        let scan = Volume::from_vec(grid, (0..grid.len()).map(|v| 60.0 + ((v * 7919) % 97) as f32).collect());
+        let fine = FineLevel::new(&scan, &atlas, 3.0, |_, _| 100.0);
+        for code in ["LPS", "ASR", "PIL"] {
+            let (s, a) = (scan.reoriented(code).unwrap(), atlas.reoriented(code).unwrap());
+            let other = FineLevel::new(&s, &a, 3.0, |_, _| 100.0);
+            for v in (0..grid.len()).step_by(7) {
+                let w = grid.affine.voxel_to_world(grid.ijk(v).map(|x| x as f64));
+                let r = s.grid.affine.world_to_voxel(w).unwrap().map(|x| x.round() as usize);
+                match (fine.level(grid.ijk(v)), other.level(r)) {
+                    (Some(x), Some(y)) => assert!((x - y).abs() < 1e-3 * x, "{code} voxel {v}: {x} {y}"),
+                    (x, y) => assert_eq!(x.is_some(), y.is_some(), "{code} voxel {v}"),
                 }
             }
         }
