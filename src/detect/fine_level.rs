@@ -105,50 +105,39 @@ impl FineLevel {
         (lo as usize, hi as usize, f)
     }
 
-    /// The view of the row of voxels `j`, `k` ([`FineRow::at`]).
-    pub fn row(&self, j: usize, k: usize) -> FineRow<'_> {
+    /// The four cells around rows `j`, `k` across the first axis, with their bilinear weights.
+    fn corners(&self, j: usize, k: usize) -> [(usize, usize, f32); 4] {
         let (y0, y1, fy) = self.around(1, j);
         let (z0, z1, fz) = self.around(2, k);
-        let corners = [
-            (y0, z0, (1.0 - fy) * (1.0 - fz)),
-            (y1, z0, fy * (1.0 - fz)),
-            (y0, z1, (1.0 - fy) * fz),
-            (y1, z1, fy * fz),
-        ];
-        let cells = (0..self.cells[0])
-            .map(|x| {
-                let (mut s, mut w) = (0f32, 0f32);
-                for &(y, z, f) in &corners {
-                    let v = self.level[x + self.cells[0] * (y + self.cells[1] * z)];
-                    if f > 0.0 && v.is_finite() {
-                        s += f * v;
-                        w += f;
-                    }
-                }
-                (s, w)
-            })
-            .collect();
-        FineRow { fine: self, cells }
+        [(y0, z0, (1.0 - fy) * (1.0 - fz)), (y1, z0, fy * (1.0 - fz)), (y0, z1, (1.0 - fy) * fz), (y1, z1, fy * fz)]
+    }
+
+    /// Cell `x` along the first axis blended over `corners`: the level times its weight, and
+    /// the weight, over the cells that have a level.
+    fn blend(&self, x: usize, corners: &[(usize, usize, f32); 4]) -> (f32, f32) {
+        let (mut s, mut w) = (0f32, 0f32);
+        for &(y, z, f) in corners {
+            let v = self.level[x + self.cells[0] * (y + self.cells[1] * z)];
+            if f > 0.0 && v.is_finite() {
+                s += f * v;
+                w += f;
+            }
+        }
+        (s, w)
+    }
+
+    /// The view of the row of voxels `j`, `k` ([`FineRow::at`]).
+    pub fn row(&self, j: usize, k: usize) -> FineRow<'_> {
+        let corners = self.corners(j, k);
+        FineRow { fine: self, cells: (0..self.cells[0]).map(|x| self.blend(x, &corners)).collect() }
     }
 
     /// The fine level at voxel `[i, j, k]`, if marrow lies near it (trilinear between cell
     /// centres, over the cells that have a level).
     pub fn level(&self, [i, j, k]: [usize; 3]) -> Option<f64> {
-        let (x, y, z) = (self.around(0, i), self.around(1, j), self.around(2, k));
-        let (mut s, mut w) = (0f32, 0f32);
-        for (cz, fz) in [(z.0, 1.0 - z.2), (z.1, z.2)] {
-            for (cy, fy) in [(y.0, 1.0 - y.2), (y.1, y.2)] {
-                for (cx, fx) in [(x.0, 1.0 - x.2), (x.1, x.2)] {
-                    let v = self.level[cx + self.cells[0] * (cy + self.cells[1] * cz)];
-                    let f = fx * fy * fz;
-                    if f > 0.0 && v.is_finite() {
-                        s += f * v;
-                        w += f;
-                    }
-                }
-            }
-        }
-        (w > 1e-6).then(|| (s / w) as f64)
+        let corners = self.corners(j, k);
+        let (x0, x1, fx) = self.around(0, i);
+        along_row(self.blend(x0, &corners), self.blend(x1, &corners), fx)
     }
 }
 
@@ -156,10 +145,15 @@ impl FineRow<'_> {
     /// The fine level at voxel `i` of the row, if marrow lies near it.
     pub fn at(&self, i: usize) -> Option<f64> {
         let (x0, x1, fx) = self.fine.around(0, i);
-        let ((s0, w0), (s1, w1)) = (self.cells[x0], self.cells[x1]);
-        let w = (1.0 - fx) * w0 + fx * w1;
-        (w > 1e-6).then(|| (((1.0 - fx) * s0 + fx * s1) / w) as f64)
+        along_row(self.cells[x0], self.cells[x1], fx)
     }
+}
+
+/// The level between two blended cells (level times weight, weight), `fx` of the way to the
+/// second; `None` where neither has marrow near.
+fn along_row((s0, w0): (f32, f32), (s1, w1): (f32, f32), fx: f32) -> Option<f64> {
+    let w = (1.0 - fx) * w0 + fx * w1;
+    (w > 1e-6).then(|| (((1.0 - fx) * s0 + fx * s1) / w) as f64)
 }
 
 /// The bounding box of the atlas's labelled voxels (first and one-past-last index per axis).
@@ -231,17 +225,14 @@ fn smooth_axis(v: &mut Vec<f32>, scratch: &mut Vec<f32>, cells: [usize; 3], axis
     let r = (3.0 * sd).ceil() as usize;
     let w: Vec<f32> = (0..=2 * r).map(|d| (-0.5 * ((d as f64 - r as f64) / sd).powi(2)).exp() as f32).collect();
     let len = cells[axis];
-    // The taps of the kernel that stay inside a line of `len` at position `t`.
-    let taps = |t: usize| t.saturating_sub(r)..(t + r + 1).min(len);
     if axis == 0 {
         scratch.par_chunks_mut(len).zip(v.par_chunks(len)).with_min_len(LINES_PER_TASK).for_each(|(out, line)| {
+            out.fill(0.0);
             // Most rows of cells of a whole-body scan hold no bone.
             if line.iter().all(|&x| x == 0.0) {
-                out.fill(0.0);
                 return;
             }
             // Tap by tap over the whole line (vectorises): out[t] += w[d] line[t + d - r].
-            out.fill(0.0);
             for (d, &wd) in w.iter().enumerate() {
                 // Output from `to`, input from `from`, `len - shift` taps.
                 let (to, from, shift) = if d >= r { (0, d - r, d - r) } else { (r - d, 0, r - d) };
@@ -259,6 +250,8 @@ fn smooth_axis(v: &mut Vec<f32>, scratch: &mut Vec<f32>, cells: [usize; 3], axis
         // of the blocks around it along the axis, weighted: a loop the compiler vectorises.
         let inner = if axis == 1 { cells[0] } else { cells[0] * cells[1] };
         let src: &[f32] = v;
+        // The taps of the kernel that stay inside a line of `len` at position `t`.
+        let taps = |t: usize| t.saturating_sub(r)..(t + r + 1).min(len);
         scratch.par_chunks_mut(inner).enumerate().with_min_len(LINES_PER_TASK).for_each(|(q, out)| {
             let (outer, t) = (q / len, q % len);
             out.fill(0.0);
