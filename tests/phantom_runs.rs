@@ -120,7 +120,6 @@ fn orientation_datatype_and_scale_do_not_change_what_is_found() {
 }
 
 #[test]
-#[ignore = "issue 10 (open): on this 3 x 5 x 3 mm founding case the local detector also reports the red-marrow ends of both fibulae; see docs/ACCURACY.md"]
 fn the_coarse_founding_case_is_found_exactly() {
     let tmp = tempfile::tempdir().unwrap();
     let (input, out) = (tmp.path().join("in"), tmp.path().join("out"));
@@ -232,7 +231,6 @@ fn a_totalsegmentator_atlas_gives_the_founding_case_sub_regions() {
 
 /// With `--no-parcellate` the lesions carry the atlas's own whole-bone names.
 #[test]
-#[ignore = "issue 10 (open): against whole-bone labels the local detector also reports the red marrow of the proximal humerus and the tarsal label (one label for both feet); see docs/ACCURACY.md"]
 fn a_totalsegmentator_atlas_without_parcellation_keeps_its_names() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in");
