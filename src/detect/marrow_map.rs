@@ -9,13 +9,23 @@
 //! median of each label's voxels in it, and a voxel's local level is the median of those
 //! block medians over the 3 x 3 x 3 blocks around it (its own label only). That neighbourhood
 //! (about 6 cm across) is wider than a typical lesion, so a lesion does not lift its own
-//! level, while a red-marrow plateau does.
+//! level, while a red-marrow plateau does. Confluent oedema wider than that (a real sacroiliac
+//! scan shows oedema filling most of an iliac wing) would lift its own level as far as its
+//! own signal; so the local level is trusted only up to [`MAX_LIFT`] times the region's level.
 
 use crate::volume::{Label, Volume};
 use rayon::prelude::*;
 
 /// Edge length (mm) of a block.
 pub const BLOCK_MM: f64 = 20.0;
+
+/// The local level lifts a voxel's level at most this many times its region's level. With
+/// the fine level's own lift on top ([`FINE_CLIP`](super::fine_level::FINE_CLIP), 1.3) a
+/// voxel is judged against at most about 2.1 times its region's marrow: the contrast of red
+/// to yellow marrow, and no further, so that oedema filling a whole neighbourhood of blocks
+/// stays brighter than its level. Chosen with docs/ACCURACY.md's rule (real scans and the
+/// tuning phantom suite together).
+pub const MAX_LIFT: f64 = 1.6;
 
 /// The block medians sample every other voxel along an axis (they need tens to hundreds of
 /// voxels per block, not every one) where that is at most this far apart (mm), and every

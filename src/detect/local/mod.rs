@@ -32,7 +32,7 @@ pub use levels::{
 pub use outline::PEAK_QUANTILE;
 
 use super::fine_level::{FineLevel, FineRow};
-use super::marrow_map::MarrowMap;
+use super::marrow_map::{MarrowMap, MAX_LIFT};
 use super::Bones;
 use crate::ccl::{self, Connectivity};
 use crate::error::{Error, Result};
@@ -257,8 +257,8 @@ impl<'a> Levels<'a> {
 
 /// The coarse normal-marrow level of label `l` at voxel `ijk`: the region's own level, or the
 /// marrow around the voxel where that is brighter ([`MarrowMap`]: red marrow in a region
-/// whose commonest marrow is yellow).
+/// whose commonest marrow is yellow), up to [`MAX_LIFT`] times the region's level.
 fn coarse_level<L: Label>(refs: &[RegionReference], map: &MarrowMap, ijk: [usize; 3], l: L) -> f64 {
     let region = refs[l.index()].marrow;
-    map.level(ijk, l.into()).map_or(region, |local| local.max(region))
+    map.level(ijk, l.into()).map_or(region, |local| local.min(MAX_LIFT * region).max(region))
 }

@@ -272,3 +272,21 @@ fn the_marrow_level_of_a_small_region_does_not_move_when_the_scan_is_rounded() {
     let shifted = marrow_level(&mut v.iter().map(|x| x + 0.1).collect::<Vec<_>>()).unwrap();
     assert!((shifted - level - 0.1).abs() < 0.1, "{level} vs {shifted}");
 }
+
+#[test]
+fn oedema_filling_a_whole_neighbourhood_does_not_become_its_own_marrow() {
+    // A 20 cm bone whose region level is 100 (its normal marrow, the mode) with oedema at
+    // 250 over 10 cm of it: the block medians there are the oedema's, but the level a voxel
+    // is judged against stops at MAX_LIFT times the region's, so the oedema stays a lesion.
+    let grid = Grid { dims: [200, 40, 20], affine: Affine::from_spacing_origin([1.0, 1.0, 3.0], [0.0; 3]) };
+    let atlas = Volume::filled(grid, 1u16);
+    let scan = Volume::from_vec(grid, (0..grid.len()).map(|v| if v % 200 < 100 { 250.0 } else { 100.0 }).collect());
+    let map = MarrowMap::new(&scan, &atlas);
+    assert!(map.level([50, 20, 10], 1).unwrap() > 200.0, "the blocks see the oedema");
+    let r = refs(100.0, 1.0);
+    let levels = Levels::new(&scan, &atlas, &r, &map, 0.0);
+    assert!((levels.at([50, 20, 10], 1u16) - MAX_LIFT * 100.0).abs() < 1e-9);
+    assert_eq!(levels.at([190, 20, 10], 1u16), 100.0, "normal marrow keeps its level");
+    let found = local_mask(&scan, &atlas, &r, &LocalParams { plate_mm: 0.0, ..bare() });
+    assert!(found[grid.index(50, 20, 10)] && !found[grid.index(190, 20, 10)]);
+}
