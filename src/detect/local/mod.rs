@@ -14,7 +14,7 @@
 //! when it holds a seed core of at least `seed_core_mm3` of voxels whose denoised signal (the
 //! mean over bone voxels within `denoise_mm` along each axis) is above `seed_ratio` and
 //! `noise_z` noise levels, at least `edge_mm` inside the atlas (a thin subchondral strip
-//! keeps its seeds with the default of 1 mm) and not next to a brighter voxel outside the
+//! keeps its seeds with the default of 1.5 mm) and not next to a brighter voxel outside the
 //! atlas (partial volume with fluid beside the bone). Noise speckle and marrow texture seldom form
 //! such cores. Components shaped like a growth plate are dropped ([`is_plate`](crate::detect::shape::is_plate)), and each
 //! lesion is cut to its half-maximum outline, which trims a physis or disc it touches off it.
@@ -87,7 +87,7 @@ impl Default for LocalParams {
             grow_noise_z: 2.5,
             fine_mm: 3.0,
             denoise_mm: 1.0,
-            edge_mm: 1.0,
+            edge_mm: 1.5,
             min_region_voxels: 200,
             plate_mm: 4.0,
             peak_fraction: 0.35,
