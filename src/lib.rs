@@ -34,6 +34,7 @@ pub mod reference;
 pub mod render;
 pub mod report;
 pub mod resample;
+pub mod vec3;
 pub mod volume;
 
 pub use error::{Error, Result};

@@ -7,6 +7,7 @@ mod confounders;
 mod evaluate;
 mod golden;
 mod loader;
+mod parcellation;
 mod phantom_runs;
 mod readers;
 mod realdata;

@@ -5,56 +5,7 @@
 //! estimate `k0 (k0 - 1) / k1`): their sign is exact and they are accurate near the surface,
 //! which is all that partial-volume sampling and cortex shells need.
 
-/// A point or vector in world millimetres.
-pub type V3 = [f64; 3];
-
-/// `a + b`.
-#[inline]
-pub fn add(a: V3, b: V3) -> V3 {
-    [a[0] + b[0], a[1] + b[1], a[2] + b[2]]
-}
-
-/// `a - b`.
-#[inline]
-pub fn sub(a: V3, b: V3) -> V3 {
-    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
-}
-
-/// `a * s`.
-#[inline]
-pub fn scale(a: V3, s: f64) -> V3 {
-    [a[0] * s, a[1] * s, a[2] * s]
-}
-
-/// `a + d * s`.
-#[inline]
-pub fn along(a: V3, d: V3, s: f64) -> V3 {
-    [a[0] + d[0] * s, a[1] + d[1] * s, a[2] + d[2] * s]
-}
-
-/// Dot product.
-#[inline]
-pub fn dot(a: V3, b: V3) -> f64 {
-    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-}
-
-/// Euclidean length.
-#[inline]
-pub fn norm(a: V3) -> f64 {
-    dot(a, a).sqrt()
-}
-
-/// `a` scaled to unit length.
-pub fn unit(a: V3) -> V3 {
-    let n = norm(a);
-    debug_assert!(n > 0.0, "zero vector has no direction");
-    scale(a, 1.0 / n)
-}
-
-/// Cross product.
-pub fn cross(a: V3, b: V3) -> V3 {
-    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
-}
+pub use crate::vec3::{add, along, cross, dot, norm, scale, sub, unit, V3};
 
 /// `a` mirrored to the other side of the body (x -> -x).
 #[inline]

@@ -1,0 +1,571 @@
+//! Whole-bone atlas labels split into the sub-regions that CRMO reporting names.
+//!
+//! Segmentation tools label whole bones (`hip_left`, `femur_left`, `sacrum`, `vertebrae_T7`);
+//! a radiologist writes "acetabular roof", "femoral neck", "S2". Each whole-bone label is cut
+//! by the bone's own landmarks in world space (RAS+ mm), into the project's vocabulary
+//! (`shared/domain.md`), one module per bone kind with its factors as named constants:
+//!
+//! - `hip`: the femoral head is the sphere fitted to the femur's surface that faces the hip
+//!   bone (radius `r` per patient); head, neck (between head and trochanters, along the neck
+//!   axis) and shaft are cut around it; the hip bone is cut around the same side's head
+//!   (acetabular roof above it within the acetabulum, the columns around it; ilium, ischium,
+//!   pubis outside). The distal femur is named by proportions of the femur's length only
+//!   when the whole femur is in view.
+//! - `spine`: a vertebra (`vertebrae_T7`) -> its body `vertebra_T7` and
+//!   `vertebra_T7_posterior_elements`, behind the front of the canal (found as the hole in the
+//!   vertebra seen from above, else the gap in its midline); the sacrum -> `vertebra_S1` ..
+//!   `vertebra_S5`, counted down from S1's top (below L5, or the promontory) along the
+//!   sacrum's own curve (a child's unfused segments as separate pieces); one label for the
+//!   whole spine (TotalSegmentator MR's `vertebrae`) gets levels only from an anchor in view
+//!   (the sacrum, or a vertebra the atlas labels): without one, no level is claimed.
+//! - `limbs`: tibia, humerus and clavicle by proportions of their length, only when both
+//!   ends are in view; the calcaneus as the most posterior tarsal piece; a paired bone named
+//!   without a side (TotalSegmentator's `tibia`) split at the body's midline first.
+//!
+//! A bone that the field of view cuts (voxels on the grid's first or last plane,
+//! `bone`) is not split by proportions of its visible length: what its landmarks in view
+//! allow is named, the rest keeps the atlas's name.
+//!
+//! Any other label is kept as it is. Each new region remembers the atlas label it came from
+//! (a lesion's `bone_label`).
+
+mod bone;
+mod hip;
+mod limbs;
+mod spine;
+
+use crate::labels::{BoneClass, LabelTable, RegionInfo, Side};
+use crate::vec3::V3;
+use crate::volume::{Label, Volume};
+use bone::Bone;
+use std::collections::BTreeMap;
+
+/// What kind of whole-bone label a name is, if any.
+#[derive(Clone, Debug, PartialEq)]
+enum Kind {
+    Hip(Side),
+    Femur(Side),
+    Tibia(Side),
+    Humerus(Side),
+    Clavicle(Side),
+    Sacrum,
+    Vertebra(String),
+    Spine,
+    Tarsal(Side),
+    /// A paired bone named without a side: split at the midline, keeping the name's stem.
+    Unsided(String),
+}
+
+/// Part words that mark a label as already a sub-region.
+const PART_WORDS: [&str; 14] = [
+    "head",
+    "neck",
+    "shaft",
+    "metaphysis",
+    "epiphysis",
+    "roof",
+    "column",
+    "ilium",
+    "ischium",
+    "pubis",
+    "medial",
+    "lateral",
+    "body",
+    "posterior",
+];
+
+fn kind(name: &str, info: &RegionInfo) -> Option<Kind> {
+    let lower = name.to_ascii_lowercase();
+    let tokens: Vec<&str> = lower.split(['_', '-', ' ', '.']).filter(|t| !t.is_empty()).collect();
+    if tokens.iter().any(|t| PART_WORDS.contains(t) || t.starts_with("acetabul")) {
+        return None;
+    }
+    let sided = info.side != Side::Midline;
+    Some(match info.bone_class {
+        BoneClass::Pelvis if sided => Kind::Hip(info.side),
+        BoneClass::Femur if sided => Kind::Femur(info.side),
+        BoneClass::Tibia if sided => Kind::Tibia(info.side),
+        BoneClass::Humerus if sided => Kind::Humerus(info.side),
+        BoneClass::Clavicle if sided => Kind::Clavicle(info.side),
+        BoneClass::Foot if sided && tokens.iter().any(|t| t.starts_with("tars")) => Kind::Tarsal(info.side),
+        BoneClass::Sacrum if info.vertebral_level.is_none() => Kind::Sacrum,
+        // Our own `vertebra_T7` is the body already; another atlas's `vertebrae_T7` (or
+        // `vertebrae_S1`) is the whole vertebra.
+        BoneClass::Vertebra | BoneClass::Sacrum => match &info.vertebral_level {
+            Some(level) if lower == format!("vertebra_{}", level.to_ascii_lowercase()) => return None,
+            Some(level) => Kind::Vertebra(level.clone()),
+            None if tokens.iter().any(|t| t.starts_with("vertebra")) => Kind::Spine,
+            None => return None,
+        },
+        BoneClass::Tibia
+        | BoneClass::Fibula
+        | BoneClass::Humerus
+        | BoneClass::Femur
+        | BoneClass::Foot
+        | BoneClass::Forearm
+        | BoneClass::Patella
+        | BoneClass::Clavicle
+        | BoneClass::Scapula
+            if !sided =>
+        {
+            Kind::Unsided(lower.clone())
+        }
+        _ => return None,
+    })
+}
+
+/// How to split an atlas's whole-bone labels into sub-regions: unsplit labels keep their
+/// values, sub-regions get new ones.
+#[derive(Clone, Debug)]
+pub struct Parcellation {
+    /// Names of every label of the parcellated atlas.
+    pub table: LabelTable,
+    /// For each label of `volume`, the name of the atlas label it came from.
+    pub bone_label: BTreeMap<u32, String>,
+    /// The atlas labels that were split, by name.
+    pub split: Vec<String>,
+    /// The voxels (flat indices) that take a new label, and the label.
+    relabel: Vec<(usize, u32)>,
+}
+
+impl Parcellation {
+    /// The largest label value of the parcellated atlas.
+    pub fn max_label(&self) -> u32 {
+        self.table.max_label()
+    }
+
+    /// Relabels `atlas` in place; its label type must hold [`Parcellation::max_label`].
+    ///
+    /// # Panics
+    /// When a new label does not fit `L`.
+    pub fn apply<L: Label>(&self, atlas: &mut Volume<L>) {
+        assert!(self.max_label() <= L::MAX, "label {} does not fit the atlas's type", self.max_label());
+        for &(v, l) in &self.relabel {
+            atlas.data[v] = L::from_u32(l);
+        }
+    }
+}
+
+/// Works out how to split the whole-bone labels of `atlas` (named by `table`) into
+/// sub-regions ([`Parcellation::apply`] does it); `None` when the atlas has no whole-bone
+/// label. Only the voxels of those labels are visited after one parallel pass.
+pub fn parcellate<L: Label>(atlas: &Volume<L>, table: &LabelTable) -> Option<Parcellation> {
+    let kinds: BTreeMap<u32, Kind> =
+        table.iter().filter_map(|(l, n)| table.info(l).and_then(|i| kind(n, &i)).map(|k| (l, k))).collect();
+    if kinds.is_empty() {
+        return None;
+    }
+    let (mut bones, mid_x) = collect_bones(atlas, table, &kinds);
+    let mut out = Namer::new(table);
+    // Sideless paired bones first: each side becomes a bone of its own.
+    let mut all: Vec<(Kind, Bone, Option<String>)> = Vec::new();
+    for (l, k) in &kinds {
+        let Some(b) = bones.remove(l) else { continue };
+        match k {
+            Kind::Unsided(stem) => all.extend(limbs::split_sides(b, stem, mid_x, &mut out)),
+            _ => all.push((k.clone(), b, None)),
+        }
+    }
+    let anchors = Anchors::of(&all, atlas);
+    for (k, b, sided) in &all {
+        if b.pos.is_empty() {
+            continue;
+        }
+        if split_bone(k, b, &anchors, mid_x, atlas, &mut out) {
+            out.split.push(b.name.clone());
+        } else if let Some(name) = sided {
+            // One side of a sideless bone that its rule keeps whole.
+            out.paint(b, |_| name.clone());
+            out.split.push(b.name.clone());
+        }
+    }
+    out.finish()
+}
+
+/// The landmarks that one bone's rule takes from another: femoral heads for the hip bones,
+/// the sacrum and labelled vertebrae for the spine's levels.
+struct Anchors {
+    heads: BTreeMap<&'static str, hip::Head>,
+    /// Centroid of the atlas's own S1 label (TotalSegmentator's CT `vertebrae_S1`).
+    s1: Option<V3>,
+    /// Centroid of the L5 vertebra when the atlas labels it.
+    l5: Option<V3>,
+    /// Centroid of the sacrum when it is in view.
+    sacrum: Option<V3>,
+    /// Vertebrae labelled with their level: (level, centroid).
+    vertebrae: Vec<(String, V3)>,
+}
+
+impl Anchors {
+    fn of<L: Label>(all: &[(Kind, Bone, Option<String>)], atlas: &Volume<L>) -> Anchors {
+        let find = |want: &Kind| all.iter().find(|(k, b, _)| k == want && !b.pos.is_empty()).map(|(_, b, _)| b);
+        let mut heads = BTreeMap::new();
+        for (k, b, _) in all {
+            if let Kind::Femur(side) = k {
+                if let Some(h) = hip::femoral_head(b, find(&Kind::Hip(*side)), atlas) {
+                    heads.insert(side.as_str(), h);
+                }
+            }
+        }
+        let vertebrae: Vec<(String, V3)> = all
+            .iter()
+            .filter_map(|(k, b, _)| match k {
+                Kind::Vertebra(level) if !b.pos.is_empty() => Some((level.clone(), b.centroid())),
+                _ => None,
+            })
+            .collect();
+        let centroid_of = |level: &str| vertebrae.iter().find(|(l, _)| l == level).map(|(_, c)| *c);
+        Anchors {
+            heads,
+            s1: centroid_of("S1"),
+            l5: centroid_of("L5"),
+            sacrum: find(&Kind::Sacrum).map(Bone::centroid),
+            vertebrae,
+        }
+    }
+}
+
+/// Applies the rule of `k` to bone `b`; false when it was kept whole.
+fn split_bone<L: Label>(k: &Kind, b: &Bone, a: &Anchors, mid_x: f64, atlas: &Volume<L>, out: &mut Namer) -> bool {
+    match k {
+        Kind::Femur(side) => hip::femur(b, a.heads.get(side.as_str()).copied(), *side, atlas, out),
+        Kind::Hip(side) => hip::hip(b, a.heads.get(side.as_str()).copied(), *side, out),
+        Kind::Tibia(side) => limbs::tibia(b, *side, atlas, out),
+        Kind::Humerus(side) => limbs::humerus(b, *side, atlas, out),
+        Kind::Clavicle(side) => limbs::clavicle(b, *side, mid_x, atlas, out),
+        Kind::Tarsal(side) => limbs::tarsal(b, *side, atlas, out),
+        Kind::Sacrum => spine::sacrum(b, a.s1, a.l5, atlas, out),
+        Kind::Vertebra(level) => spine::vertebra(b, level, atlas, out),
+        Kind::Spine => spine::spine(b, a.sacrum, &a.vertebrae, atlas, out),
+        Kind::Unsided(_) => false,
+    }
+}
+
+/// One parallel pass over planes: the voxels of the whole-bone labels (`kinds`), and the body's
+/// midline (world x of the mean position of every labelled voxel), for sides and medial ends.
+fn collect_bones<L: Label>(
+    atlas: &Volume<L>,
+    table: &LabelTable,
+    kinds: &BTreeMap<u32, Kind>,
+) -> (BTreeMap<u32, Bone>, f64) {
+    use rayon::prelude::*;
+    let grid = atlas.grid;
+    let wanted: Vec<bool> = (0..=L::MAX).map(|l| kinds.contains_key(&l)).collect();
+    let [nx, ny, _] = grid.dims;
+    // Per plane: (label, voxel) of the whole-bone labels, the sum of labelled voxels' indices,
+    // their count.
+    type PlaneFinds = (Vec<(u32, usize)>, [f64; 3], usize);
+    let parts: Vec<PlaneFinds> = atlas
+        .data
+        .par_chunks(nx * ny)
+        .enumerate()
+        .map(|(k, plane)| {
+            let (mut found, mut s, mut n) = (Vec::new(), [0.0; 3], 0usize);
+            for (j, row) in plane.chunks(nx).enumerate() {
+                // Most rows are background: a branch-free test first.
+                if bytemuck::cast_slice::<L, u8>(row).iter().fold(0u8, |a, &x| a | x) == 0 {
+                    continue;
+                }
+                for (i, &l) in row.iter().enumerate() {
+                    if l == L::default() {
+                        continue;
+                    }
+                    s = [s[0] + i as f64, s[1] + j as f64, s[2] + k as f64];
+                    n += 1;
+                    if wanted[l.index()] {
+                        found.push((l.into(), i + nx * (j + ny * k)));
+                    }
+                }
+            }
+            (found, s, n)
+        })
+        .collect();
+    let count: usize = parts.iter().map(|p| p.2).sum();
+    let mean_ijk = [0, 1, 2].map(|a| parts.iter().map(|p| p.1[a]).sum::<f64>() / count.max(1) as f64);
+    let mut bones: BTreeMap<u32, Bone> = kinds
+        .keys()
+        .map(|&l| {
+            let name = table.name(l).unwrap_or_default().to_string();
+            (l, Bone { label: l, name, index: Vec::new(), pos: Vec::new() })
+        })
+        .collect();
+    for (l, v) in parts.into_iter().flat_map(|p| p.0) {
+        let b = bones.get_mut(&l).expect("a whole-bone label");
+        b.index.push(v);
+        b.pos.push(grid.affine.voxel_to_world(grid.ijk(v).map(|x| x as f64)));
+    }
+    (bones, grid.affine.voxel_to_world(mean_ijk)[0])
+}
+/// Hands out label values to region names and remembers where each came from.
+struct Namer {
+    table: BTreeMap<u32, String>,
+    by_name: BTreeMap<String, u32>,
+    bone_label: BTreeMap<u32, String>,
+    next: u32,
+    split: Vec<String>,
+    /// Atlas labels whose every voxel was relabelled.
+    replaced: std::collections::BTreeSet<u32>,
+    relabel: Vec<(usize, u32)>,
+}
+
+impl Namer {
+    fn new(table: &LabelTable) -> Namer {
+        Namer {
+            table: table.iter().map(|(l, n)| (l, n.to_string())).collect(),
+            by_name: BTreeMap::new(),
+            bone_label: table.iter().map(|(l, n)| (l, n.to_string())).collect(),
+            next: table.max_label() + 1,
+            split: Vec::new(),
+            replaced: Default::default(),
+            relabel: Vec::new(),
+        }
+    }
+
+    fn label(&mut self, name: &str, from: &str) -> u32 {
+        if let Some(&l) = self.by_name.get(name) {
+            return l;
+        }
+        let l = self.next;
+        self.next += 1;
+        self.by_name.insert(name.to_string(), l);
+        self.table.insert(l, name.to_string());
+        self.bone_label.insert(l, from.to_string());
+        l
+    }
+
+    /// Relabels every voxel of `b` with the region `part(position)` names.
+    fn paint(&mut self, b: &Bone, part: impl Fn(V3) -> String) {
+        self.paint_each(b, |i| part(b.pos[i]));
+    }
+
+    /// Relabels voxel `i` of `b` with the region `part(i)` names.
+    fn paint_each(&mut self, b: &Bone, part: impl Fn(usize) -> String) {
+        for (i, &v) in b.index.iter().enumerate() {
+            let name = part(i);
+            let l = self.label(&name, &b.name);
+            self.relabel.push((v, l));
+        }
+        self.replaced.insert(b.label);
+    }
+
+    fn finish(self) -> Option<Parcellation> {
+        if self.relabel.is_empty() {
+            return None;
+        }
+        // A split bone's own label no longer names any voxel: it leaves the table.
+        let keep = |l: &u32| !self.replaced.contains(l) || self.by_name.values().any(|n| n == l);
+        let table = LabelTable::from_pairs(self.table.iter().filter(|(l, _)| keep(l)).map(|(l, n)| (*l, n.clone())));
+        let bone_label = self.bone_label.iter().filter(|(l, _)| keep(l)).map(|(l, n)| (*l, n.clone())).collect();
+        Some(Parcellation { table, bone_label, split: self.split, relabel: self.relabel })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hip::fit_sphere;
+    use super::*;
+    use crate::vec3::{norm, sub};
+    use crate::volume::{Affine, Grid};
+
+    /// Parcellates a copy of `v` as u16 labels.
+    fn split(v: &Volume<u8>, table: &LabelTable) -> (Parcellation, Volume<u16>) {
+        let p = parcellate(v, table).expect("a whole-bone label");
+        let mut w = Volume { grid: v.grid, data: v.data.iter().map(|&l| l as u16).collect() };
+        p.apply(&mut w);
+        (p, w)
+    }
+
+    fn grid(dims: [usize; 3]) -> Grid {
+        Grid { dims, affine: Affine::from_spacing_origin([1.0; 3], [0.0; 3]) }
+    }
+
+    #[test]
+    fn names_tell_whole_bones_from_sub_regions() {
+        let k = |n: &str| kind(n, &RegionInfo::from_name(n));
+        assert_eq!(k("hip_left"), Some(Kind::Hip(Side::Left)));
+        assert_eq!(k("femur_right"), Some(Kind::Femur(Side::Right)));
+        assert_eq!(k("sacrum"), Some(Kind::Sacrum));
+        assert_eq!(k("vertebrae_T7"), Some(Kind::Vertebra("T7".into())));
+        assert_eq!(k("vertebrae_S1"), Some(Kind::Vertebra("S1".into())));
+        assert_eq!(k("vertebrae"), Some(Kind::Spine));
+        assert_eq!(k("clavicula_left"), Some(Kind::Clavicle(Side::Left)));
+        assert_eq!(k("tibia"), Some(Kind::Unsided("tibia".into())));
+        // An atlas of sub-regions only needs no parcellation.
+        let fine = LabelTable::from_pairs([(1, "femur_neck_left"), (2, "vertebra_T7")]);
+        assert!(parcellate(&Volume::filled(grid([2, 2, 2]), 1u8), &fine).is_none());
+        // Already sub-regions, or not bones at all: kept.
+        for n in
+            ["vertebra_T7", "vertebra_S3", "acetabulum_roof_right", "femur_neck_left", "ilium_left", "liver", "sternum"]
+        {
+            assert_eq!(k(n), None, "{n}");
+        }
+    }
+
+    #[test]
+    fn a_sphere_fit_recovers_centre_and_radius_from_a_cap() {
+        let (c, r) = ([10.0, -4.0, 30.0], 19.0);
+        let pts: Vec<V3> = (0..400)
+            .map(|i| {
+                // A cap of half-angle 70 degrees around +z.
+                let (t, p) = ((i % 20) as f64 * 3.5f64.to_radians(), (i / 20) as f64 * 18f64.to_radians());
+                [c[0] + r * t.sin() * p.cos(), c[1] + r * t.sin() * p.sin(), c[2] + r * t.cos()]
+            })
+            .collect();
+        let (fc, fr) = fit_sphere(&pts).unwrap();
+        assert!(norm(sub(fc, c)) < 1e-6 && (fr - r).abs() < 1e-6, "{fc:?} {fr}");
+    }
+
+    /// A block body with a ring of posterior elements behind a canal: the body keeps the
+    /// vertebra's name, the ring becomes its posterior elements; a body alone stays whole.
+    #[test]
+    fn a_vertebra_splits_at_its_canal() {
+        let g = grid([40, 50, 10]);
+        let mut v = Volume::filled(g, 0u8);
+        for k in 0..10 {
+            for j in 0..50 {
+                for i in 0..40 {
+                    let body = (30..50).contains(&j) && (8..32).contains(&i);
+                    let ring = (5..22).contains(&j)
+                        && (8..32).contains(&i)
+                        && !((9..19).contains(&j) && (14..26).contains(&i));
+                    if body || ring {
+                        v.data[g.index(i, j, k)] = 1;
+                    }
+                }
+            }
+        }
+        let table = LabelTable::from_pairs([(1, "vertebrae_L2")]);
+        let (p, w) = split(&v, &table);
+        let name = |i, j| p.table.name(w.get(i, j, 5) as u32).unwrap().to_string();
+        assert_eq!(name(20, 40), "vertebra_L2");
+        assert_eq!(name(20, 6), "vertebra_L2_posterior_elements");
+        assert_eq!(p.bone_label[&(w.get(20, 6, 5) as u32)], "vertebrae_L2");
+        // Without the ring: the body alone.
+        v.data.iter_mut().enumerate().for_each(|(x, l)| {
+            if g.ijk(x)[1] < 30 {
+                *l = 0
+            }
+        });
+        let (p, _) = split(&v, &table);
+        assert_eq!(p.table.iter().map(|(_, n)| n.to_string()).collect::<Vec<_>>(), vec!["vertebra_L2"]);
+    }
+
+    /// Four separate pieces stacked along z are S2..S5 head to foot when the atlas has its
+    /// own S1; one whole spine label is counted from the sacrum up.
+    #[test]
+    fn sacral_segments_and_spine_levels_are_counted_head_to_foot() {
+        let g = grid([10, 10, 80]);
+        let mut v = Volume::filled(g, 0u8);
+        for k in 0..80 {
+            let label = match k {
+                1..=8 => 2, // sacrum pieces: 1-8, 11-18, 21-27, 30-36 (off the grid's edge)
+                11..=18 => 2,
+                21..=27 => 2,
+                30..=36 => 2,
+                39..=44 => 1, // S1
+                47..=55 => 3, // spine: two bodies
+                58..=66 => 3,
+                _ => 0,
+            };
+            for j in 2..8 {
+                for i in 2..8 {
+                    v.data[g.index(i, j, k)] = label;
+                }
+            }
+        }
+        let table = LabelTable::from_pairs([(1, "vertebrae_S1"), (2, "sacrum"), (3, "vertebrae")]);
+        let (p, w) = split(&v, &table);
+        let at = |k| p.table.name(w.get(5, 5, k) as u32).unwrap().to_string();
+        assert_eq!([at(4), at(15), at(24), at(33)], ["vertebra_S5", "vertebra_S4", "vertebra_S3", "vertebra_S2"]);
+        assert_eq!(at(42), "vertebra_S1");
+        assert_eq!([at(50), at(60)], ["vertebra_L5", "vertebra_L4"]);
+        assert_eq!(p.bone_label[&(w.get(5, 5, 15) as u32)], "sacrum");
+    }
+
+    #[test]
+    fn a_sideless_bone_splits_at_the_midline_and_a_clavicle_into_thirds() {
+        // Two rods along z either side of x = 0 (world), both labelled "tibia"; a clavicle
+        // along x on the right, its medial end near the midline.
+        let g = Grid { dims: [61, 5, 40], affine: Affine::from_spacing_origin([1.0; 3], [-30.0, 0.0, 0.0]) };
+        let mut v = Volume::filled(g, 0u8);
+        for k in 1..39 {
+            for i in [10, 11, 49, 50] {
+                v.data[g.index(i, 2, k)] = 1;
+            }
+        }
+        // Not on the last plane: the field of view would cut it there.
+        for i in 33..60 {
+            v.data[g.index(i, 2, 38)] = 2;
+            v.data[g.index(i, 3, 38)] = 2;
+        }
+        let table = LabelTable::from_pairs([(1, "tibia"), (2, "clavicula_right")]);
+        let (p, w) = split(&v, &table);
+        let name = |i, j, k| p.table.name(w.get(i, j, k) as u32).unwrap().to_string();
+        assert!(name(10, 2, 20).ends_with("_left") && name(50, 2, 20).ends_with("_right"));
+        assert_eq!(name(10, 2, 20), "tibia_shaft_left");
+        assert_eq!(name(34, 2, 38), "clavicle_medial_right");
+        assert_eq!(name(46, 2, 38), "clavicle_shaft_right");
+        assert_eq!(name(58, 2, 38), "clavicle_lateral_right");
+    }
+
+    /// Two separate bodies in one `vertebrae` label: with no anchor in view (a sacrum row in
+    /// the table but no sacrum voxel) no level is claimed; with a labelled L1 above them they
+    /// are L2 and L3.
+    #[test]
+    fn spine_levels_need_an_anchor_in_view() {
+        let g = grid([10, 10, 60]);
+        let mut v = Volume::filled(g, 0u8);
+        for k in 1..59 {
+            let label = match k {
+                5..=13 | 16..=24 => 3,
+                27..=35 => 1,
+                _ => 0,
+            };
+            for j in 2..8 {
+                for i in 2..8 {
+                    v.data[g.index(i, j, k)] = label;
+                }
+            }
+        }
+        let no_anchor = LabelTable::from_pairs([(2, "sacrum"), (3, "vertebrae")]);
+        let mut bodies = v.clone();
+        bodies.data.iter_mut().for_each(|l| *l = if *l == 1 { 0 } else { *l });
+        assert!(parcellate(&bodies, &no_anchor).is_none(), "no level without an anchor");
+        let table = LabelTable::from_pairs([(1, "vertebrae_L1"), (3, "vertebrae")]);
+        let (p, w) = split(&v, &table);
+        let at = |k| p.table.name(w.get(5, 5, k) as u32).unwrap().to_string();
+        assert_eq!([at(20), at(9)], ["vertebra_L2", "vertebra_L3"]);
+    }
+
+    /// A femur whose distal half the field of view cuts: no distal metaphysis or epiphysis is
+    /// claimed from the proportions of its visible length.
+    #[test]
+    fn a_cut_femur_names_no_distal_parts() {
+        // A rod along z from the grid's bottom plane, a ball on top; a bowl of hip bone over it.
+        let g = grid([40, 40, 60]);
+        let mut v = Volume::filled(g, 0u8);
+        for k in 0..60 {
+            for j in 0..40 {
+                for i in 0..40 {
+                    let (x, y, z) = (i as f64 - 20.0, j as f64 - 20.0, k as f64 - 40.0);
+                    let ball = (x * x + y * y + z * z).sqrt() <= 8.0;
+                    let rod = x * x + y * y <= 16.0 && z < 0.0;
+                    let r = (x * x + y * y + z * z).sqrt();
+                    let bowl = (9.5..13.0).contains(&r) && z > 0.0;
+                    v.data[g.index(i, j, k)] = if ball || rod {
+                        1
+                    } else if bowl {
+                        2
+                    } else {
+                        0
+                    };
+                }
+            }
+        }
+        let table = LabelTable::from_pairs([(1, "femur_left"), (2, "hip_left")]);
+        let (p, _) = split(&v, &table);
+        let names: Vec<String> = p.table.iter().map(|(_, n)| n.to_string()).collect();
+        assert!(names.contains(&"femur_head_left".to_string()), "{names:?}");
+        assert!(!names.iter().any(|n| n.contains("distal")), "{names:?}");
+    }
+}
