@@ -1002,9 +1002,9 @@ mod kind_and_namer_tests {
     /// A table's bone class gives a level-named row its level, and the row stays unsplit.
     #[test]
     fn a_table_class_keeps_a_level_row_whole() {
-        let info = RegionInfo::from_name_with("T7 level", Some(BoneClass::Vertebra), None);
+        let info = RegionInfo::from_name_with("T7 marrow", Some(BoneClass::Vertebra), None);
         assert_eq!(info.vertebral_level.as_deref(), Some("T7"));
-        assert_eq!(kind("T7 level", &info), None);
+        assert_eq!(kind("T7 marrow", &info), None);
         let info = RegionInfo::from_name_with("S4", Some(BoneClass::Sacrum), None);
         assert_eq!((info.vertebral_level.as_deref(), kind("S4", &info)), (Some("S4"), None));
     }

@@ -726,7 +726,7 @@ impl RegionInfo {
     }
 
     /// [`RegionInfo::from_name`] with a label table's own bone class and side where it gives
-    /// them: the bone and the vertebral level follow the class and side given (a `T7 body`
+    /// them: the bone and the vertebral level follow the class and side given (a `T7 marrow`
     /// row of class `vertebra` is level T7 of bone `vertebra_T7`).
     pub fn from_name_with(name: &str, bone_class: Option<BoneClass>, side: Option<Side>) -> RegionInfo {
         let lower = name.to_ascii_lowercase();
@@ -924,7 +924,7 @@ mod tests {
         assert_eq!(RegionInfo::from_name("phalanx_c3").bone_class, BoneClass::Hand);
         assert_eq!(RegionInfo::from_name("my_t7_thing").vertebral_level, None);
         // A table's class and side decide the bone and the level too.
-        let i = RegionInfo::from_name_with("T7 level", Some(BoneClass::Vertebra), None);
+        let i = RegionInfo::from_name_with("T7 marrow", Some(BoneClass::Vertebra), None);
         assert_eq!((i.bone.as_str(), i.vertebral_level.as_deref()), ("vertebra_T7", Some("T7")));
         let i = RegionInfo::from_name_with("bone 3", Some(BoneClass::Pelvis), Some(Side::Left));
         assert_eq!(i.bone, "hip_left");
