@@ -150,14 +150,16 @@ struct RunArgs {
     /// The STIR scan (NIfTI-1 .nii or .nii.gz, 3-D or 4-D with one volume).
     #[arg(long, value_name = "SCAN")]
     scan: PathBuf,
-    /// Atlas label volume; on another grid (shape, voxel size, orientation, field of view) it
-    /// is resampled onto the scan's by nearest label.
+    /// Atlas label volume, or a folder of one 0/1 mask per class (file name = class name);
+    /// on another grid (shape, voxel size, orientation, field of view) it is resampled onto
+    /// the scan's by nearest label.
     #[arg(long, value_name = "ATLAS")]
     atlas: PathBuf,
     /// Label table, told by its content: BIDS `_dseg.tsv`, CSV, JSON, ITK-SNAP label file,
     /// 3D Slicer colour table (.ctbl/.txt/.csv); or a built-in: totalsegmentator,
     /// totalsegmentator-mr, totalsegmentator-vertebrae-mr, totalsegmentator-appendicular-bones.
-    /// Without it, the names come from the atlas's header (TotalSegmentator --ml output).
+    /// A mask folder's masks are matched to its rows by name. Without it, the names come from
+    /// the atlas's header (TotalSegmentator --ml output) or a mask folder's file names.
     #[arg(long, value_name = "TABLE")]
     labels: Option<PathBuf>,
     /// Output folder (created if missing).

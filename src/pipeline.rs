@@ -234,10 +234,9 @@ pub fn run_with_map(cfg: &RunConfig, obs: &dyn Observer) -> Result<(Report, Volu
     obs.stage("reading scan and atlas");
     let given = cfg.labels.as_deref().map(LabelTable::read).transpose()?;
     if cfg.atlas.is_dir() {
-        // A folder of per-class masks: the names are the files'.
-        let (scan, masks) = rayon::join(|| io::read_scan(&cfg.scan), || io::read_mask_folder(&cfg.atlas));
-        let (scan, (atlas, names)) = (scan?, masks?);
-        let table = given.unwrap_or_else(|| LabelTable::from_pairs(names));
+        // A folder of per-class masks: matched to the table's rows by name, else named by the files.
+        let (scan, masks) = rayon::join(|| io::read_scan(&cfg.scan), || read_mask_atlas(cfg, given));
+        let (scan, (atlas, table)) = (scan?, masks?);
         return map_scan(cfg, Some(table), scan, atlas, obs);
     }
     let (scan, atlas) = rayon::join(|| io::read_scan(&cfg.scan), || io::read_atlas(&cfg.atlas));
@@ -245,6 +244,17 @@ pub fn run_with_map(cfg: &RunConfig, obs: &dyn Observer) -> Result<(Report, Volu
         io::Atlas::U8(a) => map_scan(cfg, given, scan?, a, obs),
         io::Atlas::U16(a) => map_scan(cfg, given, scan?, a, obs),
     }
+}
+
+/// The atlas of a mask folder (`cfg.atlas` is a folder) and its table: the `given` one, whose
+/// rows the masks are matched to by name, else the masks' file names.
+///
+/// # Errors
+/// As [`io::read_mask_folder`].
+pub fn read_mask_atlas(cfg: &RunConfig, given: Option<LabelTable>) -> Result<(Loaded<u16>, LabelTable)> {
+    let from = cfg.labels.as_deref().unwrap_or(Path::new("--labels"));
+    let (atlas, names) = io::read_mask_folder(&cfg.atlas, given.as_ref().map(|t| (t, from)))?;
+    Ok((atlas, given.unwrap_or_else(|| LabelTable::from_pairs(names))))
 }
 
 /// The label names a TotalSegmentator `--ml` atlas stores in its header extension.
@@ -293,6 +303,7 @@ fn map_scan<L: Label>(
     if cfg.params.parcellate {
         obs.stage("parcellating the atlas");
         if let Some(p) = parcellate::parcellate(&volume, table) {
+            require_labelled(&p, &cfg.atlas)?;
             facts.parcellated = p.split.clone();
             if p.max_label() <= L::MAX {
                 // In place: no second copy of the atlas.
@@ -306,6 +317,23 @@ fn map_scan<L: Label>(
         }
     }
     analyse_and_write(cfg, table, None, scan, volume, facts, obs)
+}
+
+/// Checks that parcellation found a label value for every sub-region.
+///
+/// # Errors
+/// [`Error::Atlas`] naming `atlas` when all 65535 label values were in use.
+pub fn require_labelled(p: &parcellate::Parcellation, atlas: &Path) -> Result<()> {
+    match &p.unlabelled {
+        None => Ok(()),
+        Some(region) => Err(Error::Atlas {
+            path: atlas.to_path_buf(),
+            message: format!(
+                "parcellation needs a new label value for sub-region {region}, but the atlas's table uses all \
+                 65535 label values: free some or pass --no-parcellate"
+            ),
+        }),
+    }
 }
 
 /// The atlas on the scan's grid ([`atlas_on_grid`]) with every label that is not bone made

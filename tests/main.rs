@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per concern.
 
+mod atlas_inputs;
 mod bad_inputs;
 mod bone_only;
 mod cli;

@@ -53,7 +53,7 @@ fn texture(v: usize) -> f32 {
 fn foci_on_real_pelvis_masks_get_the_regions_radiologists_name() {
     let Some(real) = realdata("parcellation of the real pelvis masks") else { return };
     let masks = real.join("totalsegmentator/ct_pelvis_masks");
-    let (atlas, _) = io::read_mask_folder(&masks).unwrap();
+    let (atlas, _) = io::read_mask_folder(&masks, None).unwrap();
     let grid = atlas.volume.grid;
     let bones = ["femur_left", "femur_right", "hip_left", "hip_right", "sacrum", "vertebrae_L3", "vertebrae_L5"];
     let mut bone = vec![false; grid.len()];

@@ -191,8 +191,8 @@ fn prepare(cfg: &RunConfig) -> Result<Prepared> {
     let given = cfg.labels.as_deref().map(LabelTable::read).transpose()?;
     let scan = io::read_scan(&cfg.scan)?.volume;
     let (atlas, table) = if cfg.atlas.is_dir() {
-        let (a, names) = io::read_mask_folder(&cfg.atlas)?;
-        (a.volume, given.unwrap_or_else(|| LabelTable::from_pairs(names)))
+        let (a, table) = pipeline::read_mask_atlas(cfg, given)?;
+        (a.volume, table)
     } else {
         let a = io::read_labels(&cfg.atlas)?;
         let table = match given {
@@ -204,6 +204,7 @@ fn prepare(cfg: &RunConfig) -> Result<Prepared> {
     let (mut atlas, _, _) = pipeline::bone_atlas_on_grid(atlas, &table, &scan.grid, cfg)?;
     let (table, bone_label) = match cfg.params.parcellate.then(|| parcellate::parcellate(&atlas, &table)).flatten() {
         Some(p) => {
+            pipeline::require_labelled(&p, &cfg.atlas)?;
             p.apply(&mut atlas);
             (p.table, Some(p.bone_label))
         }

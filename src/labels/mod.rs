@@ -358,14 +358,19 @@ impl LabelTable {
     /// class and side where it gives them. `None` for a label the table lacks.
     pub fn info(&self, label: u32) -> Option<RegionInfo> {
         let e = self.entries.get(&label)?;
-        let mut info = RegionInfo::from_name(&e.name);
-        if let Some(c) = e.bone_class {
-            info.bone_class = c;
+        Some(RegionInfo::from_name_with(&e.name, e.bone_class, e.side))
+    }
+
+    /// Keeps only the labels for which `keep` is true.
+    pub fn retain(&mut self, mut keep: impl FnMut(u32) -> bool) {
+        self.entries.retain(|&l, _| keep(l));
+    }
+
+    /// Sets the name of `label` (0 is ignored), without a bone class or side of its own.
+    pub fn insert_name(&mut self, label: u32, name: impl Into<String>) {
+        if label != 0 {
+            self.entries.insert(label, Entry { name: name.into(), bone_class: None, side: None });
         }
-        if let Some(side) = e.side {
-            info.side = side;
-        }
-        Some(info)
     }
 
     /// Label of a name, if the table has it.
@@ -708,111 +713,139 @@ fn vertebral_level(tokens: &[&str]) -> Option<String> {
     None
 }
 
+/// Words that, beside a vertebral level, still name just that level's body or sacral segment
+/// (`T7 vertebra`, `vertebral body L3`, `sacral segment S2`, `S2 segment`).
+const LEVEL_WORDS: [&str; 10] =
+    ["vertebra", "vertebrae", "vertebral", "body", "bodies", "segment", "segments", "level", "spine", "sacral"];
+
 impl RegionInfo {
     /// Derives bone, class, side and level from a region name (case-insensitive; `_`, `-`,
     /// space and `.` separate words).
     pub fn from_name(name: &str) -> RegionInfo {
+        RegionInfo::from_name_with(name, None, None)
+    }
+
+    /// [`RegionInfo::from_name`] with a label table's own bone class and side where it gives
+    /// them: the bone and the vertebral level follow the class and side given (a `T7 marrow`
+    /// row of class `vertebra` is level T7 of bone `vertebra_T7`).
+    pub fn from_name_with(name: &str, bone_class: Option<BoneClass>, side: Option<Side>) -> RegionInfo {
         let lower = name.to_ascii_lowercase();
         let tokens: Vec<&str> = lower.split(['_', '-', ' ', '.']).filter(|t| !t.is_empty()).collect();
-        let has = |w: &str| tokens.contains(&w);
-        let starts = |w: &str| tokens.iter().any(|t| t.starts_with(w));
-        let side = if has("left") || has("l") || has("lt") {
-            Side::Left
-        } else if has("right") || has("r") || has("rt") {
-            Side::Right
-        } else {
-            Side::Midline
-        };
-        let raw_tokens: Vec<&str> = name.split(['_', '-', ' ', '.']).filter(|t| !t.is_empty()).collect();
-        let level = vertebral_level(&raw_tokens);
-        let spine_word = starts("vertebra") || has("spine") || has("vertebral");
-        // Soft tissue named after a bone (TotalSegmentator's `iliac_artery_left`,
-        // `intervertebral_discs`, `costal_cartilages`, `spinal_cord`, muscles) is not bone.
-        let soft = ["artery", "arteries", "vein", "vena", "venous", "cord", "disc", "discs", "cartilage", "cartilages"]
-            .iter()
-            .any(|w| has(w))
-            || ["gluteus", "iliopsoas", "autochthon", "muscle"].iter().any(|w| starts(w));
-        let class = if soft {
-            BoneClass::Other
-        } else if starts("sacr") || (spine_word && level.as_deref().is_some_and(|l| l.starts_with('S'))) {
-            BoneClass::Sacrum
-        } else if spine_word || (level.is_some() && tokens.len() == 1) {
-            BoneClass::Vertebra
-        } else if starts("ilium")
-            || starts("iliac")
-            || starts("acetabul")
-            || starts("ischi")
-            || starts("pubi")
-            || has("hip")
-            || has("pelvis")
-            || starts("coxa")
-        {
-            BoneClass::Pelvis
-        } else if starts("femur") || starts("femor") {
-            BoneClass::Femur
-        } else if starts("tibia") {
-            BoneClass::Tibia
-        } else if starts("fibula") {
-            BoneClass::Fibula
-        } else if starts("calcane")
-            || starts("talus")
-            || starts("tars")
-            || starts("metatars")
-            || has("foot")
-            || starts("navicular")
-            || starts("cuboid")
-            || starts("cuneiform")
-        {
-            BoneClass::Foot
-        } else if starts("humer") {
-            BoneClass::Humerus
-        } else if starts("radius") || starts("ulna") {
-            BoneClass::Forearm
-        } else if starts("carp") || starts("metacarp") || has("hand") || starts("phalan") {
-            BoneClass::Hand
-        } else if starts("clavic") {
-            BoneClass::Clavicle
-        } else if starts("stern") || starts("manubri") {
-            BoneClass::Sternum
-        } else if starts("rib") || starts("costa") {
-            BoneClass::Rib
-        } else if starts("scapul") {
-            BoneClass::Scapula
-        } else if starts("mandib") {
-            BoneClass::Mandible
-        } else if starts("skull") || starts("cran") {
-            BoneClass::Skull
-        } else if starts("patell") {
-            BoneClass::Patella
-        } else {
-            BoneClass::Other
-        };
-        let sided = |b: &str| match side {
-            Side::Midline => b.to_string(),
-            s => format!("{b}_{}", s.as_str()),
-        };
-        let bone = match class {
-            BoneClass::Vertebra => match &level {
-                Some(l) => format!("vertebra_{l}"),
-                None => lower.clone(),
-            },
-            BoneClass::Sacrum => "sacrum".to_string(),
-            BoneClass::Pelvis => sided("hip"),
-            BoneClass::Femur => sided("femur"),
-            BoneClass::Tibia => sided("tibia"),
-            BoneClass::Fibula => sided("fibula"),
-            BoneClass::Humerus => sided("humerus"),
-            BoneClass::Clavicle => sided("clavicle"),
-            BoneClass::Sternum => "sternum".to_string(),
-            BoneClass::Mandible => "mandible".to_string(),
-            // Bones with many parts or several bones per class keep the region's own name.
-            _ => lower.clone(),
-        };
-        let vertebral_level = match class {
-            BoneClass::Vertebra | BoneClass::Sacrum => level,
-            _ => None,
-        };
+        let level = vertebral_level(&tokens);
+        let side = side.unwrap_or_else(|| side_of(&tokens));
+        let class = bone_class.unwrap_or_else(|| class_of(&tokens, level.as_deref()));
+        let bone = bone_of(class, side, level.as_deref(), &lower);
+        let vertebral_level = level.filter(|_| matches!(class, BoneClass::Vertebra | BoneClass::Sacrum));
         RegionInfo { bone, bone_class: class, side, vertebral_level }
+    }
+}
+
+/// The side a name's words say (`left`/`l`/`lt`, `right`/`r`/`rt`), else the midline.
+fn side_of(tokens: &[&str]) -> Side {
+    let has = |w: &str| tokens.contains(&w);
+    if has("left") || has("l") || has("lt") {
+        Side::Left
+    } else if has("right") || has("r") || has("rt") {
+        Side::Right
+    } else {
+        Side::Midline
+    }
+}
+
+/// The bone class a name's words say; `level` is the vertebral level among them.
+fn class_of(tokens: &[&str], level: Option<&str>) -> BoneClass {
+    let has = |w: &str| tokens.contains(&w);
+    let starts = |w: &str| tokens.iter().any(|t| t.starts_with(w));
+    // A spine word, or a level alone or with words that name its body (`T7`, `S2 segment`).
+    let spine = starts("vertebra")
+        || has("spine")
+        || has("vertebral")
+        || (level.is_some() && tokens.iter().all(|t| LEVEL_WORDS.contains(t) || vertebral_level(&[*t]).is_some()));
+    // Soft tissue named after a bone (TotalSegmentator's `iliac_artery_left`,
+    // `intervertebral_discs`, `costal_cartilages`, `spinal_cord`, muscles) is not bone.
+    let soft = ["artery", "arteries", "vein", "vena", "venous", "cord", "disc", "discs", "cartilage", "cartilages"]
+        .iter()
+        .any(|w| has(w))
+        || ["gluteus", "iliopsoas", "autochthon", "muscle"].iter().any(|w| starts(w));
+    if soft {
+        BoneClass::Other
+    } else if starts("sacr") || (spine && level.is_some_and(|l| l.starts_with('S'))) {
+        BoneClass::Sacrum
+    } else if spine {
+        BoneClass::Vertebra
+    } else if starts("ilium")
+        || starts("iliac")
+        || starts("acetabul")
+        || starts("ischi")
+        || starts("pubi")
+        || has("hip")
+        || has("pelvis")
+        || starts("coxa")
+    {
+        BoneClass::Pelvis
+    } else if starts("femur") || starts("femor") {
+        BoneClass::Femur
+    } else if starts("tibia") {
+        BoneClass::Tibia
+    } else if starts("fibula") {
+        BoneClass::Fibula
+    } else if starts("calcane")
+        || starts("talus")
+        || starts("tars")
+        || starts("metatars")
+        || has("foot")
+        || starts("navicular")
+        || starts("cuboid")
+        || starts("cuneiform")
+    {
+        BoneClass::Foot
+    } else if starts("humer") {
+        BoneClass::Humerus
+    } else if starts("radius") || starts("ulna") {
+        BoneClass::Forearm
+    } else if starts("carp") || starts("metacarp") || has("hand") || starts("phalan") {
+        BoneClass::Hand
+    } else if starts("clavic") {
+        BoneClass::Clavicle
+    } else if starts("stern") || starts("manubri") {
+        BoneClass::Sternum
+    } else if starts("rib") || starts("costa") {
+        BoneClass::Rib
+    } else if starts("scapul") {
+        BoneClass::Scapula
+    } else if starts("mandib") {
+        BoneClass::Mandible
+    } else if starts("skull") || starts("cran") {
+        BoneClass::Skull
+    } else if starts("patell") {
+        BoneClass::Patella
+    } else {
+        BoneClass::Other
+    }
+}
+
+/// The whole bone a region of `class` and `side` belongs to (`lower`: the name in lower case).
+fn bone_of(class: BoneClass, side: Side, level: Option<&str>, lower: &str) -> String {
+    let sided = |b: &str| match side {
+        Side::Midline => b.to_string(),
+        s => format!("{b}_{}", s.as_str()),
+    };
+    match class {
+        BoneClass::Vertebra => match level {
+            Some(l) => format!("vertebra_{l}"),
+            None => lower.to_string(),
+        },
+        BoneClass::Sacrum => "sacrum".to_string(),
+        BoneClass::Pelvis => sided("hip"),
+        BoneClass::Femur => sided("femur"),
+        BoneClass::Tibia => sided("tibia"),
+        BoneClass::Fibula => sided("fibula"),
+        BoneClass::Humerus => sided("humerus"),
+        BoneClass::Clavicle => sided("clavicle"),
+        BoneClass::Sternum => "sternum".to_string(),
+        BoneClass::Mandible => "mandible".to_string(),
+        // Bones with many parts or several bones per class keep the region's own name.
+        _ => lower.to_string(),
     }
 }
 
@@ -865,6 +898,48 @@ mod tests {
         }
         assert!(vertebral_level_rank("T7") < vertebral_level_rank("S2"));
         assert!(vertebral_level_rank("C7") < vertebral_level_rank("T1"));
+    }
+
+    /// Our sub-regions under other spellings: bone, class, side and level as for ours.
+    #[test]
+    fn other_spellings_of_sub_regions() {
+        let r = |n: &str| {
+            let i = RegionInfo::from_name(n);
+            (i.bone, i.bone_class, i.side, i.vertebral_level)
+        };
+        let level = |b: &str, c, l: &str| (b.to_string(), c, Side::Midline, Some(l.to_string()));
+        assert_eq!(r("S4"), level("sacrum", BoneClass::Sacrum, "S4"));
+        assert_eq!(r("sacral segment S2"), level("sacrum", BoneClass::Sacrum, "S2"));
+        assert_eq!(r("S3 segment"), level("sacrum", BoneClass::Sacrum, "S3"));
+        assert_eq!(r("T7 vertebra"), level("vertebra_T7", BoneClass::Vertebra, "T7"));
+        assert_eq!(r("T7 body"), level("vertebra_T7", BoneClass::Vertebra, "T7"));
+        assert_eq!(r("vertebral body L3"), level("vertebra_L3", BoneClass::Vertebra, "L3"));
+        assert_eq!(r("D7"), level("vertebra_T7", BoneClass::Vertebra, "T7"));
+        let femur_left = ("femur_left".to_string(), BoneClass::Femur, Side::Left, None);
+        for n in ["femoral_neck_left", "Femur neck L", "Left femoral neck", "capital femoral epiphysis left"] {
+            assert_eq!(r(n), femur_left, "{n}");
+        }
+        assert_eq!(r("Acetabular roof right").0, "hip_right");
+        // A level among other words is no vertebra.
+        assert_eq!(RegionInfo::from_name("phalanx_c3").bone_class, BoneClass::Hand);
+        assert_eq!(RegionInfo::from_name("my_t7_thing").vertebral_level, None);
+        // A table's class and side decide the bone and the level too.
+        let i = RegionInfo::from_name_with("T7 marrow", Some(BoneClass::Vertebra), None);
+        assert_eq!((i.bone.as_str(), i.vertebral_level.as_deref()), ("vertebra_T7", Some("T7")));
+        let i = RegionInfo::from_name_with("bone 3", Some(BoneClass::Pelvis), Some(Side::Left));
+        assert_eq!(i.bone, "hip_left");
+        let i = RegionInfo::from_name_with("S4", Some(BoneClass::Other), None);
+        assert_eq!(i.vertebral_level, None);
+    }
+
+    #[test]
+    fn retain_and_insert_name() {
+        let mut t = LabelTable::parse("index\tname\tbone_class\n1\ta\tpelvis\n2\tb\t\n").unwrap();
+        t.retain(|l| l != 2);
+        t.insert_name(5, "femur_left");
+        t.insert_name(0, "background");
+        assert_eq!(t.iter().collect::<Vec<_>>(), [(1, "a"), (5, "femur_left")]);
+        assert_eq!(t.info(1).unwrap().bone_class, BoneClass::Pelvis);
     }
 
     #[test]

@@ -56,28 +56,68 @@ enum Kind {
     Unsided(String),
 }
 
-/// Part words that mark a label as already a sub-region.
-const PART_WORDS: [&str; 14] = [
+/// Part words that mark a label as already a sub-region (with their plural and adjective
+/// forms; a word ending in `s` also counts when it is a part word without it: `necks`,
+/// `columns`, `condyles`). A vertebral level (`T7`, `S2`) marks one too, unless the name is
+/// TotalSegmentator's whole vertebra `vertebrae_<level>` ([`kind`]).
+const PART_WORDS: &[&str] = &[
     "head",
+    "capital",
     "neck",
+    "trochanter",
+    "trochanteric",
+    "intertrochanteric",
+    "subtrochanteric",
     "shaft",
+    "diaphysis",
+    "diaphyses",
+    "diaphyseal",
     "metaphysis",
+    "metaphyses",
+    "metaphyseal",
     "epiphysis",
+    "epiphyses",
+    "epiphyseal",
+    "physis",
+    "physes",
+    "physeal",
+    "condyle",
+    "condylar",
+    "proximal",
+    "distal",
     "roof",
     "column",
     "ilium",
+    "iliac",
     "ischium",
+    "ischial",
     "pubis",
+    "pubic",
+    "ramus",
+    "rami",
     "medial",
     "lateral",
     "body",
+    "bodies",
+    "segment",
     "posterior",
+    "anterior",
+    "elements",
+    "ala",
+    "alae",
 ];
 
+/// Whether a name's word is a part word ([`PART_WORDS`]).
+fn is_part_word(t: &str) -> bool {
+    PART_WORDS.contains(&t) || t.starts_with("acetabul") || t.strip_suffix('s').is_some_and(|w| PART_WORDS.contains(&w))
+}
+
+/// What kind of whole bone a name is; `None` for a sub-region (a part word, or a vertebral
+/// level other than in TotalSegmentator's `vertebrae_<level>`) and for what is not split.
 fn kind(name: &str, info: &RegionInfo) -> Option<Kind> {
     let lower = name.to_ascii_lowercase();
     let tokens: Vec<&str> = lower.split(['_', '-', ' ', '.']).filter(|t| !t.is_empty()).collect();
-    if tokens.iter().any(|t| PART_WORDS.contains(t) || t.starts_with("acetabul")) {
+    if tokens.iter().any(|t| is_part_word(t)) {
         return None;
     }
     let sided = info.side != Side::Midline;
@@ -89,11 +129,12 @@ fn kind(name: &str, info: &RegionInfo) -> Option<Kind> {
         BoneClass::Clavicle if sided => Kind::Clavicle(info.side),
         BoneClass::Foot if sided && tokens.iter().any(|t| t.starts_with("tars")) => Kind::Tarsal(info.side),
         BoneClass::Sacrum if info.vertebral_level.is_none() => Kind::Sacrum,
-        // Our own `vertebra_T7` is the body already; another atlas's `vertebrae_T7` (or
-        // `vertebrae_S1`) is the whole vertebra.
+        // A level names a vertebral body or sacral segment (our `vertebra_T7`, `T7`,
+        // `T7 vertebra`, `S2`); only TotalSegmentator's `vertebrae_T7` (or `vertebrae_S1`) is
+        // the whole vertebra.
         BoneClass::Vertebra | BoneClass::Sacrum => match &info.vertebral_level {
-            Some(level) if lower == format!("vertebra_{}", level.to_ascii_lowercase()) => return None,
-            Some(level) => Kind::Vertebra(level.clone()),
+            Some(level) if tokens.len() == 2 && tokens[0] == "vertebrae" => Kind::Vertebra(level.clone()),
+            Some(_) => return None,
             None if tokens.iter().any(|t| t.starts_with("vertebra")) => Kind::Spine,
             None => return None,
         },
@@ -126,6 +167,9 @@ pub struct Parcellation {
     pub split: Vec<String>,
     /// The voxels (flat indices) that take a new label, and the label.
     relabel: Vec<(usize, u32)>,
+    /// A sub-region that got no label because all 65535 label values were in use (the split
+    /// is then incomplete, and the pipeline refuses it).
+    pub unlabelled: Option<String>,
 }
 
 impl Parcellation {
@@ -296,41 +340,57 @@ fn collect_bones<L: Label>(
     }
     (bones, grid.affine.voxel_to_world(mean_ijk)[0])
 }
-/// Hands out label values to region names and remembers where each came from.
+/// Hands out label values to region names and remembers where each came from. New values
+/// are the lowest that the table does not use (at most 65535, the most an atlas holds).
 struct Namer {
+    /// The atlas's own table, with its `bone_class` and `side` columns.
+    base: LabelTable,
     table: BTreeMap<u32, String>,
     by_name: BTreeMap<String, u32>,
     bone_label: BTreeMap<u32, String>,
+    /// No value below this one is free.
     next: u32,
     split: Vec<String>,
     /// Atlas labels whose every voxel was relabelled.
     replaced: std::collections::BTreeSet<u32>,
     relabel: Vec<(usize, u32)>,
+    /// The first region that found no free label value, and the label it was cut from.
+    unlabelled: Option<String>,
 }
 
 impl Namer {
     fn new(table: &LabelTable) -> Namer {
         Namer {
+            base: table.clone(),
             table: table.iter().map(|(l, n)| (l, n.to_string())).collect(),
             by_name: BTreeMap::new(),
             bone_label: table.iter().map(|(l, n)| (l, n.to_string())).collect(),
-            next: table.max_label() + 1,
+            next: 1,
             split: Vec::new(),
             replaced: Default::default(),
             relabel: Vec::new(),
+            unlabelled: None,
         }
     }
 
-    fn label(&mut self, name: &str, from: &str) -> u32 {
+    /// The label of region `name` (cut from the atlas label `from`), a new one the first
+    /// time; `None` when every value up to 65535 is taken.
+    fn label(&mut self, name: &str, from: &str) -> Option<u32> {
         if let Some(&l) = self.by_name.get(name) {
-            return l;
+            return Some(l);
+        }
+        while self.table.contains_key(&self.next) {
+            self.next += 1;
         }
         let l = self.next;
-        self.next += 1;
+        if l > u16::MAX as u32 {
+            self.unlabelled.get_or_insert_with(|| format!("{name} (cut from {from})"));
+            return None;
+        }
         self.by_name.insert(name.to_string(), l);
         self.table.insert(l, name.to_string());
         self.bone_label.insert(l, from.to_string());
-        l
+        Some(l)
     }
 
     /// Relabels every voxel of `b` with the region `part(position)` names.
@@ -342,21 +402,27 @@ impl Namer {
     fn paint_each(&mut self, b: &Bone, part: impl Fn(usize) -> String) {
         for (i, &v) in b.index.iter().enumerate() {
             let name = part(i);
-            let l = self.label(&name, &b.name);
-            self.relabel.push((v, l));
+            if let Some(l) = self.label(&name, &b.name) {
+                self.relabel.push((v, l));
+            }
         }
         self.replaced.insert(b.label);
     }
 
     fn finish(self) -> Option<Parcellation> {
-        if self.relabel.is_empty() {
+        if self.relabel.is_empty() && self.unlabelled.is_none() {
             return None;
         }
-        // A split bone's own label no longer names any voxel: it leaves the table.
-        let keep = |l: &u32| !self.replaced.contains(l) || self.by_name.values().any(|n| n == l);
-        let table = LabelTable::from_pairs(self.table.iter().filter(|(l, _)| keep(l)).map(|(l, n)| (*l, n.clone())));
-        let bone_label = self.bone_label.iter().filter(|(l, _)| keep(l)).map(|(l, n)| (*l, n.clone())).collect();
-        Some(Parcellation { table, bone_label, split: self.split, relabel: self.relabel })
+        // A split bone's own label no longer names any voxel: it leaves the table. The labels
+        // kept keep their table columns; new ones are named by the region.
+        let keep = |l: u32| !self.replaced.contains(&l) || self.by_name.values().any(|&n| n == l);
+        let mut table = self.base;
+        table.retain(keep);
+        for (name, &l) in &self.by_name {
+            table.insert_name(l, name.clone());
+        }
+        let bone_label = self.bone_label.iter().filter(|(l, _)| keep(**l)).map(|(l, n)| (*l, n.clone())).collect();
+        Some(Parcellation { table, bone_label, split: self.split, relabel: self.relabel, unlabelled: self.unlabelled })
     }
 }
 
@@ -567,5 +633,103 @@ mod tests {
         let names: Vec<String> = p.table.iter().map(|(_, n)| n.to_string()).collect();
         assert!(names.contains(&"femur_head_left".to_string()), "{names:?}");
         assert!(!names.iter().any(|n| n.contains("distal")), "{names:?}");
+    }
+}
+
+/// Name recognition and label allocation (kept apart from the per-bone rules' tests).
+#[cfg(test)]
+mod kind_and_namer_tests {
+    use super::*;
+    use crate::volume::{Affine, Grid};
+
+    fn k(n: &str) -> Option<Kind> {
+        kind(n, &RegionInfo::from_name(n))
+    }
+
+    /// Our sub-regions under other spellings are never split again; whole bones still are.
+    #[test]
+    fn sub_regions_under_other_spellings_are_not_whole_bones() {
+        for n in [
+            "femoral_neck_left",
+            "Femur neck L",
+            "Left femoral neck",
+            "femoral necks left",
+            "capital femoral epiphysis right",
+            "greater trochanter left",
+            "femur_trochanters_right",
+            "femoral condyles left",
+            "distal femoral metaphyses R",
+            "Acetabular roof right",
+            "acetabular_posterior_column_L",
+            "pubic ramus left",
+            "iliac wing right",
+            "S4",
+            "s2",
+            "sacral segment S2",
+            "S3 segment",
+            "T7",
+            "D7",
+            "T7 vertebra",
+            "T7 vertebrae",
+            "L3 body",
+            "vertebral body L3",
+            "Vertebra L3",
+            "vertebra_T7_posterior_elements",
+        ] {
+            assert_eq!(k(n), None, "{n}");
+        }
+        assert_eq!(k("vertebrae_T7"), Some(Kind::Vertebra("T7".into())));
+        assert_eq!(k("Vertebrae_D7"), Some(Kind::Vertebra("T7".into())));
+        assert_eq!(k("vertebrae_S1"), Some(Kind::Vertebra("S1".into())));
+        assert_eq!(k("Femur L"), Some(Kind::Femur(Side::Left)));
+        assert_eq!(k("left femoral bone"), Some(Kind::Femur(Side::Left)));
+        assert_eq!(k("hip_right"), Some(Kind::Hip(Side::Right)));
+        assert_eq!(k("sacrum"), Some(Kind::Sacrum));
+        assert_eq!(k("fibula"), Some(Kind::Unsided("fibula".into())));
+    }
+
+    /// A table's bone class gives a level-named row its level, and the row stays unsplit.
+    #[test]
+    fn a_table_class_keeps_a_level_row_whole() {
+        let info = RegionInfo::from_name_with("T7 marrow", Some(BoneClass::Vertebra), None);
+        assert_eq!(info.vertebral_level.as_deref(), Some("T7"));
+        assert_eq!(kind("T7 marrow", &info), None);
+        let info = RegionInfo::from_name_with("S4", Some(BoneClass::Sacrum), None);
+        assert_eq!((info.vertebral_level.as_deref(), kind("S4", &info)), (Some("S4"), None));
+    }
+
+    fn grid() -> Grid {
+        Grid { dims: [4, 4, 4], affine: Affine::from_spacing_origin([1.0; 3], [0.0; 3]) }
+    }
+
+    /// New labels are the lowest free values, not above the table's largest, which may be
+    /// 65535; unsplit labels keep their table columns.
+    #[test]
+    fn new_labels_fill_the_lowest_free_values() {
+        let t = LabelTable::parse("index\tname\tbone_class\n1\tvertebrae_L2\t\n3\tmy_bone\tpelvis\n65535\tsternum\t\n")
+            .unwrap();
+        let mut v = Volume::filled(grid(), 0u16);
+        v.data[..32].fill(1);
+        v.data[40] = 3;
+        v.data[60] = 65535;
+        let p = parcellate(&v, &t).expect("a whole vertebra");
+        assert_eq!(p.unlabelled, None);
+        assert_eq!(p.table.label_of("vertebra_L2"), Some(2));
+        assert_eq!(p.max_label(), 65535);
+        assert_eq!(p.table.info(3).unwrap().bone_class, BoneClass::Pelvis, "the column survives");
+        p.apply(&mut v);
+        assert_eq!(v.data[0], 2);
+    }
+
+    /// With every value up to 65535 in use, the region that gets none is named.
+    #[test]
+    fn no_free_label_is_reported_not_a_panic() {
+        let names: Vec<(u32, String)> = (1..=65535u32).map(|l| (l, format!("organ_{l}"))).collect();
+        let mut t = LabelTable::from_pairs(names);
+        t.insert_name(7, "vertebrae_L2");
+        let mut v = Volume::filled(grid(), 0u16);
+        v.data[..32].fill(7);
+        let p = parcellate(&v, &t).expect("a whole vertebra");
+        assert_eq!(p.unlabelled.as_deref(), Some("vertebra_L2 (cut from vertebrae_L2)"));
     }
 }
