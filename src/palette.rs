@@ -30,8 +30,8 @@ const SERIES_L: f64 = 0.08;
 /// Hue turn between neighbours of a numbered series, in degrees (cycled over three levels).
 const SERIES_H: f64 = 16.0;
 /// Lightness and hue offsets of the subject's left side.
-const LEFT_L: f64 = -0.05;
-const LEFT_H: f64 = 14.0;
+const LEFT_L: f64 = -0.06;
+const LEFT_H: f64 = 22.0;
 
 /// Lightness and hue offsets (degrees) of a bone's parts; variant 0 is the whole bone.
 pub const VARIANTS: [(f64, f64); 7] =
@@ -108,13 +108,15 @@ fn part_variant(lower: &str, info: &RegionInfo) -> usize {
 fn level_ordinal(level: &str) -> Option<u32> {
     let (letter, num) = level.split_at(level.len().min(1));
     let n: u32 = num.parse().ok()?;
-    Some(n + match letter {
-        "C" => 0,
-        "T" => 7,
-        "L" => 19,
-        "S" => 25,
-        _ => return None,
-    })
+    Some(
+        n + match letter {
+            "C" => 0,
+            "T" => 7,
+            "L" => 19,
+            "S" => 25,
+            _ => return None,
+        },
+    )
 }
 
 /// The position of a region in a numbered series: its vertebral level's ordinal, else the

@@ -10,4 +10,5 @@ mod loader;
 mod phantom_runs;
 mod readers;
 mod realdata;
+mod regions;
 mod util;
