@@ -134,6 +134,35 @@ fn mode(counts: &[(u32, u32)]) -> u32 {
         .0
 }
 
+/// Voxels `start + n * stride` for `n` in `0..len`.
+struct Ray {
+    start: usize,
+    stride: usize,
+    len: usize,
+}
+
+impl Ray {
+    /// The scan's maximum and the most frequent region along the ray (`counts` is scratch).
+    /// Runs of one label are counted at once, so the region tally is searched once per run.
+    fn walk<L: Label>(&self, scan: &[f32], atlas: &[L], counts: &mut Vec<(u32, u32)>) -> (f32, u32) {
+        counts.clear();
+        let mut top = f32::NEG_INFINITY;
+        let mut run = (0u32, 0u32);
+        for n in 0..self.len {
+            let idx = self.start + n * self.stride;
+            top = top.max(scan[idx]);
+            let l: u32 = atlas[idx].into();
+            if l != run.0 {
+                tally(counts, run);
+                run = (l, 0);
+            }
+            run.1 += 1;
+        }
+        tally(counts, run);
+        (top, mode(counts))
+    }
+}
+
 /// Projects the scan (maximum) and the atlas (most frequent region) along `ax.p` over `slab`.
 fn project<L: Label>(scan: &Volume<f32>, atlas: &Volume<L>, ax: &Axes, slab: Range<usize>) -> Plane {
     let grid = scan.grid;
@@ -147,30 +176,89 @@ fn project<L: Label>(scan: &Volume<f32>, atlas: &Volume<L>, ax: &Axes, slab: Ran
         return plane;
     }
     let slab = slab.start.min(grid.dims[ax.p])..slab.end.min(grid.dims[ax.p]);
-    plane.mip.par_chunks_mut(ax.n_h).zip(plane.labels.par_chunks_mut(ax.n_h)).enumerate().for_each(
-        |(row, (mip, labels))| {
+    let dims = grid.dims;
+    let stride = [1, dims[0], dims[0] * dims[1]][ax.p];
+    let rows = plane.mip.par_chunks_mut(ax.n_h).zip(plane.labels.par_chunks_mut(ax.n_h)).enumerate();
+    if ax.h == 0 {
+        // Columns run along the storage's fastest axis: read each row's lines in memory order.
+        rows.for_each_init(
+            || Columns::new(ax.n_h),
+            |cols, (row, (mip, labels))| {
+                cols.reset();
+                for t in slab.clone() {
+                    let [_, j, k] = ax.voxel(row, 0, t);
+                    let start = grid.index(0, j, k);
+                    let line = start..start + ax.n_h;
+                    cols.add_line(&scan.data[line.clone()], &atlas.data[line], ax.flip_h);
+                }
+                cols.finish(mip, labels);
+            },
+        );
+    } else {
+        rows.for_each(|(row, (mip, labels))| {
             let mut counts: Vec<(u32, u32)> = Vec::new();
             for col in 0..ax.n_h {
-                counts.clear();
-                let mut top = f32::NEG_INFINITY;
-                for t in slab.clone() {
-                    let [i, j, k] = ax.voxel(row, col, t);
-                    let idx = grid.index(i, j, k);
-                    top = top.max(scan.data[idx]);
-                    let l: u32 = atlas.data[idx].into();
-                    if l != 0 {
-                        match counts.iter_mut().find(|c| c.0 == l) {
-                            Some(c) => c.1 += 1,
-                            None => counts.push((l, 1)),
-                        }
-                    }
-                }
-                mip[col] = top;
-                labels[col] = mode(&counts);
+                let [i, j, k] = ax.voxel(row, col, slab.start);
+                let ray = Ray { start: grid.index(i, j, k), stride, len: slab.len() };
+                (mip[col], labels[col]) = ray.walk(&scan.data, &atlas.data, &mut counts);
             }
-        },
-    );
+        });
+    }
     plane
+}
+
+/// The rays of one display row walked together, one storage line (a voxel per column) at a
+/// time: each column keeps its maximum, its current run of one label and its region tally.
+struct Columns {
+    top: Vec<f32>,
+    run: Vec<(u32, u32)>,
+    counts: Vec<Vec<(u32, u32)>>,
+}
+
+impl Columns {
+    fn new(n: usize) -> Columns {
+        Columns { top: vec![f32::NEG_INFINITY; n], run: vec![(0, 0); n], counts: vec![Vec::new(); n] }
+    }
+
+    fn reset(&mut self) {
+        self.top.fill(f32::NEG_INFINITY);
+        self.run.fill((0, 0));
+        self.counts.iter_mut().for_each(Vec::clear);
+    }
+
+    /// Adds one voxel per column (`flip`: the line runs from the last column to the first).
+    fn add_line<L: Label>(&mut self, scan: &[f32], atlas: &[L], flip: bool) {
+        let n = self.top.len();
+        for (x, (&v, &l)) in scan.iter().zip(atlas).enumerate() {
+            let col = if flip { n - 1 - x } else { x };
+            self.top[col] = self.top[col].max(v);
+            let l: u32 = l.into();
+            let run = &mut self.run[col];
+            if l != run.0 {
+                tally(&mut self.counts[col], *run);
+                *run = (l, 0);
+            }
+            run.1 += 1;
+        }
+    }
+
+    fn finish(&mut self, mip: &mut [f32], labels: &mut [u32]) {
+        for col in 0..self.top.len() {
+            tally(&mut self.counts[col], self.run[col]);
+            mip[col] = self.top[col];
+            labels[col] = mode(&self.counts[col]);
+        }
+    }
+}
+
+/// Adds a run of `n` voxels of `label` (background runs are not counted).
+fn tally(counts: &mut Vec<(u32, u32)>, (label, n): (u32, u32)) {
+    if label != 0 && n > 0 {
+        match counts.iter_mut().find(|c| c.0 == label) {
+            Some(c) => c.1 += n,
+            None => counts.push((label, n)),
+        }
+    }
 }
 
 /// The range along `ax.p` that holds the midline regions' voxels (the whole axis when there is
@@ -547,6 +635,18 @@ mod tests {
         assert!(reds > 50, "legend swatch and name in the region colour: {reds}");
         let mixed = img.pixels().filter(|p| p[0] > p[1] + 40 && p[0] > p[2] + 40).count();
         assert!(mixed > 1000, "red fill: {mixed}");
+    }
+
+    /// The memory-order walk (columns along the fastest axis) and the ray walk give the same
+    /// picture, whatever the storage orientation.
+    #[test]
+    fn every_storage_orientation_gives_the_same_picture() {
+        let (scan, atlas, rows) = scene();
+        let want = picture(&scan, &atlas, &rows);
+        for code in ["LPS", "ASR", "PIL", "SRA", "ILP"] {
+            let (s, a) = (scan.reoriented(code).unwrap(), atlas.reoriented(code).unwrap());
+            assert!(picture(&s, &a, &rows) == want, "{code}");
+        }
     }
 
     #[test]
