@@ -13,7 +13,8 @@
 //! 4. [`ccl`]: 3-D connected components (6/18/26), parallel over slabs, canonical labels;
 //! 5. [`lesions`]: per-lesion statistics and atlas regions, computed from the foreground only;
 //! 6. [`report`]: JSON, CSV and the summary that staging consumes;
-//! 7. [`render`]: the overview PNG.
+//! 7. [`render`]: the overview PNG and the region map picture ([`render::regions`]), in the
+//!    colours of [`palette`]; [`regions`] describes the region map written with every run.
 //!
 //! [`pipeline::run`] chains them; [`phantom`] generates synthetic whole-body scans with
 //! ground truth, including the founding case.
@@ -27,10 +28,12 @@ pub mod io;
 pub mod labels;
 pub mod lesions;
 pub mod output;
+pub mod palette;
 pub mod parcellate;
 pub mod phantom;
 pub mod pipeline;
 pub mod reference;
+pub mod regions;
 pub mod render;
 pub mod report;
 pub mod resample;

@@ -36,8 +36,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Map the bone lesions of one scan: writes report.json, lesions.csv, lesions.nii.gz and
-    /// overview.png into --out.
+    /// Map the bone lesions of one scan: writes report.json, lesions.csv, lesions.nii.gz,
+    /// overview.png and the region map (regions.nii.gz, regions.tsv, regions.png) into --out.
     Run(RunArgs),
     /// Generate a synthetic whole-body STIR phantom with atlas and ground truth.
     Phantom(PhantomArgs),

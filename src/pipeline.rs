@@ -1,17 +1,19 @@
 //! The whole job: inputs on disk to an output folder, and the phantom writer.
 //!
 //! [`run`] loads, checks, [`analyse`]s and writes `report.json`, `lesions.csv`,
-//! `lesions.nii.gz` and `overview.png` into the output folder, all or nothing.
+//! `lesions.nii.gz`, `overview.png` and the region map the detector used (`regions.nii.gz`,
+//! `regions.tsv`, `regions.png`) into the output folder, all or nothing.
 
 use crate::ccl::Connectivity;
 use crate::detect::{self, LocalFacts, LocalParams, Method};
 use crate::error::{Error, Result};
-use crate::io::{self, Loaded, WriteOptions};
+use crate::io::{self, Loaded, Storable, WriteOptions};
 use crate::labels::{self, BoneOnly, LabelTable};
 use crate::lesions::{self, Lesion};
 use crate::output::OutputSet;
 use crate::parcellate;
 use crate::reference::{BoneSamples, Reference};
+use crate::regions::{self, RegionRow};
 use crate::render;
 use crate::report::{self, InputInfo, Marrow, Parameters, RegionMarrow, Report, Software, Summary};
 use crate::resample;
@@ -284,7 +286,7 @@ struct AtlasFacts {
 
 /// The rest of [`run_with_map`] once the scan and atlas are in memory; without a `given`
 /// table the names come from the atlas's header.
-fn map_scan<L: Label>(
+fn map_scan<L: Label + Storable>(
     cfg: &RunConfig,
     given: Option<LabelTable>,
     scan: Loaded<f32>,
@@ -370,7 +372,7 @@ fn marrow_report(f: &LocalFacts, hist: &[u64], table: &LabelTable) -> Marrow {
 }
 
 /// Detection and outputs, once the atlas is on the scan's grid in its final labels.
-fn analyse_and_write<L: Label>(
+fn analyse_and_write<L: Label + Storable>(
     cfg: &RunConfig,
     table: &LabelTable,
     bone_label: Option<&BTreeMap<u32, String>>,
@@ -384,7 +386,8 @@ fn analyse_and_write<L: Label>(
     let samples = BoneSamples::gather(&scan.volume.data, &atlas.data);
     check_labels(&samples.hist, table, cfg)?;
     let an = analyse(&scan.volume, &atlas, table, bone_label, &samples, &cfg.params, &cfg.atlas, obs)?;
-    drop(atlas);
+    // The atlas stays: it is written and drawn as the region map.
+    let region_rows = regions::rows(&samples.hist, table, bone_label);
 
     obs.stage("writing outputs");
     let grid = scan.volume.grid;
@@ -431,26 +434,56 @@ fn analyse_and_write<L: Label>(
     };
     report::round_report(&mut rep);
 
-    let markers: Vec<render::Marker> =
-        rep.lesions.iter().map(|l| render::Marker { id: l.id, centroid_voxel: l.centroid_voxel }).collect();
-    let ((map_bytes, png), json) = rayon::join(
+    let ((lesion_files, region_files), json) = rayon::join(
         || {
             rayon::join(
-                || {
-                    let mut opts = WriteOptions::labels(rep.lesions.len() as u32);
-                    opts.description = "crmo-map lesion ids".into();
-                    io::encode(&an.lesion_map, &opts, Some(&scan.header), true)
-                },
-                || render::encode_png(&render::overview(&scan.volume, &an.lesion_map, &markers)),
+                || encode_lesion_map(&rep, &an.lesion_map, &scan),
+                || encode_region_map(&scan, &atlas, &region_rows),
             )
         },
         || report::to_json(&rep),
     );
+    let (map_bytes, png) = lesion_files;
+    let (regions_map, regions_png) = region_files;
     let mut out = OutputSet::new(&cfg.out)?;
     out.add("report.json", json.as_bytes())?;
     out.add("lesions.csv", report::to_csv(&rep).as_bytes())?;
     out.add("lesions.nii.gz", &map_bytes)?;
     out.add("overview.png", &png?)?;
+    out.add("regions.nii.gz", &regions_map)?;
+    out.add("regions.tsv", regions::to_tsv(&region_rows).as_bytes())?;
+    out.add("regions.png", &regions_png?)?;
     out.commit()?;
     Ok((rep, an.lesion_map))
+}
+
+/// `lesions.nii.gz` and `overview.png` bytes.
+fn encode_lesion_map(rep: &Report, lesion_map: &Volume<u16>, scan: &Loaded<f32>) -> (Vec<u8>, Result<Vec<u8>>) {
+    let markers: Vec<render::Marker> =
+        rep.lesions.iter().map(|l| render::Marker { id: l.id, centroid_voxel: l.centroid_voxel }).collect();
+    rayon::join(
+        || {
+            let mut opts = WriteOptions::labels(rep.lesions.len() as u32);
+            opts.description = "crmo-map lesion ids".into();
+            io::encode(lesion_map, &opts, Some(&scan.header), true)
+        },
+        || render::encode_png(&render::overview(&scan.volume, lesion_map, &markers)),
+    )
+}
+
+/// `regions.nii.gz` (the analysed atlas, in the narrowest type its largest label needs, with
+/// the scan's header geometry) and `regions.png` bytes.
+fn encode_region_map<L: Label + Storable>(
+    scan: &Loaded<f32>,
+    atlas: &Volume<L>,
+    rows: &[RegionRow],
+) -> (Vec<u8>, Result<Vec<u8>>) {
+    rayon::join(
+        || {
+            let mut opts = WriteOptions::labels(regions::max_index(rows));
+            opts.description = "crmo-map regions".into();
+            io::encode(atlas, &opts, Some(&scan.header), true)
+        },
+        || render::encode_png_as(&render::regions::picture(&scan.volume, atlas, rows), "regions.png"),
+    )
 }

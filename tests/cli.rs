@@ -85,7 +85,18 @@ fn quiet_run_prints_nothing_and_loud_run_one_line() {
     let out = crmo_ok(&args);
     // Not a terminal: no progress drawing, just the closing line.
     assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
-    assert_eq!(listing(&l), vec!["lesions.csv", "lesions.nii.gz", "overview.png", "report.json"]);
+    assert_eq!(
+        listing(&l),
+        vec![
+            "lesions.csv",
+            "lesions.nii.gz",
+            "overview.png",
+            "regions.nii.gz",
+            "regions.png",
+            "regions.tsv",
+            "report.json"
+        ]
+    );
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Golden-file tests: the tiny fixture's report and CSV, byte for byte.
+//! Golden-file tests: the tiny fixture's report, CSV and region table, byte for byte.
 //! Regenerate with `scripts/bless_golden.sh` only when a change to the outputs is intended
 //! (see fixtures/README.md).
 
@@ -38,6 +38,8 @@ fn tiny_fixture_report_and_csv() {
     run_tiny("labels.tsv", &out, &[]);
     compare("tiny-report.json", &std::fs::read_to_string(out.join("report.json")).unwrap());
     compare("tiny-lesions.csv", &std::fs::read_to_string(out.join("lesions.csv")).unwrap());
+    // The region table pins the palette's colours too (viewers' colour tables reuse them).
+    compare("tiny-regions.tsv", &std::fs::read_to_string(out.join("regions.tsv")).unwrap());
     check_contract(&fixture("tiny/scan.nii.gz"), &out);
 }
 

@@ -12,4 +12,5 @@ mod parcellation;
 mod phantom_runs;
 mod readers;
 mod realdata;
+mod regions;
 mod util;

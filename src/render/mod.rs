@@ -25,6 +25,8 @@
 //!
 //! Text uses a small built-in 5x7 bitmap font (no font dependency).
 
+pub mod regions;
+
 use crate::error::{Error, Result};
 use crate::volume::{Grid, Volume};
 use image::RgbImage;
@@ -124,10 +126,21 @@ pub fn overview(scan: &Volume<f32>, lesion_map: &Volume<u16>, markers: &[Marker]
 }
 
 /// PNG bytes of an image (so the caller can write atomically).
+///
+/// # Errors
+/// [`Error::Output`] naming `overview.png` when encoding fails.
 pub fn encode_png(img: &RgbImage) -> Result<Vec<u8>> {
+    encode_png_as(img, "overview.png")
+}
+
+/// PNG bytes of an image that will be written as `name` (named in the error).
+///
+/// # Errors
+/// [`Error::Output`] naming `name` when encoding fails.
+pub fn encode_png_as(img: &RgbImage, name: &str) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
     img.write_with_encoder(image::codecs::png::PngEncoder::new(&mut bytes))
-        .map_err(|e| Error::Output { path: "overview.png".into(), message: e.to_string() })?;
+        .map_err(|e| Error::Output { path: name.into(), message: e.to_string() })?;
     Ok(bytes)
 }
 

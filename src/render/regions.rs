@@ -1,0 +1,669 @@
+//! `regions.png`: the region map the detector used, drawn over the scan so a reader can see
+//! at a glance which sub-region each part of the skeleton was given.
+//!
+//! Two panels side by side at one physical scale (voxel spacing respected), superior at the
+//! top:
+//!
+//! - **coronal**: a label projection along anterior-posterior through the whole volume, in
+//!   radiological convention (the subject's right on the viewer's left, marked `R` / `L`);
+//! - **sagittal**: the same along left-right through the slab that holds the midline regions
+//!   (vertebrae, sacrum, sternum; the whole width when there is none), anterior on the
+//!   viewer's left (`A` / `P`).
+//!
+//! Each pixel shows the region with the most voxels along its ray (ties: the lower label),
+//! filled in its [`crate::palette`] colour over the scan's maximum-intensity projection of the
+//! same rays (windowed like `overview.png`) and outlined where it meets another region or the
+//! background. Regions are numbered with their label value (the `index` of `regions.tsv` and
+//! the value in `regions.nii.gz`) near the middle of their projected area, and a legend lists
+//! every region: colour, label value and name.
+
+use super::{
+    resample_grey, taps, text_size, window, Canvas, Rect, Tap, BLACK, GAMMA, HEADER, MARGIN, TARGET_LONG_SIDE, WHITE,
+};
+use crate::labels::Side;
+use crate::palette::Rgb;
+use crate::regions::RegionRow;
+use crate::volume::{Grid, Label, Volume};
+use image::RgbImage;
+use rayon::prelude::*;
+use std::ops::Range;
+
+/// Opacity of the region fill over the grey scan.
+const FILL_ALPHA: f32 = 0.6;
+/// Outlines are the region colour times this.
+const EDGE_SHADE: f32 = 0.55;
+/// Space between panels and before the legend.
+const GAP: usize = 16;
+/// A region is numbered in a panel only where it covers at least this many pixels.
+const MIN_NUMBERED_PIXELS: usize = 24;
+/// Text scale of the captions and orientation letters.
+const CAPTION_SCALE: usize = 2;
+/// Largest legend text scale; the legend drops to scale 1 when scale 2 needs more columns.
+const LEGEND_SCALE: usize = 2;
+/// Most legend columns at [`LEGEND_SCALE`].
+const LEGEND_MAX_COLUMNS: usize = 2;
+
+/// Which way a panel looks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Look {
+    Coronal,
+    Sagittal,
+}
+
+impl Look {
+    fn caption(self) -> &'static str {
+        match self {
+            Look::Coronal => "CORONAL",
+            Look::Sagittal => "SAGITTAL",
+        }
+    }
+
+    /// The letters at the viewer's left and right.
+    fn letters(self) -> [&'static str; 2] {
+        match self {
+            Look::Coronal => ["R", "L"],
+            Look::Sagittal => ["A", "P"],
+        }
+    }
+}
+
+/// The voxel axes of a panel: projected (`p`), horizontal (`h`) and vertical (`v`).
+#[derive(Clone, Copy, Debug)]
+struct Axes {
+    p: usize,
+    h: usize,
+    v: usize,
+    /// Column 0 is the last index along `h` (the axis runs toward world +x or +y).
+    flip_h: bool,
+    /// Row 0 is the last index along `v` (the axis runs toward superior).
+    flip_v: bool,
+    n_h: usize,
+    n_v: usize,
+    mm_h: f64,
+    mm_v: f64,
+}
+
+impl Axes {
+    fn new(grid: &Grid, look: Look) -> Axes {
+        let dirs = grid.affine.axis_directions();
+        let axis_of = |world: usize| dirs.iter().position(|&(w, _)| w == world).unwrap_or(world);
+        let (p, h) = match look {
+            Look::Coronal => (axis_of(1), axis_of(0)),
+            Look::Sagittal => (axis_of(0), axis_of(1)),
+        };
+        let v = axis_of(2);
+        let spacing = grid.spacing();
+        let mm = |a: usize| if spacing[a].is_finite() && spacing[a] > 0.0 { spacing[a] } else { 1.0 };
+        Axes {
+            p,
+            h,
+            v,
+            // Coronal: the subject's right (+x) on the viewer's left; sagittal: anterior (+y).
+            flip_h: !dirs[h].1,
+            flip_v: !dirs[v].1,
+            n_h: grid.dims[h].max(1),
+            n_v: grid.dims[v].max(1),
+            mm_h: mm(h),
+            mm_v: mm(v),
+        }
+    }
+
+    /// The voxel at display cell (`row`, `col`) and depth `t` along `p`.
+    fn voxel(&self, row: usize, col: usize, t: usize) -> [usize; 3] {
+        let mut ijk = [0; 3];
+        ijk[self.h] = if self.flip_h { self.n_h - 1 - col } else { col };
+        ijk[self.v] = if self.flip_v { self.n_v - 1 - row } else { row };
+        ijk[self.p] = t;
+        ijk
+    }
+}
+
+/// A projected panel in display order (`n_h` columns, `n_v` rows, row-major).
+struct Plane {
+    /// Scan MIP along each ray.
+    mip: Vec<f32>,
+    /// The region with most voxels along each ray (0: none).
+    labels: Vec<u32>,
+}
+
+/// The region with most voxels among `counts` (ties: the lower label), 0 when empty.
+fn mode(counts: &[(u32, u32)]) -> u32 {
+    counts
+        .iter()
+        .fold((0u32, 0u32), |best, &(l, n)| if n > best.1 || (n == best.1 && l < best.0) { (l, n) } else { best })
+        .0
+}
+
+/// Voxels `start + n * stride` for `n` in `0..len`.
+struct Ray {
+    start: usize,
+    stride: usize,
+    len: usize,
+}
+
+impl Ray {
+    /// The scan's maximum and the most frequent region along the ray (`counts` is scratch).
+    /// Runs of one label are counted at once, so the region tally is searched once per run.
+    fn walk<L: Label>(&self, scan: &[f32], atlas: &[L], counts: &mut Vec<(u32, u32)>) -> (f32, u32) {
+        counts.clear();
+        let mut top = f32::NEG_INFINITY;
+        let mut run = (0u32, 0u32);
+        for n in 0..self.len {
+            let idx = self.start + n * self.stride;
+            top = top.max(scan[idx]);
+            let l: u32 = atlas[idx].into();
+            if l != run.0 {
+                tally(counts, run);
+                run = (l, 0);
+            }
+            run.1 += 1;
+        }
+        tally(counts, run);
+        (top, mode(counts))
+    }
+}
+
+/// Projects the scan (maximum) and the atlas (most frequent region) along `ax.p` over `slab`.
+fn project<L: Label>(scan: &Volume<f32>, atlas: &Volume<L>, ax: &Axes, slab: Range<usize>) -> Plane {
+    let grid = scan.grid;
+    let n = ax.n_h * ax.n_v;
+    let usable = !grid.is_empty()
+        && scan.data.len() == grid.len()
+        && atlas.grid.dims == grid.dims
+        && atlas.data.len() == grid.len();
+    let mut plane = Plane { mip: vec![0.0; n], labels: vec![0; n] };
+    if !usable {
+        return plane;
+    }
+    let slab = slab.start.min(grid.dims[ax.p])..slab.end.min(grid.dims[ax.p]);
+    let dims = grid.dims;
+    let stride = [1, dims[0], dims[0] * dims[1]][ax.p];
+    let rows = plane.mip.par_chunks_mut(ax.n_h).zip(plane.labels.par_chunks_mut(ax.n_h)).enumerate();
+    if ax.h == 0 {
+        // Columns run along the storage's fastest axis: read each row's lines in memory order.
+        rows.for_each_init(
+            || Columns::new(ax.n_h),
+            |cols, (row, (mip, labels))| {
+                cols.reset();
+                for t in slab.clone() {
+                    let [_, j, k] = ax.voxel(row, 0, t);
+                    let start = grid.index(0, j, k);
+                    let line = start..start + ax.n_h;
+                    cols.add_line(&scan.data[line.clone()], &atlas.data[line], ax.flip_h);
+                }
+                cols.finish(mip, labels);
+            },
+        );
+    } else {
+        rows.for_each(|(row, (mip, labels))| {
+            let mut counts: Vec<(u32, u32)> = Vec::new();
+            for col in 0..ax.n_h {
+                let [i, j, k] = ax.voxel(row, col, slab.start);
+                let ray = Ray { start: grid.index(i, j, k), stride, len: slab.len() };
+                (mip[col], labels[col]) = ray.walk(&scan.data, &atlas.data, &mut counts);
+            }
+        });
+    }
+    plane
+}
+
+/// The rays of one display row walked together, one storage line (a voxel per column) at a
+/// time: each column keeps its maximum, its current run of one label and its region tally.
+struct Columns {
+    top: Vec<f32>,
+    run: Vec<(u32, u32)>,
+    counts: Vec<Vec<(u32, u32)>>,
+}
+
+impl Columns {
+    fn new(n: usize) -> Columns {
+        Columns { top: vec![f32::NEG_INFINITY; n], run: vec![(0, 0); n], counts: vec![Vec::new(); n] }
+    }
+
+    fn reset(&mut self) {
+        self.top.fill(f32::NEG_INFINITY);
+        self.run.fill((0, 0));
+        self.counts.iter_mut().for_each(Vec::clear);
+    }
+
+    /// Adds one voxel per column (`flip`: the line runs from the last column to the first).
+    fn add_line<L: Label>(&mut self, scan: &[f32], atlas: &[L], flip: bool) {
+        let n = self.top.len();
+        for (x, (&v, &l)) in scan.iter().zip(atlas).enumerate() {
+            let col = if flip { n - 1 - x } else { x };
+            self.top[col] = self.top[col].max(v);
+            let l: u32 = l.into();
+            let run = &mut self.run[col];
+            if l != run.0 {
+                tally(&mut self.counts[col], *run);
+                *run = (l, 0);
+            }
+            run.1 += 1;
+        }
+    }
+
+    fn finish(&mut self, mip: &mut [f32], labels: &mut [u32]) {
+        for col in 0..self.top.len() {
+            tally(&mut self.counts[col], self.run[col]);
+            mip[col] = self.top[col];
+            labels[col] = mode(&self.counts[col]);
+        }
+    }
+}
+
+/// Adds a run of `n` voxels of `label` (background runs are not counted).
+fn tally(counts: &mut Vec<(u32, u32)>, (label, n): (u32, u32)) {
+    if label != 0 && n > 0 {
+        match counts.iter_mut().find(|c| c.0 == label) {
+            Some(c) => c.1 += n,
+            None => counts.push((label, n)),
+        }
+    }
+}
+
+/// The range along `ax.p` that holds the midline regions' voxels (the whole axis when there is
+/// none).
+fn midline_slab<L: Label>(atlas: &Volume<L>, ax: &Axes, rows: &[RegionRow]) -> Range<usize> {
+    let dims = atlas.grid.dims;
+    let full = 0..dims[ax.p];
+    let max = rows.iter().map(|r| r.index as usize).max().unwrap_or(0);
+    let mut midline = vec![false; max + 1];
+    rows.iter().filter(|r| r.side == Side::Midline).for_each(|r| midline[r.index as usize] = true);
+    if !midline.contains(&true) || atlas.data.len() != atlas.grid.len() {
+        return full;
+    }
+    let slab = dims[0] * dims[1];
+    let (lo, hi) = atlas
+        .data
+        .par_chunks(slab.max(1))
+        .enumerate()
+        .map(|(k, s)| {
+            let (mut lo, mut hi) = (usize::MAX, 0usize);
+            for (n, &l) in s.iter().enumerate() {
+                if midline.get(l.index()).copied().unwrap_or(false) {
+                    let t = [n % dims[0], n / dims[0], k][ax.p];
+                    lo = lo.min(t);
+                    hi = hi.max(t);
+                }
+            }
+            (lo, hi)
+        })
+        .reduce(|| (usize::MAX, 0), |a, b| (a.0.min(b.0), a.1.max(b.1)));
+    if lo > hi {
+        full
+    } else {
+        lo..hi + 1
+    }
+}
+
+/// Nearest-cell resampling of a label plane (`width` columns) through the taps.
+fn resample_nearest(src: &[u32], width: usize, taps_h: &[Tap], taps_v: &[Tap]) -> Vec<u32> {
+    let pick = |tap: &Tap| match *tap {
+        Tap::Span(a, b) => (a + b - 1) / 2,
+        Tap::Lerp(a, b, w) => {
+            if w < 0.5 {
+                a
+            } else {
+                b
+            }
+        }
+    };
+    let cols: Vec<usize> = taps_h.iter().map(pick).collect();
+    taps_v.iter().flat_map(|t| cols.iter().map(move |&c| src[pick(t) * width + c])).collect()
+}
+
+/// A panel at picture resolution: grey levels in [0, 1] and region labels.
+struct Panel {
+    look: Look,
+    w: usize,
+    h: usize,
+    grey: Vec<f32>,
+    labels: Vec<u32>,
+}
+
+impl Panel {
+    /// Projects and resamples one panel at `scale` pixels per mm.
+    fn new<L: Label>(scan: &Volume<f32>, atlas: &Volume<L>, rows: &[RegionRow], look: Look, scale: f64) -> Panel {
+        let ax = Axes::new(&scan.grid, look);
+        let slab = match look {
+            Look::Coronal => 0..scan.grid.dims[ax.p],
+            Look::Sagittal => midline_slab(atlas, &ax, rows),
+        };
+        let plane = project(scan, atlas, &ax, slab);
+        let (lo, hi) = window(&plane.mip);
+        let grey: Vec<f32> = plane
+            .mip
+            .iter()
+            .map(|&v| if v.is_finite() { ((v - lo) / (hi - lo)).clamp(0.0, 1.0).powf(GAMMA) } else { 0.0 })
+            .collect();
+        let (w, h) = panel_size(&ax, scale);
+        let (taps_h, taps_v) = (taps(ax.n_h, w), taps(ax.n_v, h));
+        Panel {
+            look,
+            w,
+            h,
+            grey: resample_grey(&grey, ax.n_h, &taps_h, &taps_v),
+            labels: resample_nearest(&plane.labels, ax.n_h, &taps_h, &taps_v),
+        }
+    }
+}
+
+/// Pixel size of a panel at `scale` pixels per mm (at least 1 x 1).
+fn panel_size(ax: &Axes, scale: f64) -> (usize, usize) {
+    let px = |mm: f64| ((mm * scale).round() as usize).clamp(1, 4 * TARGET_LONG_SIDE);
+    (px(ax.n_h as f64 * ax.mm_h), px(ax.n_v as f64 * ax.mm_v))
+}
+
+/// Pixels per mm so that the picture's height, or the two panels' summed width, is
+/// [`TARGET_LONG_SIDE`].
+fn picture_scale(grid: &Grid) -> f64 {
+    let (c, s) = (Axes::new(grid, Look::Coronal), Axes::new(grid, Look::Sagittal));
+    let height = c.n_v as f64 * c.mm_v;
+    let width = c.n_h as f64 * c.mm_h + s.n_h as f64 * s.mm_h;
+    TARGET_LONG_SIDE as f64 / height.max(width).max(1e-6)
+}
+
+/// How the legend is laid out.
+struct Legend {
+    scale: usize,
+    columns: usize,
+    per_column: usize,
+    column_w: usize,
+    line_h: usize,
+}
+
+impl Legend {
+    fn new(rows: &[RegionRow], height: usize) -> Legend {
+        let at = |scale: usize| {
+            let line_h = text_size("0", scale).1 + 2 * scale + 1;
+            let per_column = (height / line_h).max(1);
+            let columns = rows.len().div_ceil(per_column).max(1);
+            let digits = rows.iter().map(|r| r.index.to_string().len()).max().unwrap_or(1);
+            let name = rows.iter().map(|r| text_size(&r.name, scale).0).max().unwrap_or(0);
+            let swatch = text_size("0", scale).1;
+            let column_w = swatch + 2 * scale + text_size(&"0".repeat(digits), scale).0 + 3 * scale + name + GAP;
+            Legend { scale, columns, per_column, column_w, line_h }
+        };
+        let big = at(LEGEND_SCALE);
+        if big.columns <= LEGEND_MAX_COLUMNS {
+            big
+        } else {
+            at(1)
+        }
+    }
+
+    fn width(&self) -> usize {
+        self.columns * self.column_w
+    }
+}
+
+/// The region map picture: coronal and sagittal label projections over the scan with every
+/// region numbered, and a legend (see the module docs). `atlas` must be on the scan's grid
+/// (same dimensions) and hold the labels of `rows`; otherwise the panels show no region. An
+/// empty scan gives a black picture with the legend.
+pub fn picture<L: Label>(scan: &Volume<f32>, atlas: &Volume<L>, rows: &[RegionRow]) -> RgbImage {
+    let scale = picture_scale(&scan.grid);
+    let (cor, sag) = rayon::join(
+        || Panel::new(scan, atlas, rows, Look::Coronal, scale),
+        || Panel::new(scan, atlas, rows, Look::Sagittal, scale),
+    );
+    let panel_h = cor.h.max(sag.h);
+    let legend = Legend::new(rows, panel_h.max(200));
+    let legend_h = legend.per_column.min(rows.len().max(1)) * legend.line_h;
+    let canvas_w = MARGIN + cor.w + GAP + sag.w + GAP + legend.width() + MARGIN;
+    let canvas_h = HEADER + panel_h.max(legend_h) + MARGIN;
+    let mut canvas = Canvas::new(canvas_w, canvas_h);
+    let colours = colour_lookup(rows);
+    let mut x0 = MARGIN;
+    for panel in [&cor, &sag] {
+        draw_panel(&mut canvas, panel, x0, &colours);
+        number_regions(&mut canvas, panel, x0, &colours);
+        x0 += panel.w + GAP;
+    }
+    draw_legend(&mut canvas, &legend, rows, x0);
+    canvas.into_image()
+}
+
+/// Colour of each label value (`None`: not a region of the map).
+fn colour_lookup(rows: &[RegionRow]) -> Vec<Option<Rgb>> {
+    let max = rows.iter().map(|r| r.index as usize).max().unwrap_or(0);
+    let mut out = vec![None; max + 1];
+    rows.iter().for_each(|r| out[r.index as usize] = Some(r.colour));
+    out
+}
+
+fn colour_of(colours: &[Option<Rgb>], label: u32) -> Option<Rgb> {
+    colours.get(label as usize).copied().flatten()
+}
+
+/// The panel's grey scan, region fills and outlines at (`x0`, [`HEADER`]), with its caption
+/// and orientation letters above.
+fn draw_panel(canvas: &mut Canvas, panel: &Panel, x0: usize, colours: &[Option<Rgb>]) {
+    let (w, h) = (panel.w, panel.h);
+    for y in 0..h {
+        for x in 0..w {
+            let idx = y * w + x;
+            let g = panel.grey[idx] * 255.0;
+            let l = panel.labels[idx];
+            let c = match colour_of(colours, l) {
+                None => [g.round() as u8; 3],
+                Some(col) => {
+                    let edge = x == 0
+                        || y == 0
+                        || x + 1 == w
+                        || y + 1 == h
+                        || [idx - 1, idx + 1, idx - w, idx + w].iter().any(|&n| panel.labels[n] != l);
+                    if edge {
+                        col.map(|k| (k as f32 * EDGE_SHADE).round() as u8)
+                    } else {
+                        col.map(|k| (g * (1.0 - FILL_ALPHA) + k as f32 * FILL_ALPHA).round() as u8)
+                    }
+                }
+            };
+            canvas.set((x0 + x) as i64, (HEADER + y) as i64, c);
+        }
+    }
+    draw_caption(canvas, panel, x0);
+}
+
+/// Caption centred over the panel (when it fits) and the orientation letters at its corners.
+fn draw_caption(canvas: &mut Canvas, panel: &Panel, x0: usize) {
+    let (lw, lh) = text_size("R", CAPTION_SCALE);
+    let y = ((HEADER - lh) / 2) as i64;
+    let [left, right] = panel.look.letters();
+    canvas.text(x0 as i64, y, left, CAPTION_SCALE, WHITE);
+    canvas.text((x0 + panel.w.max(lw) - lw) as i64, y, right, CAPTION_SCALE, WHITE);
+    let caption = panel.look.caption();
+    let (cw, _) = text_size(caption, CAPTION_SCALE);
+    if cw + 2 * (lw + 8) <= panel.w {
+        canvas.text((x0 + (panel.w - cw) / 2) as i64, y, caption, CAPTION_SCALE, [170, 170, 170]);
+    }
+}
+
+/// Where a region shows in a panel: its pixel count and the pixel of the region nearest its
+/// centroid (so the number sits on the region even when it is curved).
+struct Anchor {
+    label: u32,
+    pixels: usize,
+    x: usize,
+    y: usize,
+}
+
+/// An anchor for every region with at least [`MIN_NUMBERED_PIXELS`] pixels, largest first.
+fn anchors(panel: &Panel, colours: &[Option<Rgb>]) -> Vec<Anchor> {
+    let mut sums = vec![(0usize, 0.0f64, 0.0f64); colours.len()];
+    for (idx, &l) in panel.labels.iter().enumerate() {
+        if let Some(s) = sums.get_mut(l as usize).filter(|_| l != 0) {
+            *s = (s.0 + 1, s.1 + (idx % panel.w) as f64, s.2 + (idx / panel.w) as f64);
+        }
+    }
+    let mut best = vec![(f64::INFINITY, 0usize); colours.len()];
+    for (idx, &l) in panel.labels.iter().enumerate() {
+        let (n, sx, sy) = sums.get(l as usize).copied().unwrap_or_default();
+        if l != 0 && n > 0 {
+            let (dx, dy) = ((idx % panel.w) as f64 - sx / n as f64, (idx / panel.w) as f64 - sy / n as f64);
+            let d = dx * dx + dy * dy;
+            if d < best[l as usize].0 {
+                best[l as usize] = (d, idx);
+            }
+        }
+    }
+    let mut out: Vec<Anchor> = (1..sums.len())
+        .filter(|&l| sums[l].0 >= MIN_NUMBERED_PIXELS && colours[l].is_some())
+        .map(|l| Anchor { label: l as u32, pixels: sums[l].0, x: best[l].1 % panel.w, y: best[l].1 / panel.w })
+        .collect();
+    out.sort_by(|a, b| b.pixels.cmp(&a.pixels).then(a.label.cmp(&b.label)));
+    out
+}
+
+/// Numbers each region in a small dark box framed in its colour, at its anchor or nudged to
+/// the nearest free spot inside the panel; a region with no free spot is left to the legend.
+fn number_regions(canvas: &mut Canvas, panel: &Panel, x0: usize, colours: &[Option<Rgb>]) {
+    let bounds = Rect { x: x0 as i64, y: HEADER as i64, w: panel.w as i64, h: panel.h as i64 };
+    let mut placed: Vec<Rect> = Vec::new();
+    for a in anchors(panel, colours) {
+        let text = a.label.to_string();
+        let spot = [2, 1].iter().find_map(|&scale| {
+            free_spot(&text, scale, (x0 + a.x) as i64, (HEADER + a.y) as i64, &bounds, &placed).map(|r| (r, scale))
+        });
+        if let (Some((r, scale)), Some(col)) = (spot, colour_of(colours, a.label)) {
+            canvas.fill(r, BLACK);
+            canvas.frame(r, col);
+            canvas.text(r.x + 2, r.y + 2, &text, scale, WHITE);
+            placed.push(r);
+        }
+    }
+}
+
+/// A box for `text` at `scale` centred on (`ax`, `ay`) or shifted by up to two box sizes,
+/// inside `bounds` and clear of `placed`; the nearest such box.
+fn free_spot(text: &str, scale: usize, ax: i64, ay: i64, bounds: &Rect, placed: &[Rect]) -> Option<Rect> {
+    let (tw, th) = text_size(text, scale);
+    let (bw, bh) = (tw as i64 + 4, th as i64 + 4);
+    let mut offsets: Vec<(i64, i64)> =
+        (-2..=2).flat_map(|dy| (-2..=2).map(move |dx| (dx * bw / 2, dy * bh / 2))).collect();
+    offsets.sort_by_key(|&(dx, dy)| dx * dx + dy * dy);
+    offsets.into_iter().find_map(|(dx, dy)| {
+        let r = Rect { x: ax - bw / 2 + dx, y: ay - bh / 2 + dy, w: bw, h: bh };
+        let inside =
+            r.x >= bounds.x && r.y >= bounds.y && r.x + r.w <= bounds.x + bounds.w && r.y + r.h <= bounds.y + bounds.h;
+        (inside && placed.iter().all(|p| p.overlap(&r) == 0)).then_some(r)
+    })
+}
+
+/// The legend at `x0`: per region a colour swatch, its label value and its name.
+fn draw_legend(canvas: &mut Canvas, legend: &Legend, rows: &[RegionRow], x0: usize) {
+    let s = legend.scale;
+    let swatch = text_size("0", s).1;
+    let digits = rows.iter().map(|r| r.index.to_string().len()).max().unwrap_or(1);
+    let idx_w = text_size(&"0".repeat(digits), s).0;
+    for (n, r) in rows.iter().enumerate() {
+        let x = (x0 + (n / legend.per_column) * legend.column_w) as i64;
+        let y = (HEADER + (n % legend.per_column) * legend.line_h) as i64;
+        canvas.fill(Rect { x, y, w: swatch as i64, h: swatch as i64 }, r.colour);
+        let text = r.index.to_string();
+        let tx = x + (swatch + 2 * s + idx_w - text_size(&text, s).0) as i64;
+        canvas.text(tx, y, &text, s, WHITE);
+        canvas.text(x + (swatch + 2 * s + idx_w + 3 * s) as i64, y, &r.name, s, r.colour);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::labels::BoneClass;
+    use crate::volume::Affine;
+
+    fn row(index: u32, name: &str, side: Side, colour: Rgb) -> RegionRow {
+        RegionRow {
+            index,
+            name: name.into(),
+            colour,
+            bone_class: BoneClass::Pelvis,
+            side,
+            vertebral_level: None,
+            bone_label: name.into(),
+            voxels: 1,
+        }
+    }
+
+    /// A 40 x 30 x 50 RAS grid at (2, 3, 1) mm with a block of label 1 at the subject's
+    /// right (high i), label 2 on the midline, anterior (high j).
+    fn scene() -> (Volume<f32>, Volume<u8>, Vec<RegionRow>) {
+        let grid = Grid { dims: [40, 30, 50], affine: Affine::from_spacing_origin([2.0, 3.0, 1.0], [0.0; 3]) };
+        let scan = Volume::filled(grid, 100.0f32);
+        let mut atlas = Volume::filled(grid, 0u8);
+        for k in 10..40 {
+            for j in 5..25 {
+                for i in 28..38 {
+                    atlas.data[grid.index(i, j, k)] = 1;
+                }
+                for i in 17..23 {
+                    atlas.data[grid.index(i, j + 4, k)] = 2;
+                }
+            }
+        }
+        let rows = vec![row(1, "hip_right", Side::Right, [255, 0, 0]), row(2, "sacrum", Side::Midline, [0, 0, 255])];
+        (scan, atlas, rows)
+    }
+
+    #[test]
+    fn panels_keep_the_physical_aspect_and_the_orientation() {
+        let (scan, atlas, rows) = scene();
+        let scale = picture_scale(&scan.grid);
+        let cor = Panel::new(&scan, &atlas, &rows, Look::Coronal, scale);
+        let sag = Panel::new(&scan, &atlas, &rows, Look::Sagittal, scale);
+        // 80 x 50 mm coronal, 90 x 50 mm sagittal at one scale: summed width 1000 px.
+        assert_eq!((cor.w + sag.w, cor.h), (1000, 294));
+        assert!((cor.w as f64 / cor.h as f64 - 80.0 / 50.0).abs() < 0.02);
+        // Label 1 sits at the subject's right: the viewer's left in the coronal panel.
+        let cols: Vec<usize> = (0..cor.w).filter(|&x| cor.labels[(cor.h / 2) * cor.w + x] == 1).collect();
+        assert!(!cols.is_empty() && *cols.iter().max().unwrap() < cor.w / 2, "{cols:?}");
+        // Sagittal: only the midline slab (label 2), anterior on the viewer's left.
+        assert!(!sag.labels.contains(&1));
+        let cols: Vec<usize> = (0..sag.w).filter(|&x| sag.labels[(sag.h / 2) * sag.w + x] == 2).collect();
+        let (lo, hi) = (*cols.iter().min().unwrap(), *cols.iter().max().unwrap());
+        assert!(lo < sag.w / 10 && hi > sag.w / 2 && hi < sag.w * 3 / 4, "{cols:?}");
+    }
+
+    #[test]
+    fn picture_has_regions_coloured_numbered_and_listed() {
+        let (scan, atlas, rows) = scene();
+        let img = picture(&scan, &atlas, &rows);
+        assert!(img.width() > 1000 && img.height() as usize >= HEADER + 294);
+        let reds = img.pixels().filter(|p| p.0 == [255, 0, 0]).count();
+        assert!(reds > 50, "legend swatch and name in the region colour: {reds}");
+        let mixed = img.pixels().filter(|p| p[0] > p[1] + 40 && p[0] > p[2] + 40).count();
+        assert!(mixed > 1000, "red fill: {mixed}");
+    }
+
+    /// The memory-order walk (columns along the fastest axis) and the ray walk give the same
+    /// picture, whatever the storage orientation.
+    #[test]
+    fn every_storage_orientation_gives_the_same_picture() {
+        let (scan, atlas, rows) = scene();
+        let want = picture(&scan, &atlas, &rows);
+        for code in ["LPS", "ASR", "PIL", "SRA", "ILP"] {
+            let (s, a) = (scan.reoriented(code).unwrap(), atlas.reoriented(code).unwrap());
+            assert!(picture(&s, &a, &rows) == want, "{code}");
+        }
+    }
+
+    #[test]
+    fn mode_prefers_more_voxels_then_the_lower_label() {
+        assert_eq!(mode(&[]), 0);
+        assert_eq!(mode(&[(5, 2), (3, 2), (9, 1)]), 3);
+        assert_eq!(mode(&[(5, 3), (3, 2)]), 5);
+    }
+
+    #[test]
+    fn degenerate_inputs_do_not_panic() {
+        let grid = Grid { dims: [0, 0, 0], affine: Affine::from_spacing_origin([1.0; 3], [0.0; 3]) };
+        let img = picture(&Volume::filled(grid, 0.0f32), &Volume::filled(grid, 0u8), &[]);
+        assert!(img.width() > 0 && img.height() > 0);
+        let (scan, _, rows) = scene();
+        let wrong = Volume::filled(Grid { dims: [2, 2, 2], ..scan.grid }, 1u16);
+        let img = picture(&scan, &wrong, &rows);
+        assert!(img.width() > 0);
+    }
+}
