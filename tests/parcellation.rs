@@ -89,3 +89,30 @@ fn foci_on_real_pelvis_masks_get_the_regions_radiologists_name() {
     }
     assert!(wrong.is_empty(), "foci named wrong or not found: {wrong:#?}");
 }
+
+/// TotalSegmentator MR's one `vertebrae` label over a slab with no sacrum in view: no
+/// vertebral level is claimed (the region map keeps `vertebrae` with no level), and nothing
+/// outside bone is reported.
+#[test]
+fn the_real_mr_slab_claims_no_vertebral_level_without_an_anchor() {
+    let Some(real) = realdata("the real total_mr slab without a sacrum") else { return };
+    let ts = real.join("totalsegmentator");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let (scan, atlas) = (ts.join("mr.nii.gz"), ts.join("mr_total_mr.nii.gz"));
+    crmo_ok(&["--quiet", "run", "--scan", s(&scan), "--atlas", s(&atlas), "--out", s(&out)]);
+    let tsv = std::fs::read_to_string(out.join("regions.tsv")).unwrap();
+    let header: Vec<&str> = tsv.lines().next().unwrap().split('\t').collect();
+    let (name, level) = (
+        header.iter().position(|c| *c == "name").unwrap(),
+        header.iter().position(|c| *c == "vertebral_level").unwrap(),
+    );
+    let rows: Vec<Vec<&str>> = tsv.lines().skip(1).map(|l| l.split('\t').collect()).collect();
+    assert!(rows.iter().any(|r| r[name] == "vertebrae"), "the spine label is kept as the atlas names it: {tsv}");
+    assert!(rows.iter().all(|r| r[level] == "n/a"), "no level without an anchor: {tsv}");
+    let rep = json(&out.join("report.json"));
+    for l in rep["lesions"].as_array().unwrap() {
+        assert!(l["vertebral_level"].is_null(), "{l}");
+        assert_ne!(l["bone_class"].as_str(), Some("other"), "{l}");
+    }
+}

@@ -633,7 +633,7 @@ mod tests {
         assert!(img.width() > 1000 && img.height() as usize >= HEADER + 294);
         let reds = img.pixels().filter(|p| p.0 == [255, 0, 0]).count();
         assert!(reds > 50, "legend swatch and name in the region colour: {reds}");
-        let mixed = img.pixels().filter(|p| p[0] > p[1] + 40 && p[0] > p[2] + 40).count();
+        let mixed = img.pixels().filter(|p| p[0] as u16 > p[1] as u16 + 40 && p[0] as u16 > p[2] as u16 + 40).count();
         assert!(mixed > 1000, "red fill: {mixed}");
     }
 
