@@ -1,4 +1,4 @@
-//! The whole job: inputs on disk to an output folder, and the phantom writer.
+//! The whole job: inputs on disk to an output folder.
 //!
 //! [`run`] loads, checks, [`analyse`]s and writes `report.json`, `lesions.csv`,
 //! `lesions.nii.gz`, `overview.png` and the region map the detector used (`regions.nii.gz`,
@@ -15,7 +15,7 @@ use crate::parcellate;
 use crate::reference::{BoneSamples, Reference};
 use crate::regions::{self, RegionRow};
 use crate::render;
-use crate::report::{self, InputInfo, Marrow, Parameters, RegionMarrow, Report, Software, Summary};
+use crate::report::{self, InputInfo, Marrow, Parameters, RegionMarrow, Report};
 use crate::resample;
 use crate::volume::{Grid, Label, Volume};
 use std::collections::BTreeMap;
@@ -371,6 +371,52 @@ fn marrow_report(f: &LocalFacts, hist: &[u64], table: &LabelTable) -> Marrow {
     Marrow { method: "region_histogram_mode".into(), noise_sigma: f.noise_sigma, regions }
 }
 
+/// The report's account of what was read.
+///
+/// # Errors
+/// An unreadable label table file (hashed here).
+fn input_info(cfg: &RunConfig, scan: &Loaded<f32>, facts: AtlasFacts, table: &LabelTable) -> Result<InputInfo> {
+    let grid = scan.volume.grid;
+    Ok(InputInfo {
+        scan: cfg.scan.display().to_string(),
+        atlas: cfg.atlas.display().to_string(),
+        labels: cfg.labels.as_ref().map_or("atlas header extension".into(), |p| p.display().to_string()),
+        scan_sha256: scan.sha256.clone(),
+        atlas_sha256: facts.sha256,
+        labels_sha256: match &cfg.labels {
+            Some(p) if p.exists() => sha256_file(p)?,
+            _ => io::sha256_hex(table.to_tsv().as_bytes()),
+        },
+        shape: grid.dims,
+        spacing_mm: grid.spacing(),
+        affine: grid.affine.0,
+        affine_source: scan.affine_source.into(),
+        orientation: grid.affine.axcodes(),
+        datatype: scan.datatype.name().into(),
+        // Every labelled voxel on the scan's grid, bone or not (`reference.voxels`: bone).
+        atlas_voxels: facts.bone_only.labelled_voxels() as usize,
+        atlas_shape: facts.grid.dims,
+        atlas_spacing_mm: facts.grid.spacing(),
+        atlas_resampled: facts.resampled,
+        atlas_parcellated: facts.parcellated,
+        labels_analysed: facts.bone_only.analysed,
+        labels_ignored: facts.bone_only.ignored,
+    })
+}
+
+/// The report's account of the detector's settings; `cutoff` is the global threshold in
+/// scan units.
+fn parameters(params: &Params, cutoff: f64) -> Parameters {
+    Parameters {
+        method: params.method.as_str().into(),
+        local: (params.method == Method::Local).then(|| params.local.clone()),
+        z_threshold: params.z_threshold,
+        intensity_threshold: cutoff,
+        min_volume_mm3: params.min_volume_mm3,
+        connectivity: params.connectivity.count(),
+    }
+}
+
 /// Detection and outputs, once the atlas is on the scan's grid in its final labels.
 fn analyse_and_write<L: Label + Storable>(
     cfg: &RunConfig,
@@ -390,49 +436,10 @@ fn analyse_and_write<L: Label + Storable>(
     let region_rows = regions::rows(&samples.hist, table, bone_label);
 
     obs.stage("writing outputs");
-    let grid = scan.volume.grid;
-    let mut rep = Report {
-        schema_version: report::SCHEMA_VERSION.into(),
-        software: Software::current(),
-        input: InputInfo {
-            scan: cfg.scan.display().to_string(),
-            atlas: cfg.atlas.display().to_string(),
-            labels: cfg.labels.as_ref().map_or("atlas header extension".into(), |p| p.display().to_string()),
-            scan_sha256: scan.sha256.clone(),
-            atlas_sha256: facts.sha256,
-            labels_sha256: match &cfg.labels {
-                Some(p) if p.exists() => sha256_file(p)?,
-                _ => io::sha256_hex(table.to_tsv().as_bytes()),
-            },
-            shape: grid.dims,
-            spacing_mm: grid.spacing(),
-            affine: grid.affine.0,
-            affine_source: scan.affine_source.into(),
-            orientation: grid.affine.axcodes(),
-            datatype: scan.datatype.name().into(),
-            // Every labelled voxel on the scan's grid, bone or not (`reference.voxels`: bone).
-            atlas_voxels: facts.bone_only.labelled_voxels() as usize,
-            atlas_shape: facts.grid.dims,
-            atlas_spacing_mm: facts.grid.spacing(),
-            atlas_resampled: facts.resampled,
-            atlas_parcellated: facts.parcellated,
-            labels_analysed: facts.bone_only.analysed,
-            labels_ignored: facts.bone_only.ignored,
-        },
-        parameters: Parameters {
-            method: cfg.params.method.as_str().into(),
-            local: (cfg.params.method == Method::Local).then(|| cfg.params.local.clone()),
-            z_threshold: cfg.params.z_threshold,
-            intensity_threshold: an.cutoff,
-            min_volume_mm3: cfg.params.min_volume_mm3,
-            connectivity: cfg.params.connectivity.count(),
-        },
-        reference: an.reference.clone(),
-        marrow: an.local.as_ref().map(|f| marrow_report(f, &samples.hist, table)),
-        summary: Summary::of(&an.lesions),
-        lesions: an.lesions,
-    };
-    report::round_report(&mut rep);
+    let input = input_info(cfg, &scan, facts, table)?;
+    let parameters = parameters(&cfg.params, an.cutoff);
+    let marrow = an.local.as_ref().map(|f| marrow_report(f, &samples.hist, table));
+    let rep = Report::assemble(input, parameters, an.reference.clone(), marrow, an.lesions);
 
     let ((lesion_files, region_files), json) = rayon::join(
         || {

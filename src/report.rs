@@ -218,6 +218,31 @@ pub struct Report {
     pub summary: Summary,
 }
 
+impl Report {
+    /// The report of a run: this software and schema version, the run's own parts, and the
+    /// summary of its lesions, rounded for writing ([`round_report`]).
+    pub fn assemble(
+        input: InputInfo,
+        parameters: Parameters,
+        reference: Reference,
+        marrow: Option<Marrow>,
+        lesions: Vec<Lesion>,
+    ) -> Report {
+        let mut rep = Report {
+            schema_version: SCHEMA_VERSION.into(),
+            software: Software::current(),
+            input,
+            parameters,
+            reference,
+            marrow,
+            summary: Summary::of(&lesions),
+            lesions,
+        };
+        round_report(&mut rep);
+        rep
+    }
+}
+
 fn r(x: f64, digits: i32) -> f64 {
     let p = 10f64.powi(digits);
     let v = (x * p).round() / p;
