@@ -12,7 +12,8 @@
 //!    region's own normal marrow, and the naive global threshold);
 //! 4. [`ccl`]: 3-D connected components (6/18/26), parallel over slabs, canonical labels;
 //! 5. [`lesions`]: per-lesion statistics and atlas regions, computed from the foreground only;
-//! 6. [`report`]: JSON, CSV and the summary that staging consumes;
+//! 6. [`report`]: JSON, CSV and the summary that staging consumes; [`staging`]: the staging
+//!    summary (bone units, RINBO inputs, the criteria's imaging items);
 //! 7. [`render`]: the overview PNG and the region map picture ([`render::regions`]), in the
 //!    colours of [`palette`]; [`regions`] describes the region map written with every run.
 //!
@@ -37,6 +38,7 @@ pub mod regions;
 pub mod render;
 pub mod report;
 pub mod resample;
+pub mod staging;
 pub mod vec3;
 pub mod volume;
 

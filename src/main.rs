@@ -45,6 +45,8 @@ enum Command {
     Demo(DemoArgs),
     /// Score detection against ground truth over a folder of phantoms or a generated suite.
     Evaluate(EvaluateArgs),
+    /// Print the shipped staging configuration (JSON), to edit and pass to `run --staging-config`.
+    StagingConfig,
 }
 
 #[derive(Args, Debug)]
@@ -165,6 +167,10 @@ struct RunArgs {
     /// Output folder (created if missing).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+    /// Staging configuration (JSON): how sub-regions group into bone units and the extent
+    /// grade's cut-offs; `crmo-map staging-config` prints the shipped one to start from.
+    #[arg(long = "staging-config", value_name = "FILE")]
+    staging_config: Option<PathBuf>,
     #[command(flatten)]
     detect: DetectArgs,
 }
@@ -375,8 +381,14 @@ fn run_cli(cli: Cli) -> Result<()> {
     let progress = Progress::new(cli.quiet, cli.timings);
     let result = match cli.command {
         Command::Run(a) => {
-            let cfg =
-                RunConfig { scan: a.scan, atlas: a.atlas, labels: a.labels, out: a.out, params: a.detect.params() };
+            let cfg = RunConfig {
+                scan: a.scan,
+                atlas: a.atlas,
+                labels: a.labels,
+                out: a.out,
+                params: a.detect.params(),
+                staging: a.staging_config,
+            };
             pipeline::run(&cfg, &progress).map(|rep| {
                 progress.done();
                 if !cli.quiet {
@@ -413,6 +425,7 @@ fn run_cli(cli: Cli) -> Result<()> {
                 labels: Some(input.join("labels.tsv")),
                 out: a.out.clone(),
                 params: a.detect.params(),
+                staging: None,
             };
             pipeline::run(&cfg, &progress).map(|rep| {
                 progress.done();
@@ -471,6 +484,10 @@ fn run_cli(cli: Cli) -> Result<()> {
             set.add("evaluation.txt", ev.table().as_bytes())?;
             set.commit()?;
             print!("{}", ev.table());
+            Ok(())
+        }
+        Command::StagingConfig => {
+            print!("{}", crmo_map::staging::DEFAULT_JSON);
             Ok(())
         }
     };

@@ -17,6 +17,7 @@ use crate::regions::{self, RegionRow};
 use crate::render;
 use crate::report::{self, InputInfo, Marrow, Parameters, RegionMarrow, Report};
 use crate::resample;
+use crate::staging::{self, Configured};
 use crate::volume::{Grid, Label, Volume};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -177,6 +178,8 @@ pub struct RunConfig {
     pub out: PathBuf,
     /// Detection parameters.
     pub params: Params,
+    /// The staging configuration file (`--staging-config`); `None` takes the shipped one.
+    pub staging: Option<PathBuf>,
 }
 
 /// SHA-256 of a small file (the label table; scan and atlas are hashed while they are read).
@@ -233,18 +236,19 @@ pub fn run(cfg: &RunConfig, obs: &dyn Observer) -> Result<Report> {
 /// As [`run`].
 pub fn run_with_map(cfg: &RunConfig, obs: &dyn Observer) -> Result<(Report, Volume<u16>)> {
     cfg.params.validate()?;
+    let job = &Job { cfg, staging: Configured::load(cfg.staging.as_deref())?, obs };
     obs.stage("reading scan and atlas");
     let given = cfg.labels.as_deref().map(LabelTable::read).transpose()?;
     if cfg.atlas.is_dir() {
         // A folder of per-class masks: matched to the table's rows by name, else named by the files.
         let (scan, masks) = rayon::join(|| io::read_scan(&cfg.scan), || read_mask_atlas(cfg, given));
         let (scan, (atlas, table)) = (scan?, masks?);
-        return map_scan(cfg, Some(table), scan, atlas, obs);
+        return map_scan(job, Some(table), scan, atlas);
     }
     let (scan, atlas) = rayon::join(|| io::read_scan(&cfg.scan), || io::read_atlas(&cfg.atlas));
     match atlas? {
-        io::Atlas::U8(a) => map_scan(cfg, given, scan?, a, obs),
-        io::Atlas::U16(a) => map_scan(cfg, given, scan?, a, obs),
+        io::Atlas::U8(a) => map_scan(job, given, scan?, a),
+        io::Atlas::U16(a) => map_scan(job, given, scan?, a),
     }
 }
 
@@ -274,6 +278,14 @@ pub fn table_from_header(extensions: &[(i32, Vec<u8>)], cfg: &RunConfig) -> Resu
     })
 }
 
+/// One run: its settings, its staging configuration (read before the volumes, so that a bad
+/// one fails at once) and who is told of its stages.
+struct Job<'a> {
+    cfg: &'a RunConfig,
+    staging: Configured,
+    obs: &'a dyn Observer,
+}
+
 /// What the report says about the atlas file besides its labels.
 struct AtlasFacts {
     sha256: String,
@@ -287,12 +299,12 @@ struct AtlasFacts {
 /// The rest of [`run_with_map`] once the scan and atlas are in memory; without a `given`
 /// table the names come from the atlas's header.
 fn map_scan<L: Label + Storable>(
-    cfg: &RunConfig,
+    job: &Job,
     given: Option<LabelTable>,
     scan: Loaded<f32>,
     atlas: Loaded<L>,
-    obs: &dyn Observer,
 ) -> Result<(Report, Volume<u16>)> {
+    let (cfg, obs) = (job.cfg, job.obs);
     let table = match given {
         Some(t) => t,
         None => table_from_header(&atlas.extensions, cfg)?,
@@ -310,15 +322,15 @@ fn map_scan<L: Label + Storable>(
             if p.max_label() <= L::MAX {
                 // In place: no second copy of the atlas.
                 p.apply(&mut volume);
-                return analyse_and_write(cfg, &p.table, Some(&p.bone_label), scan, volume, facts, obs);
+                return analyse_and_write(job, &p.table, Some(&p.bone_label), scan, volume, facts);
             }
             let mut wide = Volume { grid: volume.grid, data: volume.data.iter().map(|&l| l.into() as u16).collect() };
             drop(volume);
             p.apply(&mut wide);
-            return analyse_and_write(cfg, &p.table, Some(&p.bone_label), scan, wide, facts, obs);
+            return analyse_and_write(job, &p.table, Some(&p.bone_label), scan, wide, facts);
         }
     }
-    analyse_and_write(cfg, table, None, scan, volume, facts, obs)
+    analyse_and_write(job, table, None, scan, volume, facts)
 }
 
 /// Checks that parcellation found a label value for every sub-region.
@@ -419,14 +431,14 @@ fn parameters(params: &Params, cutoff: f64) -> Parameters {
 
 /// Detection and outputs, once the atlas is on the scan's grid in its final labels.
 fn analyse_and_write<L: Label + Storable>(
-    cfg: &RunConfig,
+    job: &Job,
     table: &LabelTable,
     bone_label: Option<&BTreeMap<u32, String>>,
     scan: Loaded<f32>,
     atlas: Volume<L>,
     facts: AtlasFacts,
-    obs: &dyn Observer,
 ) -> Result<(Report, Volume<u16>)> {
+    let (cfg, obs) = (job.cfg, job.obs);
     obs.stage("atlas samples");
     // One pass over the atlas serves the label check, the references and the region sizes.
     let samples = BoneSamples::gather(&scan.volume.data, &atlas.data);
@@ -436,10 +448,16 @@ fn analyse_and_write<L: Label + Storable>(
     let region_rows = regions::rows(&samples.hist, table, bone_label);
 
     obs.stage("writing outputs");
+    let grid = scan.volume.grid;
     let input = input_info(cfg, &scan, facts, table)?;
     let parameters = parameters(&cfg.params, an.cutoff);
     let marrow = an.local.as_ref().map(|f| marrow_report(f, &samples.hist, table));
-    let rep = Report::assemble(input, parameters, an.reference.clone(), marrow, an.lesions);
+    let spacing_mm = grid.spacing();
+    let rep =
+        Report::assemble(input, parameters, an.reference.clone(), marrow, an.lesions, |lesions, summary, marrow| {
+            let inputs = staging::Inputs { lesions, summary, regions: &region_rows, marrow, spacing_mm };
+            staging::stage(&inputs, &job.staging)
+        });
 
     let ((lesion_files, region_files), json) = rayon::join(
         || {

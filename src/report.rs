@@ -7,11 +7,12 @@
 use crate::labels::{vertebral_level_rank, AtlasLabel, BoneClass, Side};
 use crate::lesions::Lesion;
 use crate::reference::Reference;
+use crate::staging::Staging;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Version of the report layout; bumped when a field changes meaning or is removed.
-pub const SCHEMA_VERSION: &str = "1.0.0";
+pub const SCHEMA_VERSION: &str = "1.1.0";
 
 /// The software that wrote the report.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -216,18 +217,24 @@ pub struct Report {
     pub lesions: Vec<Lesion>,
     /// Per-patient figures.
     pub summary: Summary,
+    /// What staging consumes, in its own terms.
+    pub staging: Staging,
 }
 
 impl Report {
-    /// The report of a run: this software and schema version, the run's own parts, and the
-    /// summary of its lesions, rounded for writing ([`round_report`]).
+    /// The report of a run: this software and schema version, the run's own parts, the
+    /// summary of its lesions and the staging summary that `staging` makes of them, rounded
+    /// for writing ([`round_report`]).
     pub fn assemble(
         input: InputInfo,
         parameters: Parameters,
         reference: Reference,
         marrow: Option<Marrow>,
         lesions: Vec<Lesion>,
+        staging: impl FnOnce(&[Lesion], &Summary, Option<&Marrow>) -> Staging,
     ) -> Report {
+        let summary = Summary::of(&lesions);
+        let staging = staging(&lesions, &summary, marrow.as_ref());
         let mut rep = Report {
             schema_version: SCHEMA_VERSION.into(),
             software: Software::current(),
@@ -235,8 +242,9 @@ impl Report {
             parameters,
             reference,
             marrow,
-            summary: Summary::of(&lesions),
+            summary,
             lesions,
+            staging,
         };
         round_report(&mut rep);
         rep
@@ -287,6 +295,15 @@ pub fn round_report(rep: &mut Report) {
     }
     rep.summary.largest_lesion_mm3 = r(rep.summary.largest_lesion_mm3, 3);
     rep.summary.total_lesion_volume_mm3 = r(rep.summary.total_lesion_volume_mm3, 3);
+    let s = &mut rep.staging;
+    for u in &mut s.bone_units {
+        u.fraction_involved = r(u.fraction_involved, 6);
+        u.max_ratio_to_marrow = u.max_ratio_to_marrow.map(|x| r(x, 4));
+        u.max_ratio_to_reference = r(u.max_ratio_to_reference, 4);
+        u.max_z = r(u.max_z, 4);
+    }
+    s.rinbo.largest_lesion_mm3 = r(s.rinbo.largest_lesion_mm3, 3);
+    s.rinbo.largest_lesion_extent_mm = s.rinbo.largest_lesion_extent_mm.map(|x| r(x, 3));
 }
 
 /// Pretty JSON with a trailing newline.
@@ -397,7 +414,34 @@ pub fn text_table(rep: &Report) -> String {
         if sm.vertebral_involvement { "yes" } else { "no" },
         if sm.vertebral_levels.is_empty() { String::new() } else { format!(" ({})", sm.vertebral_levels.join(", ")) },
     ));
+    s.push_str(&staging_lines(&rep.staging));
     s
+}
+
+/// The staging summary in three lines: the flag that bears on treatment, the criteria's
+/// imaging items, the bone units with their extent.
+fn staging_lines(st: &Staging) -> String {
+    let yn = |b: bool| if b { "yes" } else { "no" };
+    let units: Vec<String> = st
+        .bone_units
+        .iter()
+        .map(|u| format!("{} {:.0}% ({})", u.unit, 100.0 * u.fraction_involved, u.extent_grade_label))
+        .collect();
+    format!(
+        "bisphosphonate-relevant (vertebral involvement): {}\n\
+         imaging items: multifocal {}, symmetric {}, vertebral/clavicular/sternal site {}, more than one bone {}, \
+         single clavicular lesion {}, mandible {}\n\
+         bone units{}: {}\n",
+        yn(st.spine.bisphosphonate_relevant),
+        yn(st.eular_acr_2025.multifocal),
+        yn(st.jansson.symmetric_lesions),
+        yn(st.jansson.vertebral_clavicular_or_sternal_site),
+        yn(st.bristol.more_than_one_bone),
+        yn(st.bristol.single_clavicular_lesion),
+        yn(st.eular_acr_2025.mandible),
+        if st.extent_grade.provisional { " (extent grades provisional)" } else { "" },
+        if units.is_empty() { "none".to_string() } else { units.join(", ") },
+    )
 }
 
 #[cfg(test)]

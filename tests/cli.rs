@@ -21,6 +21,7 @@ fn help_explains_every_flag() {
                 "--seed-ratio",
                 "--grow-ratio",
                 "--edge-mm",
+                "--staging-config",
             ],
         ),
         ("phantom", &["--case", "--seed", "--lesions", "--spacing", "--out", "--orientation", "--datatype", "--scale"]),
@@ -56,7 +57,7 @@ fn help_explains_every_flag() {
     }
     let top = crmo_ok(&["--help"]);
     let text = String::from_utf8_lossy(&top.stdout);
-    for cmd in ["run", "phantom", "demo", "evaluate"] {
+    for cmd in ["run", "phantom", "demo", "evaluate", "staging-config"] {
         assert!(text.contains(cmd));
     }
 }

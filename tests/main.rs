@@ -13,4 +13,5 @@ mod phantom_runs;
 mod readers;
 mod realdata;
 mod regions;
+mod staging;
 mod util;

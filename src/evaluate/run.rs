@@ -228,6 +228,7 @@ fn evaluate_subject(s: &Subject, cfg: &ReaderConfig, sweep: &[f64], obs: &dyn Ob
             labels: cfg.labels.clone(),
             out: run_folder(&cfg.out, &s.name),
             params: cfg.params.clone(),
+            staging: None,
         };
         let (report, map) = pipeline::run_with_map(&run, &Silent)?;
         detector_lesions = Some(report.lesions.len());
