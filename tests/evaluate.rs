@@ -31,7 +31,7 @@ fn evaluates_a_folder_and_keeps_going_past_a_broken_scan() {
     assert_eq!(ev["summary"]["scans"], 3);
     assert_eq!(ev["summary"]["failed_scans"], 1);
     assert!(out.join("evaluation.txt").exists());
-    assert!(out.join("runs/a-seed/report.json").exists() && out.join("runs/b-random/report.json").exists());
+    assert_eq!(validate_reports_under(&out.join("runs")), 2, "each scan's report, valid against the schema");
     // The scores are live: the default finds most of these conspicuous lesions, a seed ratio
     // far too high finds none, and so does the global detector's threshold.
     assert!(ev["summary"]["sensitivity"].as_f64().unwrap() >= 0.5, "{}", ev["summary"]);

@@ -13,5 +13,6 @@ mod phantom_runs;
 mod readers;
 mod realdata;
 mod regions;
+mod schema;
 mod staging;
 mod util;

@@ -117,6 +117,7 @@ fn detector_rows_froc_table_and_plot() {
     ]);
     let ev = json(&out.join("evaluation.json"));
     assert!(out.join("runs/sub-1013/report.json").exists() && out.join("runs/sub-2015/lesions.nii.gz").exists());
+    assert_eq!(validate_reports_under(&out.join("runs")), 2, "each subject's report, valid against the schema");
     let n2015 = json(&out.join("runs/sub-2015/report.json"))["summary"]["lesion_count"].clone();
     assert_eq!(ev["unscored"][0]["detector_lesions"], n2015);
     let froc = ev["froc"]["points"].as_array().unwrap();

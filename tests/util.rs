@@ -35,9 +35,52 @@ pub fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
-/// Reads a JSON file.
+/// Reads a JSON file; a `report.json` must also validate against the report's JSON Schema
+/// ([`validate_report`]).
 pub fn json(p: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(p).expect("readable")).expect("valid JSON")
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(p).expect("readable")).expect("valid JSON");
+    if p.file_name().is_some_and(|n| n == "report.json") {
+        validate_report(&v, p);
+    }
+    v
+}
+
+/// The report's JSON Schema (`docs/report.schema.json`), compiled once.
+fn report_schema() -> &'static jsonschema::Validator {
+    static SCHEMA: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let schema: Value =
+            serde_json::from_str(&std::fs::read_to_string(root().join("docs/report.schema.json")).unwrap()).unwrap();
+        jsonschema::draft202012::new(&schema).expect("a valid JSON Schema")
+    })
+}
+
+/// Panics with every violation when `report` (read from `from`) does not validate against
+/// the report's JSON Schema.
+pub fn validate_report(report: &Value, from: &Path) {
+    let errors: Vec<String> =
+        report_schema().iter_errors(report).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(
+        errors.is_empty(),
+        "{} does not validate against docs/report.schema.json:\n{}",
+        from.display(),
+        errors.join("\n")
+    );
+}
+
+/// Validates every `report.json` under `dir` (evaluation runs); returns how many there were.
+pub fn validate_reports_under(dir: &Path) -> usize {
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).expect("a folder") {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            n += validate_reports_under(&path);
+        } else if path.file_name().is_some_and(|f| f == "report.json") {
+            json(&path);
+            n += 1;
+        }
+    }
+    n
 }
 
 /// Generates a phantom with extra CLI arguments into `dir`.
