@@ -40,6 +40,7 @@ pub mod report;
 pub mod resample;
 pub mod staging;
 pub mod vec3;
+pub mod viewer_tables;
 pub mod volume;
 
 pub use error::{Error, Result};

@@ -153,6 +153,31 @@ pub fn colour(name: &str, info: &RegionInfo) -> Rgb {
     oklch_to_srgb(l.clamp(0.35, 0.92), c, h)
 }
 
+/// Lesion colours, cycled by id: saturated hues that stand out from a grey background and
+/// from each other. Id 1 gets the first entry.
+pub const LESION_COLOURS: [[u8; 3]; 14] = [
+    [235, 35, 35],   // red
+    [30, 144, 255],  // azure
+    [40, 205, 60],   // green
+    [255, 150, 0],   // orange
+    [225, 45, 225],  // magenta
+    [0, 225, 225],   // cyan
+    [250, 235, 25],  // yellow
+    [145, 95, 255],  // violet
+    [165, 245, 50],  // lime
+    [255, 95, 160],  // rose
+    [0, 160, 140],   // teal
+    [205, 150, 60],  // ochre
+    [120, 200, 255], // sky
+    [255, 125, 95],  // coral
+];
+
+/// The colour of lesion `id` (ids cycle through [`LESION_COLOURS`]): in `overview.png`, the
+/// lesion map's colour tables and the review page alike.
+pub fn lesion_colour(id: u32) -> Rgb {
+    LESION_COLOURS[(id as usize).wrapping_sub(1) % LESION_COLOURS.len()]
+}
+
 /// The colour of a table's label (`None` when the table lacks it).
 pub fn label_colour(table: &LabelTable, label: u32) -> Option<Rgb> {
     Some(colour(table.name(label)?, &table.info(label)?))

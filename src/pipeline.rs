@@ -1,8 +1,9 @@
 //! The whole job: inputs on disk to an output folder.
 //!
 //! [`run`] loads, checks, [`analyse`]s and writes `report.json`, `lesions.csv`,
-//! `lesions.nii.gz`, `overview.png` and the region map the detector used (`regions.nii.gz`,
-//! `regions.tsv`, `regions.png`) into the output folder, all or nothing.
+//! `lesions.nii.gz`, `overview.png`, the region map the detector used (`regions.nii.gz`,
+//! `regions.tsv`, `regions.png`) and both maps' colour tables ([`viewer_tables`]) into the
+//! output folder, all or nothing.
 
 use crate::ccl::Connectivity;
 use crate::detect::{self, LocalFacts, LocalParams, Method};
@@ -18,6 +19,7 @@ use crate::render;
 use crate::report::{self, InputInfo, Marrow, Parameters, RegionMarrow, Report};
 use crate::resample;
 use crate::staging::{self, Configured};
+use crate::viewer_tables;
 use crate::volume::{Grid, Label, Volume};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -478,6 +480,12 @@ fn analyse_and_write<L: Label + Storable>(
     out.add("regions.nii.gz", &regions_map)?;
     out.add("regions.tsv", regions::to_tsv(&region_rows).as_bytes())?;
     out.add("regions.png", &regions_png?)?;
+    // Colour tables beside both maps, for ITK-SNAP, 3D Slicer and FSLeyes.
+    for (name, text) in
+        viewer_tables::lesion_tables(&rep.lesions).into_iter().chain(viewer_tables::region_tables(&region_rows))
+    {
+        out.add(&name, text.as_bytes())?;
+    }
     out.commit()?;
     Ok((rep, an.lesion_map))
 }

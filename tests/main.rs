@@ -16,3 +16,4 @@ mod regions;
 mod schema;
 mod staging;
 mod util;
+mod viewer_tables;

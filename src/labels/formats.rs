@@ -2,6 +2,7 @@
 //! and writing each of them.
 
 use super::{BoneClass, Entry, LabelTable, Side};
+use crate::palette::{self, Rgb};
 use std::collections::BTreeMap;
 
 /// The table formats written by [`LabelTable::to_format`] (all of them are read).
@@ -19,17 +20,20 @@ pub enum TableFormat {
     SlicerCtbl,
     /// 3D Slicer colour table CSV (`LabelValue,Name,Color_R,...`).
     SlicerCsv,
+    /// FSLeyes lookup table (`.lut`: `index r g b name` lines, r, g, b in 0-1).
+    FslLut,
 }
 
 impl TableFormat {
     /// Every format.
-    pub const ALL: [TableFormat; 6] = [
+    pub const ALL: [TableFormat; 7] = [
         TableFormat::Tsv,
         TableFormat::Csv,
         TableFormat::Json,
         TableFormat::ItkSnap,
         TableFormat::SlicerCtbl,
         TableFormat::SlicerCsv,
+        TableFormat::FslLut,
     ];
 
     /// The usual file name ending.
@@ -41,6 +45,7 @@ impl TableFormat {
             TableFormat::ItkSnap => "label.txt",
             TableFormat::SlicerCtbl => "ctbl",
             TableFormat::SlicerCsv => "slicer.csv",
+            TableFormat::FslLut => "lut",
         }
     }
 }
@@ -165,7 +170,9 @@ impl LabelTable {
         Ok(t)
     }
 
-    /// 3D Slicer colour table: `index name R G B A` per line, `#` comments.
+    /// 3D Slicer colour table (`index name R G B A` per line) or FSLeyes lookup table
+    /// (`index r g b name`, the name the rest of the line), told apart line by line by
+    /// whether the second field is a number; `#` comments.
     fn parse_ctbl(text: &str) -> std::result::Result<LabelTable, String> {
         let mut t = LabelTable::default();
         for (line_no, line) in data_lines(text) {
@@ -175,7 +182,12 @@ impl LabelTable {
             }
             let idx: u32 =
                 f[0].parse().map_err(|_| format!("line {line_no}: index {:?} is not a non-negative integer", f[0]))?;
-            t.insert(idx, Entry { name: f[1].to_string(), bone_class: None, side: None }, line_no)?;
+            let name = match f[1].parse::<f64>() {
+                Ok(_) if f.len() >= 5 => f[4..].join(" "),
+                Ok(_) => return Err(format!("line {line_no}: a lookup table line is 'index r g b name'")),
+                Err(_) => f[1].to_string(),
+            };
+            t.insert(idx, Entry { name, bone_class: None, side: None }, line_no)?;
         }
         Ok(t)
     }
@@ -201,10 +213,16 @@ impl LabelTable {
         (!t.entries.is_empty()).then_some(t)
     }
 
-    /// The table written in `format`.
+    /// The table written in `format`, each label in its [`palette`] colour.
     pub fn to_format(&self, format: TableFormat) -> String {
+        self.to_format_with(format, &|l| palette::label_colour(self, l).unwrap_or_default())
+    }
+
+    /// The table written in `format` with the given colour of each label. A Slicer colour
+    /// table's names have their whitespace made `_` (its fields are whitespace-separated); an
+    /// ITK-SNAP name's double quotes become single ones.
+    pub fn to_format_with(&self, format: TableFormat, colour: &dyn Fn(u32) -> Rgb) -> String {
         let info = |l: u32| self.info(l).expect("a listed label");
-        let colour = |l: u32| [(l * 67) % 256, (l * 151 + 80) % 256, (l * 211 + 160) % 256];
         let mut s = String::new();
         match format {
             TableFormat::Tsv | TableFormat::Csv => {
@@ -237,21 +255,36 @@ impl LabelTable {
                 s.push_str("    0     0    0    0        0  0  0    \"Clear Label\"\n");
                 for (k, e) in &self.entries {
                     let [r, g, b] = colour(*k);
-                    s.push_str(&format!("{k:5} {r:5} {g:4} {b:4}        1  1  1    \"{}\"\n", e.name));
+                    s.push_str(&format!(
+                        "{k:5} {r:5} {g:4} {b:4}        1  1  1    \"{}\"\n",
+                        e.name.replace('"', "'")
+                    ));
                 }
             }
             TableFormat::SlicerCtbl => {
                 s.push_str(&format!("# Color table file\n# {} values\n0 Background 0 0 0 0\n", self.len() + 1));
                 for (k, e) in &self.entries {
                     let [r, g, b] = colour(*k);
-                    s.push_str(&format!("{k} {} {r} {g} {b} 255\n", e.name));
+                    let name = e.name.split_whitespace().collect::<Vec<_>>().join("_");
+                    s.push_str(&format!("{k} {name} {r} {g} {b} 255\n"));
                 }
             }
             TableFormat::SlicerCsv => {
                 s.push_str("LabelValue,Name,Color_R,Color_G,Color_B,Color_A\n");
                 for (k, e) in &self.entries {
                     let [r, g, b] = colour(*k);
-                    s.push_str(&format!("{k},{},{r},{g},{b},255\n", e.name));
+                    let name = if e.name.contains([',', '"']) {
+                        format!("\"{}\"", e.name.replace('"', "'"))
+                    } else {
+                        e.name.clone()
+                    };
+                    s.push_str(&format!("{k},{name},{r},{g},{b},255\n"));
+                }
+            }
+            TableFormat::FslLut => {
+                for (k, e) in &self.entries {
+                    let [r, g, b] = colour(*k).map(|c| c as f64 / 255.0);
+                    s.push_str(&format!("{k} {r:.5} {g:.5} {b:.5} {}\n", e.name));
                 }
             }
         }

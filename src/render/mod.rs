@@ -28,6 +28,7 @@
 pub mod regions;
 
 use crate::error::{Error, Result};
+use crate::palette::lesion_colour;
 use crate::volume::{Grid, Volume};
 use image::RgbImage;
 use rayon::prelude::*;
@@ -63,30 +64,6 @@ const LABEL_SCALE: usize = 2;
 const LETTER_SCALE: usize = 3;
 /// Padding between a number and its box border.
 const LABEL_PAD: usize = 3;
-
-/// Lesion colours, cycled by id: saturated hues that stand out from a grey background and
-/// from each other. Id 1 gets the first entry.
-const PALETTE: [[u8; 3]; 14] = [
-    [235, 35, 35],   // red
-    [30, 144, 255],  // azure
-    [40, 205, 60],   // green
-    [255, 150, 0],   // orange
-    [225, 45, 225],  // magenta
-    [0, 225, 225],   // cyan
-    [250, 235, 25],  // yellow
-    [145, 95, 255],  // violet
-    [165, 245, 50],  // lime
-    [255, 95, 160],  // rose
-    [0, 160, 140],   // teal
-    [205, 150, 60],  // ochre
-    [120, 200, 255], // sky
-    [255, 125, 95],  // coral
-];
-
-/// The colour of lesion `id` (ids cycle through the palette).
-fn lesion_colour(id: u32) -> [u8; 3] {
-    PALETTE[(id as usize).wrapping_sub(1) % PALETTE.len()]
-}
 
 /// Coronal maximum-intensity projection of the scan with lesions drawn in distinct colours and
 /// numbered.
@@ -1072,7 +1049,7 @@ mod tests {
         let c = img.get_pixel(cx, cy);
         assert!(c[0] as i32 > c[1] as i32 + 40 && c[0] as i32 > c[2] as i32 + 40, "{c:?}");
         let rim = img.get_pixel(cx, (l.y0 as f64 + 38.0 * fy).ceil() as u32);
-        assert_eq!(rim.0, PALETTE[0]);
+        assert_eq!(rim.0, crate::palette::LESION_COLOURS[0]);
     }
 
     #[test]
@@ -1094,7 +1071,7 @@ mod tests {
             (l.x0 as f64 + 31.5 * l.w as f64 / 40.0) as u32,
             (l.y0 as f64 + 38.0 * l.h as f64 / 50.0).ceil() as u32,
         );
-        assert_eq!(rim.0, PALETTE[1]);
+        assert_eq!(rim.0, crate::palette::LESION_COLOURS[1]);
     }
 
     #[test]
