@@ -492,8 +492,16 @@ fn analyse_and_write<L: Label + Storable>(
 
 /// `lesions.nii.gz` and `overview.png` bytes.
 fn encode_lesion_map(rep: &Report, lesion_map: &Volume<u16>, scan: &Loaded<f32>) -> (Vec<u8>, Result<Vec<u8>>) {
-    let markers: Vec<render::Marker> =
-        rep.lesions.iter().map(|l| render::Marker { id: l.id, centroid_voxel: l.centroid_voxel }).collect();
+    let markers: Vec<render::Marker> = rep
+        .lesions
+        .iter()
+        .map(|l| render::Marker {
+            id: l.id,
+            centroid_voxel: l.centroid_voxel,
+            region: l.region.clone(),
+            volume_mm3: l.volume_mm3,
+        })
+        .collect();
     rayon::join(
         || {
             let mut opts = WriteOptions::labels(rep.lesions.len() as u32);

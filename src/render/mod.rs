@@ -12,7 +12,8 @@
 //! 2. **Display order.** The projected plane is turned so that superior is at the top and the
 //!    subject's right is on the viewer's left (radiological convention).
 //! 3. **Square pixels.** The two in-plane axes are resampled by their voxel spacing so the
-//!    longer side of the picture is [`TARGET_LONG_SIDE`] pixels: linear interpolation where the
+//!    longer side of the picture has a pixel per voxel of the finer in-plane spacing, within
+//!    [`TARGET_LONG_SIDE`]..=[`MAX_LONG_SIDE`] pixels: linear interpolation where the
 //!    picture is finer than the grid, maximum over the covered cells where it is coarser (so
 //!    thin bright structures and small lesions survive).
 //! 4. **Window.** Grey levels run from 0 to the 99.5th percentile of the positive MIP values
@@ -22,10 +23,19 @@
 //! 5. **Overlay.** Lesions are blended in a cycled high-contrast palette with a solid 1-pixel
 //!    outline, numbered in small dark boxes placed beside their centroids (with a leader line),
 //!    and the picture carries `R` / `L` orientation letters and a caption in a header band.
+//! 6. **Legend.** To the right of the image, per lesion its colour, id, region and volume.
 //!
 //! Text uses a small built-in 5x7 bitmap font (no font dependency).
 
+mod canvas;
+mod font;
+mod legend;
 pub mod regions;
+
+use legend::{Entry, Legend, GAP};
+
+use canvas::{line_points, text_size, Canvas, Rect, BLACK, WHITE};
+pub(crate) use font::{glyph, GLYPH_H, GLYPH_W};
 
 use crate::error::{Error, Result};
 use crate::palette::lesion_colour;
@@ -33,17 +43,26 @@ use crate::volume::{Grid, Volume};
 use image::RgbImage;
 use rayon::prelude::*;
 
-/// A lesion to number on the overview.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// A lesion to number on the overview and list in its legend.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Marker {
     /// The lesion's id: its value in the lesion map (1-based); also picks its colour.
     pub id: u32,
     /// The lesion's centroid in (fractional) voxel indices of the scan's grid.
     pub centroid_voxel: [f64; 3],
+    /// The lesion's region (legend).
+    pub region: String,
+    /// The lesion's volume in mm^3 (legend).
+    pub volume_mm3: f64,
 }
 
-/// Length in pixels of the longer side of the projected image (without header and margins).
+/// Least length in pixels of the longer side of the projected image (without header, margins
+/// and legend).
 pub const TARGET_LONG_SIDE: usize = 1000;
+
+/// Most pixels along the longer side: a scan finer than [`TARGET_LONG_SIDE`] pixels along it
+/// gets a pixel per voxel of its finest in-plane spacing, up to this.
+pub const MAX_LONG_SIDE: usize = 2000;
 
 /// Height of the header band that holds the orientation letters and the caption.
 const HEADER: usize = 36;
@@ -81,7 +100,12 @@ pub fn overview(scan: &Volume<f32>, lesion_map: &Volume<u16>, markers: &[Marker]
     let labels = (lesion_map.grid.dims == scan.grid.dims && lesion_map.data.len() == scan.data.len())
         .then_some(lesion_map.data.as_slice());
     let plane = display_plane(scan, labels, &view);
-    let layout = Layout::new(&view);
+    let entries = legend_entries(markers);
+    let mut layout = Layout::new(&view);
+    let legend = Legend::new(&entries, layout.h.max(200));
+    if !entries.is_empty() {
+        layout = layout.with_legend(legend.width(), legend.height(entries.len()));
+    }
 
     // Grey levels in [0, 1] and lesion ids at the picture's resolution.
     let (lo, hi) = window(&plane.mip);
@@ -97,9 +121,23 @@ pub fn overview(scan: &Volume<f32>, lesion_map: &Volume<u16>, markers: &[Marker]
 
     let mut canvas = Canvas::new(layout.canvas_w, layout.canvas_h);
     compose(&mut canvas, &layout, &grey, &ids);
-    let reserved = draw_header(&mut canvas);
+    let reserved = draw_header(&mut canvas, layout.picture_w());
+    legend.draw(&mut canvas, &entries, layout.picture_w() + GAP - MARGIN, HEADER);
     draw_markers(&mut canvas, &layout, &view, &ids, markers, reserved);
     canvas.into_image()
+}
+
+/// The overview's legend: per lesion its colour, id, region and volume, by id.
+fn legend_entries(markers: &[Marker]) -> Vec<Entry> {
+    let mut m: Vec<&Marker> = markers.iter().collect();
+    m.sort_by_key(|m| m.id);
+    m.iter()
+        .map(|m| Entry {
+            colour: lesion_colour(m.id),
+            key: m.id.to_string(),
+            label: format!("{} {:.0} mm3", m.region, m.volume_mm3),
+        })
+        .collect()
 }
 
 /// PNG bytes of an image (so the caller can write atomically).
@@ -200,14 +238,34 @@ struct Layout {
 }
 
 impl Layout {
+    /// The picture without a legend: square pixels in mm, the longer side a pixel per voxel
+    /// of the finest in-plane spacing, within [`TARGET_LONG_SIDE`]..=[`MAX_LONG_SIDE`].
     fn new(view: &View) -> Layout {
         let w_mm = view.n_h as f64 * view.mm_h;
         let h_mm = view.n_v as f64 * view.mm_v;
-        let scale = TARGET_LONG_SIDE as f64 / w_mm.max(h_mm);
-        let px = |mm: f64| ((mm * scale).round() as usize).clamp(1, TARGET_LONG_SIDE);
+        let native = w_mm.max(h_mm) / view.mm_h.min(view.mm_v);
+        let long = if native.is_finite() { native.round() as usize } else { 0 };
+        let long = long.clamp(TARGET_LONG_SIDE, MAX_LONG_SIDE);
+        let scale = long as f64 / w_mm.max(h_mm);
+        let px = |mm: f64| ((mm * scale).round() as usize).clamp(1, long);
         let (w, h) = (px(w_mm), px(h_mm));
         let canvas_w = (w + 2 * MARGIN).max(MIN_CANVAS_W);
         Layout { x0: (canvas_w - w) / 2, y0: HEADER, w, h, canvas_w, canvas_h: HEADER + h + MARGIN }
+    }
+
+    /// The same picture with a legend `w` x `h` pixels to the right of the image.
+    fn with_legend(self, w: usize, h: usize) -> Layout {
+        Layout { canvas_w: self.canvas_w + GAP + w, canvas_h: self.canvas_h.max(HEADER + h + MARGIN), ..self }
+    }
+
+    /// Width of the picture part of the canvas (the image and its margins).
+    fn picture_w(&self) -> usize {
+        (self.x0 + self.w + MARGIN).max(MIN_CANVAS_W)
+    }
+
+    /// Height of the picture part of the canvas (header, image and margin).
+    fn picture_h(&self) -> usize {
+        self.y0 + self.h + MARGIN
     }
 }
 
@@ -509,125 +567,6 @@ fn resample_labels(lval: &[f32], lid: &[u16], width: usize, taps_h: &[Tap], taps
 // ---------------------------------------------------------------------------------------------
 // Drawing
 
-/// An RGB canvas with clipped drawing.
-struct Canvas {
-    w: usize,
-    h: usize,
-    px: Vec<u8>,
-}
-
-/// A rectangle in canvas pixels.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Rect {
-    x: i64,
-    y: i64,
-    w: i64,
-    h: i64,
-}
-
-impl Rect {
-    fn overlap(&self, o: &Rect) -> i64 {
-        let dx = (self.x + self.w).min(o.x + o.w) - self.x.max(o.x);
-        let dy = (self.y + self.h).min(o.y + o.h) - self.y.max(o.y);
-        dx.max(0) * dy.max(0)
-    }
-
-    fn contains(&self, x: i64, y: i64, slack: i64) -> bool {
-        x >= self.x - slack && x < self.x + self.w + slack && y >= self.y - slack && y < self.y + self.h + slack
-    }
-}
-
-const BLACK: [u8; 3] = [0, 0, 0];
-const WHITE: [u8; 3] = [255, 255, 255];
-
-impl Canvas {
-    fn new(w: usize, h: usize) -> Canvas {
-        Canvas { w, h, px: vec![0; w * h * 3] }
-    }
-
-    fn set(&mut self, x: i64, y: i64, c: [u8; 3]) {
-        if x >= 0 && y >= 0 && (x as usize) < self.w && (y as usize) < self.h {
-            let o = (y as usize * self.w + x as usize) * 3;
-            self.px[o..o + 3].copy_from_slice(&c);
-        }
-    }
-
-    fn fill(&mut self, r: Rect, c: [u8; 3]) {
-        for y in r.y..r.y + r.h {
-            for x in r.x..r.x + r.w {
-                self.set(x, y, c);
-            }
-        }
-    }
-
-    fn frame(&mut self, r: Rect, c: [u8; 3]) {
-        for x in r.x..r.x + r.w {
-            self.set(x, r.y, c);
-            self.set(x, r.y + r.h - 1, c);
-        }
-        for y in r.y..r.y + r.h {
-            self.set(r.x, y, c);
-            self.set(r.x + r.w - 1, y, c);
-        }
-    }
-
-    /// A 1-pixel line through `points` with a 1-pixel dark shadow on one side, so it shows on
-    /// bright and dark backgrounds alike.
-    fn leader(&mut self, points: &[(i64, i64)], c: [u8; 3]) {
-        let (Some(&(x0, y0)), Some(&(x1, y1))) = (points.first(), points.last()) else {
-            return;
-        };
-        let (sx, sy) = if (x1 - x0).abs() >= (y1 - y0).abs() { (0, 1) } else { (1, 0) };
-        for &(x, y) in points {
-            self.set(x + sx, y + sy, BLACK);
-        }
-        for &(x, y) in points {
-            self.set(x, y, c);
-        }
-    }
-
-    fn text(&mut self, x: i64, y: i64, s: &str, scale: usize, c: [u8; 3]) {
-        let scale = scale as i64;
-        for (n, ch) in s.chars().enumerate() {
-            let gx = x + n as i64 * (GLYPH_W as i64 + 1) * scale;
-            for (row, bits) in glyph(ch).iter().enumerate() {
-                for col in 0..GLYPH_W {
-                    if bits & (1 << (GLYPH_W - 1 - col)) != 0 {
-                        let r = Rect { x: gx + col as i64 * scale, y: y + row as i64 * scale, w: scale, h: scale };
-                        self.fill(r, c);
-                    }
-                }
-            }
-        }
-    }
-
-    fn into_image(self) -> RgbImage {
-        RgbImage::from_raw(self.w as u32, self.h as u32, self.px).expect("canvas buffer matches its size")
-    }
-}
-
-fn line_points((x0, y0): (i64, i64), (x1, y1): (i64, i64)) -> Vec<(i64, i64)> {
-    let (dx, dy) = ((x1 - x0).abs(), -(y1 - y0).abs());
-    let (sx, sy) = (if x0 < x1 { 1 } else { -1 }, if y0 < y1 { 1 } else { -1 });
-    let (mut x, mut y, mut err) = (x0, y0, dx + dy);
-    let mut out = Vec::with_capacity((dx - dy + 1) as usize);
-    loop {
-        out.push((x, y));
-        if x == x1 && y == y1 {
-            return out;
-        }
-        let e2 = 2 * err;
-        if e2 >= dy {
-            err += dy;
-            x += sx;
-        }
-        if e2 <= dx {
-            err += dx;
-            y += sy;
-        }
-    }
-}
-
 /// Paints the grey MIP and the lesion fills and outlines into the image area.
 fn compose(canvas: &mut Canvas, layout: &Layout, grey: &[f32], ids: &[u16]) {
     let (w, h) = (layout.w, layout.h);
@@ -661,27 +600,21 @@ fn compose(canvas: &mut Canvas, layout: &Layout, grey: &[f32], ids: &[u16]) {
     }
 }
 
-/// Width and height in pixels of `s` drawn at `scale`.
-fn text_size(s: &str, scale: usize) -> (usize, usize) {
-    let n = s.chars().count();
-    (if n == 0 { 0 } else { (n * (GLYPH_W + 1) - 1) * scale }, GLYPH_H * scale)
-}
-
 /// Draws the header band (`R` at the viewer's left, `L` at the right, the caption between) and
 /// returns the rectangles it uses, which labels must keep clear of.
-fn draw_header(canvas: &mut Canvas) -> Vec<Rect> {
+fn draw_header(canvas: &mut Canvas, picture_w: usize) -> Vec<Rect> {
     let mut used = Vec::new();
     let (lw, lh) = text_size("R", LETTER_SCALE);
     let y = ((HEADER - lh) / 2) as i64;
-    let right = canvas.w - MARGIN - lw;
+    let right = picture_w - MARGIN - lw;
     for (x, s) in [(MARGIN, "R"), (right, "L")] {
         canvas.text(x as i64, y, s, LETTER_SCALE, WHITE);
         used.push(Rect { x: x as i64 - 2, y: y - 2, w: lw as i64 + 4, h: lh as i64 + 4 });
     }
     let caption = "CORONAL MIP";
     let (cw, ch) = text_size(caption, LABEL_SCALE);
-    if cw + 2 * (MARGIN + lw + 8) <= canvas.w {
-        let x = ((canvas.w - cw) / 2) as i64;
+    if cw + 2 * (MARGIN + lw + 8) <= picture_w {
+        let x = ((picture_w - cw) / 2) as i64;
         let y = ((HEADER - ch) / 2) as i64;
         canvas.text(x, y, caption, LABEL_SCALE, [170, 170, 170]);
         used.push(Rect { x: x - 2, y: y - 2, w: cw as i64 + 4, h: ch as i64 + 4 });
@@ -735,7 +668,7 @@ fn draw_markers(
     reserved: Vec<Rect>,
 ) {
     // Anchor pixel of each drawable marker.
-    let anchors: Vec<(Marker, (i64, i64))> = markers
+    let anchors: Vec<(&Marker, (i64, i64))> = markers
         .iter()
         .filter(|m| m.centroid_voxel.iter().all(|c| c.is_finite()))
         .map(|m| {
@@ -748,14 +681,15 @@ fn draw_markers(
             };
             let x = layout.x0 as i64 + to_px(col, view.n_h, layout.w);
             let y = layout.y0 as i64 + to_px(row, view.n_v, layout.h);
-            (*m, (x, y))
+            (m, (x, y))
         })
         .collect();
     if anchors.is_empty() {
         return;
     }
     let lesions = LesionCount::new(canvas.w, canvas.h, layout, ids);
-    let (cw, ch) = (canvas.w as i64, canvas.h as i64);
+    // Numbers stay on the picture part of the canvas (not over the legend).
+    let (cw, ch) = (layout.picture_w() as i64, layout.picture_h() as i64);
     let mut placed = reserved;
     let first_box = placed.len();
     const DIRECTIONS: [(i64, i64); 8] = [(1, -1), (-1, -1), (1, 1), (-1, 1), (1, 0), (-1, 0), (0, -1), (0, 1)];
@@ -824,362 +758,5 @@ fn draw_markers(
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Bitmap font
-
-pub(crate) const GLYPH_W: usize = 5;
-pub(crate) const GLYPH_H: usize = 7;
-
-/// A 5x7 glyph: one byte per row, top first, the leftmost pixel in bit 4. Lower case draws as
-/// upper case; characters without a glyph draw as blanks. Also used by the FROC plot
-/// ([`crate::evaluate`]).
-pub(crate) fn glyph(c: char) -> [u8; GLYPH_H] {
-    match c.to_ascii_uppercase() {
-        '0' => [0b01110, 0b10001, 0b10011, 0b10101, 0b11001, 0b10001, 0b01110],
-        '1' => [0b00100, 0b01100, 0b00100, 0b00100, 0b00100, 0b00100, 0b01110],
-        '2' => [0b01110, 0b10001, 0b00001, 0b00010, 0b00100, 0b01000, 0b11111],
-        '3' => [0b11111, 0b00010, 0b00100, 0b00010, 0b00001, 0b10001, 0b01110],
-        '4' => [0b00010, 0b00110, 0b01010, 0b10010, 0b11111, 0b00010, 0b00010],
-        '5' => [0b11111, 0b10000, 0b11110, 0b00001, 0b00001, 0b10001, 0b01110],
-        '6' => [0b00110, 0b01000, 0b10000, 0b11110, 0b10001, 0b10001, 0b01110],
-        '7' => [0b11111, 0b00001, 0b00010, 0b00100, 0b01000, 0b01000, 0b01000],
-        '8' => [0b01110, 0b10001, 0b10001, 0b01110, 0b10001, 0b10001, 0b01110],
-        '9' => [0b01110, 0b10001, 0b10001, 0b01111, 0b00001, 0b00010, 0b01100],
-        'A' => [0b01110, 0b10001, 0b10001, 0b11111, 0b10001, 0b10001, 0b10001],
-        'C' => [0b01110, 0b10001, 0b10000, 0b10000, 0b10000, 0b10001, 0b01110],
-        'I' => [0b01110, 0b00100, 0b00100, 0b00100, 0b00100, 0b00100, 0b01110],
-        'L' => [0b10000, 0b10000, 0b10000, 0b10000, 0b10000, 0b10000, 0b11111],
-        'M' => [0b10001, 0b11011, 0b10101, 0b10101, 0b10001, 0b10001, 0b10001],
-        'N' => [0b10001, 0b10001, 0b11001, 0b10101, 0b10011, 0b10001, 0b10001],
-        'O' => [0b01110, 0b10001, 0b10001, 0b10001, 0b10001, 0b10001, 0b01110],
-        'P' => [0b11110, 0b10001, 0b10001, 0b11110, 0b10000, 0b10000, 0b10000],
-        'R' => [0b11110, 0b10001, 0b10001, 0b11110, 0b10100, 0b10010, 0b10001],
-        'B' => [0b11110, 0b10001, 0b10001, 0b11110, 0b10001, 0b10001, 0b11110],
-        'D' => [0b11100, 0b10010, 0b10001, 0b10001, 0b10001, 0b10010, 0b11100],
-        'E' => [0b11111, 0b10000, 0b10000, 0b11110, 0b10000, 0b10000, 0b11111],
-        'F' => [0b11111, 0b10000, 0b10000, 0b11110, 0b10000, 0b10000, 0b10000],
-        'G' => [0b01110, 0b10001, 0b10000, 0b10111, 0b10001, 0b10001, 0b01111],
-        'H' => [0b10001, 0b10001, 0b10001, 0b11111, 0b10001, 0b10001, 0b10001],
-        'J' => [0b00111, 0b00010, 0b00010, 0b00010, 0b00010, 0b10010, 0b01100],
-        'K' => [0b10001, 0b10010, 0b10100, 0b11000, 0b10100, 0b10010, 0b10001],
-        'Q' => [0b01110, 0b10001, 0b10001, 0b10001, 0b10101, 0b10010, 0b01101],
-        'S' => [0b01111, 0b10000, 0b10000, 0b01110, 0b00001, 0b00001, 0b11110],
-        'T' => [0b11111, 0b00100, 0b00100, 0b00100, 0b00100, 0b00100, 0b00100],
-        'U' => [0b10001, 0b10001, 0b10001, 0b10001, 0b10001, 0b10001, 0b01110],
-        'V' => [0b10001, 0b10001, 0b10001, 0b10001, 0b10001, 0b01010, 0b00100],
-        'W' => [0b10001, 0b10001, 0b10001, 0b10101, 0b10101, 0b10101, 0b01010],
-        'X' => [0b10001, 0b10001, 0b01010, 0b00100, 0b01010, 0b10001, 0b10001],
-        'Y' => [0b10001, 0b10001, 0b01010, 0b00100, 0b00100, 0b00100, 0b00100],
-        'Z' => [0b11111, 0b00001, 0b00010, 0b00100, 0b01000, 0b10000, 0b11111],
-        '.' => [0b00000, 0b00000, 0b00000, 0b00000, 0b00000, 0b01100, 0b01100],
-        ',' => [0b00000, 0b00000, 0b00000, 0b00000, 0b01100, 0b00100, 0b01000],
-        ':' => [0b00000, 0b01100, 0b01100, 0b00000, 0b01100, 0b01100, 0b00000],
-        '-' => [0b00000, 0b00000, 0b00000, 0b11111, 0b00000, 0b00000, 0b00000],
-        '_' => [0b00000, 0b00000, 0b00000, 0b00000, 0b00000, 0b00000, 0b11111],
-        '=' => [0b00000, 0b00000, 0b11111, 0b00000, 0b11111, 0b00000, 0b00000],
-        '+' => [0b00000, 0b00100, 0b00100, 0b11111, 0b00100, 0b00100, 0b00000],
-        '/' => [0b00000, 0b00001, 0b00010, 0b00100, 0b01000, 0b10000, 0b00000],
-        '(' => [0b00010, 0b00100, 0b01000, 0b01000, 0b01000, 0b00100, 0b00010],
-        ')' => [0b01000, 0b00100, 0b00010, 0b00010, 0b00010, 0b00100, 0b01000],
-        '<' => [0b00010, 0b00100, 0b01000, 0b10000, 0b01000, 0b00100, 0b00010],
-        '>' => [0b01000, 0b00100, 0b00010, 0b00001, 0b00010, 0b00100, 0b01000],
-        '%' => [0b11000, 0b11001, 0b00010, 0b00100, 0b01000, 0b10011, 0b00011],
-        _ => [0; GLYPH_H],
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::volume::Affine;
-
-    const DIMS: [usize; 3] = [40, 30, 50];
-
-    fn grid(spacing: [f64; 3]) -> Grid {
-        Grid { dims: DIMS, affine: Affine::from_spacing_origin(spacing, [-20.0, -15.0, -25.0]) }
-    }
-
-    /// A dim textured background with a bright block at high i (subject's right) and high k
-    /// (superior), in RAS storage.
-    fn scan_with_block(spacing: [f64; 3]) -> Volume<f32> {
-        let g = grid(spacing);
-        let mut v = Volume::filled(g, 0.0f32);
-        for k in 0..DIMS[2] {
-            for j in 0..DIMS[1] {
-                for i in 0..DIMS[0] {
-                    let idx = g.index(i, j, k);
-                    v.data[idx] = ((i * 7 + j * 3 + k * 5) % 11) as f32 * 5.0;
-                    if (30..38).contains(&i) && (10..20).contains(&j) && (38..46).contains(&k) {
-                        v.data[idx] = 1000.0;
-                    }
-                }
-            }
-        }
-        v
-    }
-
-    fn lesion_box(
-        map: &mut Volume<u16>,
-        id: u16,
-        i: std::ops::Range<usize>,
-        j: std::ops::Range<usize>,
-        k: std::ops::Range<usize>,
-    ) {
-        for kk in k {
-            for jj in j.clone() {
-                for ii in i.clone() {
-                    let idx = map.grid.index(ii, jj, kk);
-                    map.data[idx] = id;
-                }
-            }
-        }
-    }
-
-    fn layout_of(v: &Volume<f32>) -> Layout {
-        Layout::new(&View::new(&v.grid))
-    }
-
-    fn is_grey(p: &image::Rgb<u8>) -> bool {
-        p[0] == p[1] && p[1] == p[2]
-    }
-
-    #[test]
-    fn bright_block_on_the_right_and_superior_is_at_the_top_left() {
-        let scan = scan_with_block([1.0, 1.0, 1.0]);
-        let lesions = Volume::filled(scan.grid, 0u16);
-        let img = overview(&scan, &lesions, &[]);
-        let l = layout_of(&scan);
-        assert_eq!((img.width() as usize, img.height() as usize), (l.canvas_w, l.canvas_h));
-        let (mut x_min, mut x_max, mut y_min, mut y_max) = (usize::MAX, 0, usize::MAX, 0);
-        for y in 0..l.h {
-            for x in 0..l.w {
-                let p = img.get_pixel((l.x0 + x) as u32, (l.y0 + y) as u32);
-                if p[0] == 255 && is_grey(p) {
-                    (x_min, x_max, y_min, y_max) = (x_min.min(x), x_max.max(x), y_min.min(y), y_max.max(y));
-                }
-            }
-        }
-        // i 30..38 of 40 counted from the viewer's left is cells 2..10; k 38..46 of 50 from
-        // the top is cells 4..12. Interpolation saturates from the first cell centre to the
-        // last.
-        let (fx, fy) = (l.w as f64 / 40.0, l.h as f64 / 50.0);
-        let msg = format!("block at x {x_min}..={x_max}, y {y_min}..={y_max} of {} x {}", l.w, l.h);
-        assert!(x_max < l.w / 2 && y_max < l.h / 2, "{msg}");
-        assert!((x_min as f64 - 2.5 * fx).abs() <= 1.0 && (x_max as f64 - 9.5 * fx).abs() <= 1.0, "{msg}");
-        assert!((y_min as f64 - 4.5 * fy).abs() <= 1.0 && (y_max as f64 - 11.5 * fy).abs() <= 1.0, "{msg}");
-    }
-
-    #[test]
-    fn pixels_are_square_in_mm() {
-        let scan = scan_with_block([1.0, 2.0, 3.0]);
-        let l = layout_of(&scan);
-        assert_eq!((l.w, l.h), (267, TARGET_LONG_SIDE)); // 40 mm x 150 mm
-        let scan = scan_with_block([2.5, 1.0, 1.0]);
-        let l = layout_of(&scan);
-        assert_eq!((l.w, l.h), (TARGET_LONG_SIDE, 500)); // 100 mm x 50 mm
-    }
-
-    fn scene() -> (Volume<f32>, Volume<u16>, Vec<Marker>) {
-        let scan = scan_with_block([1.2, 2.0, 1.5]);
-        let mut map = Volume::filled(scan.grid, 0u16);
-        lesion_box(&mut map, 1, 5..12, 5..10, 5..12);
-        lesion_box(&mut map, 2, 31..35, 12..14, 40..43);
-        lesion_box(&mut map, 3, 20..21, 3..4, 25..26);
-        lesion_box(&mut map, 14, 0..3, 0..30, 47..50);
-        let markers = vec![
-            Marker { id: 1, centroid_voxel: [8.0, 7.0, 8.0] },
-            Marker { id: 2, centroid_voxel: [32.5, 12.5, 41.0] },
-            Marker { id: 3, centroid_voxel: [20.0, 3.0, 25.0] },
-            Marker { id: 14, centroid_voxel: [1.0, 14.5, 48.0] },
-        ];
-        (scan, map, markers)
-    }
-
-    #[test]
-    fn every_storage_orientation_gives_the_same_picture() {
-        let (scan, map, markers) = scene();
-        let reference = overview(&scan, &map, &markers);
-        // p = 1 (LPS), p = 0 (ASR, PIL), p = 2 (SRA, ILP).
-        for code in ["LPS", "ASR", "PIL", "SRA", "ILP"] {
-            let s = scan.reoriented(code).unwrap();
-            let m = map.reoriented(code).unwrap();
-            let moved: Vec<Marker> = markers
-                .iter()
-                .map(|mk| {
-                    let world = scan.grid.affine.voxel_to_world(mk.centroid_voxel);
-                    Marker { id: mk.id, centroid_voxel: s.grid.affine.world_to_voxel(world).unwrap() }
-                })
-                .collect();
-            let img = overview(&s, &m, &moved);
-            assert_eq!(img.dimensions(), reference.dimensions(), "{code}");
-            let differing = img.pixels().zip(reference.pixels()).filter(|(a, b)| a != b).count();
-            assert_eq!(differing, 0, "{code}: {differing} pixels differ");
-        }
-    }
-
-    #[test]
-    fn lesions_are_coloured_where_they_project() {
-        let scan = scan_with_block([1.0, 1.0, 1.0]);
-        let mut map = Volume::filled(scan.grid, 0u16);
-        // Left (low i) and inferior (low k): display columns 28..35 of 40, rows 38..45 of 50.
-        lesion_box(&mut map, 1, 5..12, 5..10, 5..12);
-        let img = overview(&scan, &map, &[]);
-        let l = layout_of(&scan);
-        let (fx, fy) = (l.w as f64 / 40.0, l.h as f64 / 50.0);
-        let inside = |x: usize, y: usize| {
-            (x as f64) >= 28.0 * fx - 1.0
-                && (x as f64) <= 35.0 * fx + 1.0
-                && (y as f64) >= 38.0 * fy - 1.0
-                && (y as f64) <= 45.0 * fy + 1.0
-        };
-        let mut coloured = 0;
-        for y in 0..l.h {
-            for x in 0..l.w {
-                let p = img.get_pixel((l.x0 + x) as u32, (l.y0 + y) as u32);
-                if !is_grey(p) {
-                    assert!(inside(x, y), "colour outside the lesion at ({x}, {y})");
-                    coloured += 1;
-                }
-            }
-        }
-        assert!(coloured as f64 >= 0.9 * (7.0 * fx) * (7.0 * fy));
-        // Centre: a red-tinted blend; rim: the solid palette colour.
-        let cx = (l.x0 as f64 + 31.5 * fx) as u32;
-        let cy = (l.y0 as f64 + 41.5 * fy) as u32;
-        let c = img.get_pixel(cx, cy);
-        assert!(c[0] as i32 > c[1] as i32 + 40 && c[0] as i32 > c[2] as i32 + 40, "{c:?}");
-        let rim = img.get_pixel(cx, (l.y0 as f64 + 38.0 * fy).ceil() as u32);
-        assert_eq!(rim.0, crate::palette::LESION_COLOURS[0]);
-    }
-
-    #[test]
-    fn the_brightest_lesion_on_a_ray_wins() {
-        let scan = scan_with_block([1.0, 1.0, 1.0]);
-        let mut scan = scan;
-        let mut map = Volume::filled(scan.grid, 0u16);
-        // Two lesions on the same rays (same i, k), lesion 2 brighter.
-        lesion_box(&mut map, 1, 5..12, 2..5, 5..12);
-        lesion_box(&mut map, 2, 5..12, 20..25, 5..12);
-        for (idx, &id) in map.data.iter().enumerate() {
-            if id == 2 {
-                scan.data[idx] = 500.0;
-            }
-        }
-        let img = overview(&scan, &map, &[]);
-        let l = layout_of(&scan);
-        let rim = img.get_pixel(
-            (l.x0 as f64 + 31.5 * l.w as f64 / 40.0) as u32,
-            (l.y0 as f64 + 38.0 * l.h as f64 / 50.0).ceil() as u32,
-        );
-        assert_eq!(rim.0, crate::palette::LESION_COLOURS[1]);
-    }
-
-    #[test]
-    fn projection_matches_a_direct_computation_along_every_axis() {
-        let dims = [7usize, 5, 6];
-        let n = dims.iter().product::<usize>();
-        let data: Vec<f32> = (0..n).map(|x| ((x * 37) % 101) as f32).collect();
-        let labels: Vec<u16> = (0..n).map(|x| if (x * 13) % 7 == 0 { ((x % 3) + 1) as u16 } else { 0 }).collect();
-        for p in 0..3 {
-            let proj = project(&data, Some(&labels), dims, p);
-            let (a, b) = match p {
-                0 => (1, 2),
-                1 => (0, 2),
-                _ => (0, 1),
-            };
-            for ib in 0..dims[b] {
-                for ia in 0..dims[a] {
-                    let (mut m, mut bv, mut bid) = (f32::NEG_INFINITY, f32::NEG_INFINITY, 0u16);
-                    for t in 0..dims[p] {
-                        let mut ijk = [0; 3];
-                        (ijk[a], ijk[b], ijk[p]) = (ia, ib, t);
-                        let idx = ijk[0] + dims[0] * (ijk[1] + dims[1] * ijk[2]);
-                        m = m.max(data[idx]);
-                        consider(&mut bv, &mut bid, data[idx], labels[idx]);
-                    }
-                    let s = ia + dims[a] * ib;
-                    assert_eq!((proj.mip[s], proj.lid[s]), (m, bid), "axis {p} at ({ia}, {ib})");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn taps_cover_the_source() {
-        assert_eq!(taps(4, 2), vec![Tap::Span(0, 2), Tap::Span(2, 4)]);
-        assert_eq!(taps(3, 2), vec![Tap::Span(0, 2), Tap::Span(1, 3)]);
-        assert_eq!(taps(1, 3), vec![Tap::Lerp(0, 0, 0.0); 3]);
-        let t = taps(2, 4);
-        assert_eq!(t[0], Tap::Lerp(0, 1, 0.0));
-        assert_eq!(t[3], Tap::Lerp(1, 1, 0.0));
-    }
-
-    #[test]
-    fn numbers_stay_whole_at_the_edges() {
-        // Black scan, so every white pixel is a digit or an orientation letter.
-        let scan = Volume::filled(grid([1.0; 3]), 0.0f32);
-        let mut map = Volume::filled(scan.grid, 0u16);
-        lesion_box(&mut map, 7, 0..2, 0..2, 0..2);
-        lesion_box(&mut map, 23, 38..40, 28..30, 48..50);
-        let markers = [
-            Marker { id: 7, centroid_voxel: [0.0, 0.0, 0.0] },
-            Marker { id: 23, centroid_voxel: [39.0, 29.0, 49.0] },
-            Marker { id: 5, centroid_voxel: [f64::NAN, 0.0, 0.0] },
-        ];
-        let img = overview(&scan, &map, &markers);
-        let lit =
-            |s: &str| s.chars().map(|c| glyph(c).iter().map(|r| r.count_ones() as usize).sum::<usize>()).sum::<usize>();
-        let expected = lit("723") * LABEL_SCALE * LABEL_SCALE + lit("RL") * LETTER_SCALE * LETTER_SCALE;
-        let white = img.pixels().filter(|p| p.0 == WHITE).count();
-        assert_eq!(white, expected);
-    }
-
-    #[test]
-    fn empty_and_degenerate_inputs_do_not_panic() {
-        let scan = Volume::filled(grid([1.0; 3]), 0.0f32);
-        let map = Volume::filled(scan.grid, 0u16);
-        let img = overview(&scan, &map, &[]);
-        let l = layout_of(&scan);
-        assert_eq!((img.width() as usize, img.height() as usize), (l.canvas_w, l.canvas_h));
-        assert!((0..l.h).all(|y| (0..l.w).all(|x| img.get_pixel((l.x0 + x) as u32, (l.y0 + y) as u32).0 == BLACK)));
-
-        // A lesion map on another grid is ignored; NaNs and infinities are tolerated.
-        let mut odd = scan_with_block([1.0; 3]);
-        odd.data[5] = f32::NAN;
-        odd.data[6] = f32::INFINITY;
-        odd.data[7] = f32::NEG_INFINITY;
-        let other =
-            Volume::filled(Grid { dims: [2, 2, 2], affine: Affine::from_spacing_origin([1.0; 3], [0.0; 3]) }, 1u16);
-        overview(&odd, &other, &[Marker { id: 1, centroid_voxel: [1e9, -1e9, 3.0] }]);
-
-        // No voxels at all, and a singular affine.
-        for g in [
-            Grid { dims: [0, 3, 4], affine: Affine::from_spacing_origin([1.0; 3], [0.0; 3]) },
-            Grid { dims: [3, 4, 5], affine: Affine([[0.0; 4]; 4]) },
-        ] {
-            let img = overview(&Volume::filled(g, 1.0f32), &Volume::filled(g, 0u16), &[]);
-            assert!(img.width() >= MIN_CANVAS_W as u32 && img.height() > HEADER as u32);
-        }
-    }
-
-    #[test]
-    fn png_round_trips() {
-        let (scan, map, markers) = scene();
-        let img = overview(&scan, &map, &markers);
-        let bytes = encode_png(&img).unwrap();
-        let back = image::load_from_memory(&bytes).unwrap().to_rgb8();
-        assert_eq!(back.dimensions(), img.dimensions());
-        assert_eq!(back, img);
-    }
-
-    #[test]
-    fn digits_are_distinct() {
-        let glyphs: Vec<_> = ('0'..='9').map(glyph).collect();
-        for (a, ga) in glyphs.iter().enumerate() {
-            assert!(ga.iter().any(|&r| r != 0));
-            for gb in &glyphs[a + 1..] {
-                assert_ne!(ga, gb);
-            }
-        }
-    }
-}
+mod tests;

@@ -17,6 +17,7 @@
 //! the value in `regions.nii.gz`) near the middle of their projected area, and a legend lists
 //! every region: colour, label value and name.
 
+use super::legend::{Entry, Legend, GAP};
 use super::{
     resample_grey, taps, text_size, window, Canvas, Rect, Tap, BLACK, GAMMA, HEADER, MARGIN, TARGET_LONG_SIDE, WHITE,
 };
@@ -32,16 +33,10 @@ use std::ops::Range;
 const FILL_ALPHA: f32 = 0.6;
 /// Outlines are the region colour times this.
 const EDGE_SHADE: f32 = 0.55;
-/// Space between panels and before the legend.
-const GAP: usize = 16;
 /// A region is numbered in a panel only where it covers at least this many pixels.
 const MIN_NUMBERED_PIXELS: usize = 24;
 /// Text scale of the captions and orientation letters.
 const CAPTION_SCALE: usize = 2;
-/// Largest legend text scale; the legend drops to scale 1 when scale 2 needs more columns.
-const LEGEND_SCALE: usize = 2;
-/// Most legend columns at [`LEGEND_SCALE`].
-const LEGEND_MAX_COLUMNS: usize = 2;
 
 /// Which way a panel looks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -363,40 +358,6 @@ fn picture_scale(grid: &Grid) -> f64 {
     TARGET_LONG_SIDE as f64 / height.max(width).max(1e-6)
 }
 
-/// How the legend is laid out.
-struct Legend {
-    scale: usize,
-    columns: usize,
-    per_column: usize,
-    column_w: usize,
-    line_h: usize,
-}
-
-impl Legend {
-    fn new(rows: &[RegionRow], height: usize) -> Legend {
-        let at = |scale: usize| {
-            let line_h = text_size("0", scale).1 + 2 * scale + 1;
-            let per_column = (height / line_h).max(1);
-            let columns = rows.len().div_ceil(per_column).max(1);
-            let digits = rows.iter().map(|r| r.index.to_string().len()).max().unwrap_or(1);
-            let name = rows.iter().map(|r| text_size(&r.name, scale).0).max().unwrap_or(0);
-            let swatch = text_size("0", scale).1;
-            let column_w = swatch + 2 * scale + text_size(&"0".repeat(digits), scale).0 + 3 * scale + name + GAP;
-            Legend { scale, columns, per_column, column_w, line_h }
-        };
-        let big = at(LEGEND_SCALE);
-        if big.columns <= LEGEND_MAX_COLUMNS {
-            big
-        } else {
-            at(1)
-        }
-    }
-
-    fn width(&self) -> usize {
-        self.columns * self.column_w
-    }
-}
-
 /// The region map picture: coronal and sagittal label projections over the scan with every
 /// region numbered, and a legend (see the module docs). `atlas` must be on the scan's grid
 /// (same dimensions) and hold the labels of `rows`; otherwise the panels show no region. An
@@ -408,8 +369,10 @@ pub fn picture<L: Label>(scan: &Volume<f32>, atlas: &Volume<L>, rows: &[RegionRo
         || Panel::new(scan, atlas, rows, Look::Sagittal, scale),
     );
     let panel_h = cor.h.max(sag.h);
-    let legend = Legend::new(rows, panel_h.max(200));
-    let legend_h = legend.per_column.min(rows.len().max(1)) * legend.line_h;
+    let entries: Vec<Entry> =
+        rows.iter().map(|r| Entry { colour: r.colour, key: r.index.to_string(), label: r.name.clone() }).collect();
+    let legend = Legend::new(&entries, panel_h.max(200));
+    let legend_h = legend.height(entries.len());
     let canvas_w = MARGIN + cor.w + GAP + sag.w + GAP + legend.width() + MARGIN;
     let canvas_h = HEADER + panel_h.max(legend_h) + MARGIN;
     let mut canvas = Canvas::new(canvas_w, canvas_h);
@@ -420,7 +383,7 @@ pub fn picture<L: Label>(scan: &Volume<f32>, atlas: &Volume<L>, rows: &[RegionRo
         number_regions(&mut canvas, panel, x0, &colours);
         x0 += panel.w + GAP;
     }
-    draw_legend(&mut canvas, &legend, rows, x0);
+    legend.draw(&mut canvas, &entries, x0, HEADER);
     canvas.into_image()
 }
 
@@ -549,23 +512,6 @@ fn free_spot(text: &str, scale: usize, ax: i64, ay: i64, bounds: &Rect, placed: 
             r.x >= bounds.x && r.y >= bounds.y && r.x + r.w <= bounds.x + bounds.w && r.y + r.h <= bounds.y + bounds.h;
         (inside && placed.iter().all(|p| p.overlap(&r) == 0)).then_some(r)
     })
-}
-
-/// The legend at `x0`: per region a colour swatch, its label value and its name.
-fn draw_legend(canvas: &mut Canvas, legend: &Legend, rows: &[RegionRow], x0: usize) {
-    let s = legend.scale;
-    let swatch = text_size("0", s).1;
-    let digits = rows.iter().map(|r| r.index.to_string().len()).max().unwrap_or(1);
-    let idx_w = text_size(&"0".repeat(digits), s).0;
-    for (n, r) in rows.iter().enumerate() {
-        let x = (x0 + (n / legend.per_column) * legend.column_w) as i64;
-        let y = (HEADER + (n % legend.per_column) * legend.line_h) as i64;
-        canvas.fill(Rect { x, y, w: swatch as i64, h: swatch as i64 }, r.colour);
-        let text = r.index.to_string();
-        let tx = x + (swatch + 2 * s + idx_w - text_size(&text, s).0) as i64;
-        canvas.text(tx, y, &text, s, WHITE);
-        canvas.text(x + (swatch + 2 * s + idx_w + 3 * s) as i64, y, &r.name, s, r.colour);
-    }
 }
 
 #[cfg(test)]
