@@ -38,6 +38,7 @@ pub mod regions;
 pub mod render;
 pub mod report;
 pub mod resample;
+pub mod review;
 pub mod staging;
 pub mod vec3;
 pub mod viewer_tables;

@@ -37,8 +37,9 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Map the bone lesions of one scan: writes report.json, lesions.csv, lesions.nii.gz,
-    /// overview.png, the region map (regions.nii.gz, regions.tsv, regions.png) and both maps'
-    /// colour tables (.tsv, ITK-SNAP .label.txt, Slicer .ctbl, FSLeyes .lut) into --out.
+    /// overview.png, the region map (regions.nii.gz, regions.tsv, regions.png), both maps'
+    /// colour tables (.tsv, ITK-SNAP .label.txt, Slicer .ctbl, FSLeyes .lut) and the review
+    /// page (review.html with review/) into --out.
     Run(RunArgs),
     /// Generate a synthetic whole-body STIR phantom with atlas and ground truth.
     Phantom(PhantomArgs),

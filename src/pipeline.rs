@@ -18,6 +18,7 @@ use crate::regions::{self, RegionRow};
 use crate::render;
 use crate::report::{self, InputInfo, Marrow, Parameters, RegionMarrow, Report};
 use crate::resample;
+use crate::review;
 use crate::staging::{self, Configured};
 use crate::viewer_tables;
 use crate::volume::{Grid, Label, Volume};
@@ -480,6 +481,9 @@ fn analyse_and_write<L: Label + Storable>(
     out.add("regions.nii.gz", &regions_map)?;
     out.add("regions.tsv", regions::to_tsv(&region_rows).as_bytes())?;
     out.add("regions.png", &regions_png?)?;
+    for (name, bytes) in review::files(&rep, &scan, &an.lesion_map, &atlas, &region_rows)? {
+        out.add(&name, &bytes)?;
+    }
     // Colour tables beside both maps, for ITK-SNAP, 3D Slicer and FSLeyes.
     for (name, text) in
         viewer_tables::lesion_tables(&rep.lesions).into_iter().chain(viewer_tables::region_tables(&region_rows))

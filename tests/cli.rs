@@ -102,7 +102,9 @@ fn quiet_run_prints_nothing_and_loud_run_one_line() {
             "regions.nii.gz",
             "regions.png",
             "regions.tsv",
-            "report.json"
+            "report.json",
+            "review",
+            "review.html"
         ]
     );
 }

@@ -13,6 +13,7 @@ mod phantom_runs;
 mod readers;
 mod realdata;
 mod regions;
+mod review;
 mod schema;
 mod staging;
 mod util;

@@ -31,6 +31,7 @@ mod canvas;
 mod font;
 mod legend;
 pub mod regions;
+pub mod slices;
 
 use legend::{Entry, Legend, GAP};
 

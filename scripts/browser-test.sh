@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The review page's browser test (README): installs chromium and the npm packages
+# (scripts/browser-setup.sh), makes review pages with the release binary (a small
+# founding-case phantom, the tiny fixture with a hostile region name, and each real sij-stir
+# scan when ../shared/realdata is there), then drives them with node's test runner
+# (tests/browser/review.test.mjs). Screenshots stay in target/browser-test/*/review-screenshot.png.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CHROMIUM="$(scripts/browser-setup.sh)"
+export CHROMIUM
+cargo build --release --quiet
+bin=target/release/crmo-map
+work=target/browser-test
+rm -rf "$work"
+mkdir -p "$work"
+"$bin" phantom --quiet --case seed --spacing 3 4 3 --out "$work/seed-input"
+"$bin" run --quiet --scan "$work/seed-input/scan.nii.gz" --atlas "$work/seed-input/atlas.nii.gz" \
+  --labels "$work/seed-input/labels.tsv" --out "$work/seed"
+dirs="$PWD/$work/seed"$'\n'
+hostile='<img src=x onerror=alert(1)><script>alert(2)</script>'
+printf 'index\tname\tbone_class\tside\n1\t%s\tpelvis\tright\n2\tfemur_neck_left\tfemur\tleft\n' "$hostile" > "$work/hostile.tsv"
+"$bin" run --quiet --scan fixtures/tiny/scan.nii.gz --atlas fixtures/tiny/atlas.nii.gz --labels "$work/hostile.tsv" \
+  --out "$work/hostile"
+dirs+="$PWD/$work/hostile"$'\t'"$hostile"$'\n'
+sij=../shared/realdata/sij-stir
+if [ -d "$sij" ]; then
+  for s in "$sij"/sub-*; do
+    name=$(basename "$s")
+    "$bin" run --quiet --scan "$s/stir.nii.gz" --atlas "$s/region.nii.gz" --labels fixtures/realdata/sij-region.tsv \
+      --out "$work/$name"
+    dirs+="$PWD/$work/$name"$'\n'
+  done
+else
+  echo "browser test: ../shared/realdata is absent, so the real sij-stir pages are not checked" >&2
+fi
+CRMO_REVIEW_DIRS="$dirs" node --test --test-concurrency=1 tests/browser/

@@ -1,0 +1,112 @@
+//! A coronal slice through one lesion, for the review page's static fallback (no WebGL2): the
+//! slice through the lesion's centroid in the overview's orientation (radiological, superior
+//! at the top), cropped to the lesion with a margin, square pixels, the lesion outlined in its
+//! colour and captioned with its id and region.
+
+use super::canvas::{text_size, Canvas, Rect, WHITE};
+use super::{View, GAMMA, HEADER, MARGIN};
+use crate::palette::lesion_colour;
+use crate::volume::Volume;
+use image::RgbImage;
+
+/// Context around the lesion (mm on each side).
+const CONTEXT_MM: f64 = 25.0;
+/// The crop's longer side is drawn at least this many pixels.
+const MIN_LONG_SIDE: usize = 320;
+/// Opacity of the lesion fill.
+const FILL: f32 = 0.3;
+
+/// The slice picture of lesion `id` (see the module docs); `centroid_voxel` and `bbox_voxel`
+/// as the report gives them. A lesion map on another grid draws no outline.
+pub fn lesion_slice(
+    scan: &Volume<f32>,
+    lesion_map: &Volume<u16>,
+    id: u32,
+    region: &str,
+    centroid_voxel: [f64; 3],
+    bbox_voxel: [[usize; 3]; 2],
+) -> RgbImage {
+    let view = View::new(&scan.grid);
+    let dims = scan.grid.dims;
+    let at = (centroid_voxel[view.p].round().max(0.0) as usize).min(dims[view.p].saturating_sub(1));
+    let span = |a: usize, mm: f64| {
+        let m = (CONTEXT_MM / mm).ceil() as usize;
+        let lo = bbox_voxel[0][a].saturating_sub(m);
+        let hi = (bbox_voxel[1][a] + m).min(dims[a]).max(lo + 1);
+        lo..hi
+    };
+    let (hs, vs) = (span(view.h, view.mm_h), span(view.v, view.mm_v));
+    let (w_mm, h_mm) = (hs.len() as f64 * view.mm_h, vs.len() as f64 * view.mm_v);
+    let px_per_mm = MIN_LONG_SIDE as f64 / w_mm.max(h_mm).max(1e-6);
+    let (w, h) = (((w_mm * px_per_mm).round() as usize).max(1), ((h_mm * px_per_mm).round() as usize).max(1));
+    // The voxel under each picture pixel (display order: radiological, superior at the top).
+    let voxel = |x: usize, y: usize| {
+        let c = ((x as f64 + 0.5) / px_per_mm / view.mm_h) as usize;
+        let r = ((y as f64 + 0.5) / px_per_mm / view.mm_v) as usize;
+        let ih = if view.flip_h { hs.end - 1 - c.min(hs.len() - 1) } else { hs.start + c.min(hs.len() - 1) };
+        let iv = if view.flip_v { vs.end - 1 - r.min(vs.len() - 1) } else { vs.start + r.min(vs.len() - 1) };
+        let mut ijk = [0; 3];
+        (ijk[view.p], ijk[view.h], ijk[view.v]) = (at, ih, iv);
+        scan.grid.index(ijk[0], ijk[1], ijk[2])
+    };
+    let same_grid = lesion_map.grid.dims == dims && lesion_map.data.len() == scan.data.len();
+    let mine = |x: usize, y: usize| same_grid && lesion_map.data[voxel(x, y)] as u32 == id;
+    let values: Vec<f32> =
+        (0..h).flat_map(|y| (0..w).map(move |x| (x, y))).map(|(x, y)| scan.data[voxel(x, y)]).collect();
+    let (lo, hi) = super::window(&values);
+    let colour = lesion_colour(id);
+    let caption = format!("{id} {region}");
+    let canvas_w = (w + 2 * MARGIN).max(text_size(&caption, 2).0 + 2 * MARGIN);
+    let mut canvas = Canvas::new(canvas_w, HEADER + h + MARGIN);
+    for y in 0..h {
+        for x in 0..w {
+            let v = values[y * w + x];
+            let g = if v.is_finite() { ((v - lo) / (hi - lo)).clamp(0.0, 1.0).powf(GAMMA) } else { 0.0 };
+            let mut c = [g * 255.0; 3];
+            if mine(x, y) {
+                let edge = x == 0 || y == 0 || x + 1 == w || y + 1 == h || {
+                    !(mine(x - 1, y) && mine(x + 1, y) && mine(x, y - 1) && mine(x, y + 1))
+                };
+                c = [0, 1, 2]
+                    .map(|i| if edge { colour[i] as f32 } else { c[i] * (1.0 - FILL) + colour[i] as f32 * FILL });
+            }
+            canvas.fill(Rect { x: (MARGIN + x) as i64, y: (HEADER + y) as i64, w: 1, h: 1 }, c.map(|v| v as u8));
+        }
+    }
+    let (_, th) = text_size(&caption, 2);
+    canvas.text(MARGIN as i64, ((HEADER - th) / 2) as i64, &caption, 2, colour);
+    let (rw, _) = text_size("R", 2);
+    if canvas_w > text_size(&caption, 2).0 + 2 * MARGIN + 3 * rw {
+        canvas.text((canvas_w - MARGIN - 3 * rw) as i64, ((HEADER - th) / 2) as i64, "R L", 2, WHITE);
+    }
+    canvas.into_image()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::volume::{Affine, Grid};
+
+    /// The lesion's outline is drawn in its colour, the picture is cropped around it and at
+    /// least the minimum size, and a lesion at the grid's edge does not panic.
+    #[test]
+    fn a_slice_outlines_its_lesion() {
+        let grid = Grid { dims: [60, 10, 80], affine: Affine::from_spacing_origin([1.5, 4.0, 1.5], [0.0; 3]) };
+        let mut scan = Volume::filled(grid, 100.0f32);
+        let mut map = Volume::filled(grid, 0u16);
+        for k in 30..40 {
+            for i in 20..28 {
+                let v = grid.index(i, 5, k);
+                scan.data[v] = 300.0;
+                map.data[v] = 3;
+            }
+        }
+        let img = lesion_slice(&scan, &map, 3, "vertebra_T7", [23.5, 5.0, 34.5], [[20, 5, 30], [28, 6, 40]]);
+        assert!(img.width().max(img.height()) >= MIN_LONG_SIDE as u32);
+        let c = lesion_colour(3);
+        let outlined = img.pixels().filter(|p| p.0 == c).count();
+        assert!(outlined > 200, "{outlined}");
+        let edge = lesion_slice(&scan, &map, 3, "x", [0.0, 0.0, 0.0], [[0, 0, 0], [1, 1, 1]]);
+        assert!(edge.width() > 0);
+    }
+}

@@ -1,0 +1,181 @@
+//! The review page's copies of the scan and the two label maps: the full grid when it is
+//! small enough to open in a few seconds, else downsampled in-plane (the two finest axes) by a
+//! whole factor. The scan is stored as int16 with a scaling, the maps as uint8 where their
+//! values fit.
+
+use crate::io::{self, Datatype, WriteOptions};
+use crate::volume::{Affine, Grid, Label, Volume};
+use rayon::prelude::*;
+
+/// Most voxels of a review copy: about 16 MB of int16, a second or two to open in a browser.
+pub const MAX_REVIEW_VOXELS: usize = 8_000_000;
+
+/// The downsampling factor along each axis of `grid`: 1 when it holds at most
+/// [`MAX_REVIEW_VOXELS`], else the least whole factor on its two finest axes that gets there.
+pub fn factors(grid: &Grid) -> [usize; 3] {
+    let n = grid.len();
+    if n <= MAX_REVIEW_VOXELS {
+        return [1; 3];
+    }
+    let s = grid.spacing();
+    let coarsest = (0..3).max_by(|&a, &b| s[a].total_cmp(&s[b]).then(b.cmp(&a))).unwrap_or(2);
+    let mut f = 2;
+    let shrunk = |f: usize| {
+        (0..3).map(|a| if a == coarsest { grid.dims[a] } else { grid.dims[a].div_ceil(f) }).product::<usize>()
+    };
+    while shrunk(f) > MAX_REVIEW_VOXELS && f < 64 {
+        f += 1;
+    }
+    let mut out = [f; 3];
+    out[coarsest] = 1;
+    out
+}
+
+/// The grid of a copy downsampled by `f`: each new voxel the block of `f` old ones, centred
+/// on the block's centre in world space.
+pub fn reduced_grid(grid: &Grid, f: [usize; 3]) -> Grid {
+    let dims = [0, 1, 2].map(|a| grid.dims[a].div_ceil(f[a]));
+    let m = grid.affine.0;
+    let mut out = m;
+    for a in 0..3 {
+        for r in 0..3 {
+            out[r][a] = m[r][a] * f[a] as f64;
+        }
+    }
+    for r in 0..3 {
+        out[r][3] = m[r][3] + (0..3).map(|a| m[r][a] * (f[a] as f64 - 1.0) / 2.0).sum::<f64>();
+    }
+    Grid { dims, affine: Affine(out) }
+}
+
+/// The voxels of block `b` (indices on the reduced grid) on the full grid.
+fn block(grid: &Grid, f: [usize; 3], [bi, bj, bk]: [usize; 3]) -> impl Iterator<Item = usize> + '_ {
+    let span = move |a: usize, b: usize| b * f[a]..((b + 1) * f[a]).min(grid.dims[a]);
+    span(2, bk).flat_map(move |k| span(1, bj).flat_map(move |j| span(0, bi).map(move |i| grid.index(i, j, k))))
+}
+
+/// `vol` reduced by `f`, each block to `pick` of its voxels' values.
+fn reduce<T: Copy + Send + Sync, U: Copy + Send + Default>(
+    vol: &Volume<T>,
+    f: [usize; 3],
+    pick: impl Fn(&mut dyn Iterator<Item = T>) -> U + Sync,
+) -> Volume<U> {
+    let grid = reduced_grid(&vol.grid, f);
+    let [nx, ny, _] = grid.dims;
+    let mut data = vec![U::default(); grid.len()];
+    data.par_chunks_mut(nx.max(1)).enumerate().for_each(|(row, out)| {
+        let (j, k) = (row % ny, row / ny);
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = pick(&mut block(&vol.grid, f, [i, j, k]).map(|v| vol.data[v]));
+        }
+    });
+    Volume { grid, data }
+}
+
+/// The scan's copy as `.nii.gz` bytes: block means (of finite values), int16 with a scaling
+/// that spans its finite range.
+pub fn scan_copy(scan: &Volume<f32>, f: [usize; 3]) -> Vec<u8> {
+    let small = if f == [1; 3] {
+        None
+    } else {
+        Some(reduce(scan, f, |it| {
+            let (sum, n) = it.filter(|x| x.is_finite()).fold((0f64, 0usize), |(s, n), x| (s + x as f64, n + 1));
+            if n == 0 {
+                0.0
+            } else {
+                (sum / n as f64) as f32
+            }
+        }))
+    };
+    let vol = small.as_ref().unwrap_or(scan);
+    let (lo, hi) = vol
+        .data
+        .par_iter()
+        .filter(|x| x.is_finite())
+        .fold(|| (f32::INFINITY, f32::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)))
+        .reduce(|| (f32::INFINITY, f32::NEG_INFINITY), |(a, b), (c, d)| (a.min(c), b.max(d)));
+    let mut opts = WriteOptions::new(Datatype::I16);
+    if lo.is_finite() && hi > lo {
+        opts.slope = (hi - lo) / 32000.0;
+        opts.inter = lo;
+    }
+    opts.description = "crmo-map review copy".into();
+    io::encode(vol, &opts, None, true)
+}
+
+/// A label map's copy as `.nii.gz` bytes: each block takes its largest value when `largest`
+/// (a lesion shows however small), else its most frequent non-zero value (a region);
+/// uint8 where the values fit.
+pub fn label_copy<L: Label + io::Storable>(map: &Volume<L>, f: [usize; 3], largest: bool) -> Vec<u8> {
+    let small: Volume<u32> = reduce(map, f, |it| {
+        if largest {
+            return it.map(|l| l.into()).max().unwrap_or(0);
+        }
+        let mut counts: Vec<(u32, u32)> = Vec::new();
+        for l in it.map(|l| -> u32 { l.into() }).filter(|&l| l != 0) {
+            match counts.iter_mut().find(|c| c.0 == l) {
+                Some(c) => c.1 += 1,
+                None => counts.push((l, 1)),
+            }
+        }
+        counts.iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map_or(0, |c| c.0)
+    });
+    let max = small.data.par_iter().copied().max().unwrap_or(0);
+    let mut opts = WriteOptions::labels(max);
+    opts.description = "crmo-map review copy".into();
+    if max <= u8::MAX as u32 {
+        let v = Volume { grid: small.grid, data: small.data.iter().map(|&x| x as u8).collect::<Vec<u8>>() };
+        io::encode(&v, &opts, None, true)
+    } else {
+        let v = Volume { grid: small.grid, data: small.data.iter().map(|&x| x as u16).collect::<Vec<u16>>() };
+        io::encode(&v, &opts, None, true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_grids_are_kept_and_large_ones_shrink_in_plane() {
+        let g = |dims, sp| Grid { dims, affine: Affine::from_spacing_origin(sp, [0.0; 3]) };
+        assert_eq!(factors(&g([100, 100, 100], [1.0; 3])), [1, 1, 1]);
+        // Coronal whole-body: 4 mm slices along y stay.
+        let wb = g([400, 60, 1000], [1.0, 4.0, 1.4]);
+        let f = factors(&wb);
+        assert_eq!((f[1], f[0] == f[2]), (1, true));
+        assert!(reduced_grid(&wb, f).len() <= MAX_REVIEW_VOXELS);
+        assert!(reduced_grid(&wb, [f[0] - 1, 1, f[2] - 1]).len() > MAX_REVIEW_VOXELS);
+    }
+
+    /// A block's centre lands where the full grid's voxel centres average.
+    #[test]
+    fn the_reduced_grid_keeps_world_positions() {
+        let full = Grid { dims: [5, 4, 3], affine: Affine::from_spacing_origin([2.0, 1.0, 3.0], [10.0, 20.0, 30.0]) };
+        let r = reduced_grid(&full, [2, 2, 1]);
+        assert_eq!(r.dims, [3, 2, 3]);
+        let w = |g: &Grid, v: [f64; 3]| g.affine.voxel_to_world(v);
+        let mean = [0, 1].map(|a| (w(&full, [0.0, 0.0, 0.0])[a] + w(&full, [1.0, 1.0, 0.0])[a]) / 2.0);
+        assert_eq!(&w(&r, [0.0, 0.0, 0.0])[..2], &mean);
+        assert_eq!(r.spacing(), [4.0, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn blocks_take_the_largest_lesion_or_the_commonest_region() {
+        let grid = Grid { dims: [4, 1, 1], affine: Affine::from_spacing_origin([1.0; 3], [0.0; 3]) };
+        let map = Volume { grid, data: vec![0u16, 3, 2, 2] };
+        let read = |bytes: Vec<u8>| {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("m.nii.gz");
+            std::fs::write(&p, bytes).unwrap();
+            match io::read_atlas(&p).unwrap() {
+                io::Atlas::U8(a) => a.volume.data.iter().map(|&x| x as u32).collect::<Vec<_>>(),
+                io::Atlas::U16(a) => a.volume.data.iter().map(|&x| x as u32).collect(),
+            }
+        };
+        assert_eq!(read(label_copy(&map, [2, 1, 1], true)), [3, 2]);
+        let map = Volume { grid, data: vec![0u16, 300, 7, 7] };
+        assert_eq!(read(label_copy(&map, [4, 1, 1], false)), [7]);
+        assert_eq!(read(label_copy(&map, [1, 1, 1], false)), [0, 300, 7, 7]);
+    }
+}
