@@ -17,6 +17,9 @@ mkdir -p "$work"
 "$bin" run --quiet --scan "$work/seed-input/scan.nii.gz" --atlas "$work/seed-input/atlas.nii.gz" \
   --labels "$work/seed-input/labels.tsv" --out "$work/seed"
 dirs="$PWD/$work/seed"$'\n'
+# The demo as the README runs it (the founding case at full demo size: a downsampled review copy).
+"$bin" demo --quiet --out "$work/demo" > /dev/null
+dirs+="$PWD/$work/demo"$'\n'
 hostile='<img src=x onerror=alert(1)><script>alert(2)</script>'
 printf 'index\tname\tbone_class\tside\n1\t%s\tpelvis\tright\n2\tfemur_neck_left\tfemur\tleft\n' "$hostile" > "$work/hostile.tsv"
 "$bin" run --quiet --scan fixtures/tiny/scan.nii.gz --atlas fixtures/tiny/atlas.nii.gz --labels "$work/hostile.tsv" \

@@ -111,7 +111,11 @@ for (const [dir, hostile] of dirs) {
       assert.match(await spine.textContent(), /^vertebral involvement: (yes|no)/);
       const box = await spine.boundingBox();
       assert.ok(box && box.y + box.height <= 1000, "the spine flag is visible without scrolling");
+      const levels = report.summary.vertebral_levels;
+      if (levels.length) assert.ok((await spine.textContent()).includes("yes (" + levels.join(", ") + ")"), "levels in the header");
       if (report.staging.spine.bisphosphonate_relevant) assert.match(await spine.textContent(), /bisphosphonate-relevant/);
+      const regions = await page.locator("#lesions tbody tr td:nth-child(2)").allTextContents();
+      assert.deepEqual(regions, report.lesions.map((l) => l.region), "every lesion's region in the table");
       if (hostile) {
         const cells = await page.locator("#lesions td, #units td").allTextContents();
         assert.ok(cells.some((t) => t.includes(hostile)), "the hostile name shows as text");
@@ -123,6 +127,31 @@ for (const [dir, hostile] of dirs) {
     });
   });
 }
+
+// Without WebGL the page shows its static pictures, every one of which loads.
+test("static fallback without WebGL", { timeout: 60000, skip: dirs.length === 0 }, async () => {
+  const dir = dirs[0][0];
+  const report = JSON.parse(readFileSync(path.join(dir, "report.json"), "utf8"));
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-3d-apis", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+  });
+  try {
+    const page = await browser.newPage();
+    const failed = [];
+    page.on("requestfailed", (r) => failed.push(r.url()));
+    await page.goto(pathToFileURL(path.join(dir, "review.html")).href);
+    await page.waitForSelector("body[data-ready]", { timeout: READY_MS });
+    assert.equal(await page.evaluate(() => document.body.dataset.ready), "fallback");
+    const imgs = page.locator("#fallback img");
+    assert.equal(await imgs.count(), 1 + report.lesions.length, "the overview and one slice per lesion");
+    await page.waitForFunction(() => Array.from(document.querySelectorAll("#fallback img")).every((i) => i.complete && i.naturalWidth > 0));
+    assert.deepEqual(failed, []);
+    assert.match(await page.locator("#fallback-why").textContent(), /WebGL2/);
+  } finally {
+    await browser.close();
+  }
+});
 
 test("at least one review page was given", () => {
   assert.ok(dirs.length > 0, "CRMO_REVIEW_DIRS names the output folders to check");
