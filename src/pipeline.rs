@@ -462,14 +462,20 @@ fn analyse_and_write<L: Label + Storable>(
             staging::stage(&inputs, &job.staging)
         });
 
-    let ((lesion_files, region_files), json) = rayon::join(
+    // The review page first: its scan copy is the longest task, the others fill the second core.
+    let (review_files, ((lesion_files, region_files), json)) = rayon::join(
+        || review::files(&rep, &scan, &an.lesion_map, &atlas, &region_rows),
         || {
             rayon::join(
-                || encode_lesion_map(&rep, &an.lesion_map, &scan),
-                || encode_region_map(&scan, &atlas, &region_rows),
+                || {
+                    rayon::join(
+                        || encode_lesion_map(&rep, &an.lesion_map, &scan),
+                        || encode_region_map(&scan, &atlas, &region_rows),
+                    )
+                },
+                || report::to_json(&rep),
             )
         },
-        || report::to_json(&rep),
     );
     let (map_bytes, png) = lesion_files;
     let (regions_map, regions_png) = region_files;
@@ -481,7 +487,7 @@ fn analyse_and_write<L: Label + Storable>(
     out.add("regions.nii.gz", &regions_map)?;
     out.add("regions.tsv", regions::to_tsv(&region_rows).as_bytes())?;
     out.add("regions.png", &regions_png?)?;
-    for (name, bytes) in review::files(&rep, &scan, &an.lesion_map, &atlas, &region_rows)? {
+    for (name, bytes) in review_files? {
         out.add(&name, &bytes)?;
     }
     // Colour tables beside both maps, for ITK-SNAP, 3D Slicer and FSLeyes.

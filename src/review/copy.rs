@@ -48,25 +48,59 @@ pub fn reduced_grid(grid: &Grid, f: [usize; 3]) -> Grid {
     Grid { dims, affine: Affine(out) }
 }
 
-/// The voxels of block `b` (indices on the reduced grid) on the full grid.
-fn block(grid: &Grid, f: [usize; 3], [bi, bj, bk]: [usize; 3]) -> impl Iterator<Item = usize> + '_ {
-    let span = move |a: usize, b: usize| b * f[a]..((b + 1) * f[a]).min(grid.dims[a]);
-    span(2, bk).flat_map(move |k| span(1, bj).flat_map(move |j| span(0, bi).map(move |i| grid.index(i, j, k))))
-}
-
-/// `vol` reduced by `f`, each block to `pick` of its voxels' values.
-fn reduce<T: Copy + Send + Sync, U: Copy + Send + Default>(
+/// `vol` reduced by `f`: each block's voxels folded into an accumulator (`add`) in memory
+/// order, then `finish`ed. Each reduced row reads its block's full rows once, in parallel
+/// over reduced rows.
+fn reduce<T: Copy + Sync, A: Clone + Send + Sync, U: Copy + Send + Default>(
     vol: &Volume<T>,
     f: [usize; 3],
-    pick: impl Fn(&mut dyn Iterator<Item = T>) -> U + Sync,
+    empty: A,
+    add: impl Fn(&mut A, T) + Sync,
+    finish: impl Fn(&A) -> U + Sync,
 ) -> Volume<U> {
     let grid = reduced_grid(&vol.grid, f);
     let [nx, ny, _] = grid.dims;
+    let full = vol.grid.dims;
     let mut data = vec![U::default(); grid.len()];
+    data.par_chunks_mut(nx.max(1)).enumerate().for_each_init(
+        || vec![empty.clone(); nx],
+        |acc, (row, out)| {
+            acc.iter_mut().for_each(|a| *a = empty.clone());
+            let (j, k) = (row % ny, row / ny);
+            for kk in k * f[2]..((k + 1) * f[2]).min(full[2]) {
+                for jj in j * f[1]..((j + 1) * f[1]).min(full[1]) {
+                    let start = vol.grid.index(0, jj, kk);
+                    for (a, block) in acc.iter_mut().zip(vol.data[start..start + full[0]].chunks(f[0])) {
+                        block.iter().for_each(|&v| add(a, v));
+                    }
+                }
+            }
+            out.iter_mut().zip(acc.iter()).for_each(|(o, a)| *o = finish(a));
+        },
+    );
+    Volume { grid, data }
+}
+
+/// `map` reduced by `f`, each block to its largest value, read in the rows that hold any
+/// (a lesion map is mostly background: whole rows of zeros are skipped at memory speed).
+fn reduce_largest<L: Label>(map: &Volume<L>, f: [usize; 3]) -> Volume<u32> {
+    let grid = reduced_grid(&map.grid, f);
+    let [nx, ny, _] = grid.dims;
+    let full = map.grid.dims;
+    let mut data = vec![0u32; grid.len()];
     data.par_chunks_mut(nx.max(1)).enumerate().for_each(|(row, out)| {
         let (j, k) = (row % ny, row / ny);
-        for (i, o) in out.iter_mut().enumerate() {
-            *o = pick(&mut block(&vol.grid, f, [i, j, k]).map(|v| vol.data[v]));
+        for kk in k * f[2]..((k + 1) * f[2]).min(full[2]) {
+            for jj in j * f[1]..((j + 1) * f[1]).min(full[1]) {
+                let start = map.grid.index(0, jj, kk);
+                let line = &map.data[start..start + full[0]];
+                if line.iter().all(|&l| l == L::default()) {
+                    continue;
+                }
+                for (o, block) in out.iter_mut().zip(line.chunks(f[0])) {
+                    *o = block.iter().fold(*o, |m, &l| m.max(l.into()));
+                }
+            }
         }
     });
     Volume { grid, data }
@@ -75,18 +109,19 @@ fn reduce<T: Copy + Send + Sync, U: Copy + Send + Default>(
 /// The scan's copy as `.nii.gz` bytes: block means (of finite values), int16 with a scaling
 /// that spans its finite range.
 pub fn scan_copy(scan: &Volume<f32>, f: [usize; 3]) -> Vec<u8> {
-    let small = if f == [1; 3] {
-        None
-    } else {
-        Some(reduce(scan, f, |it| {
-            let (sum, n) = it.filter(|x| x.is_finite()).fold((0f64, 0usize), |(s, n), x| (s + x as f64, n + 1));
-            if n == 0 {
-                0.0
-            } else {
-                (sum / n as f64) as f32
-            }
-        }))
-    };
+    let small = (f != [1; 3]).then(|| {
+        reduce(
+            scan,
+            f,
+            (0f32, 0u32),
+            |a, x| {
+                if x.is_finite() {
+                    *a = (a.0 + x, a.1 + 1);
+                }
+            },
+            |&(sum, n)| if n == 0 { 0.0 } else { sum / n as f32 },
+        )
+    });
     let vol = small.as_ref().unwrap_or(scan);
     let (lo, hi) = vol
         .data
@@ -104,22 +139,26 @@ pub fn scan_copy(scan: &Volume<f32>, f: [usize; 3]) -> Vec<u8> {
 }
 
 /// A label map's copy as `.nii.gz` bytes: each block takes its largest value when `largest`
-/// (a lesion shows however small), else its most frequent non-zero value (a region);
-/// uint8 where the values fit.
+/// (a lesion shows however small), else the value at its centre (a region, whose edges move
+/// by less than a block); uint8 where the values fit.
 pub fn label_copy<L: Label + io::Storable>(map: &Volume<L>, f: [usize; 3], largest: bool) -> Vec<u8> {
-    let small: Volume<u32> = reduce(map, f, |it| {
-        if largest {
-            return it.map(|l| l.into()).max().unwrap_or(0);
-        }
-        let mut counts: Vec<(u32, u32)> = Vec::new();
-        for l in it.map(|l| -> u32 { l.into() }).filter(|&l| l != 0) {
-            match counts.iter_mut().find(|c| c.0 == l) {
-                Some(c) => c.1 += 1,
-                None => counts.push((l, 1)),
-            }
-        }
-        counts.iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map_or(0, |c| c.0)
-    });
+    let small: Volume<u32> = if f == [1; 3] {
+        Volume { grid: map.grid, data: map.data.par_iter().map(|&l| l.into()).collect() }
+    } else if largest {
+        reduce_largest(map, f)
+    } else {
+        let grid = reduced_grid(&map.grid, f);
+        let [nx, ny, _] = grid.dims;
+        let centre = |b: usize, a: usize| (b * f[a] + f[a] / 2).min(map.grid.dims[a] - 1);
+        let data = (0..grid.len())
+            .into_par_iter()
+            .map(|v| {
+                let (i, j, k) = (v % nx, (v / nx) % ny, v / (nx * ny));
+                map.data[map.grid.index(centre(i, 0), centre(j, 1), centre(k, 2))].into()
+            })
+            .collect();
+        Volume { grid, data }
+    };
     let max = small.data.par_iter().copied().max().unwrap_or(0);
     let mut opts = WriteOptions::labels(max);
     opts.description = "crmo-map review copy".into();
@@ -161,7 +200,7 @@ mod tests {
     }
 
     #[test]
-    fn blocks_take_the_largest_lesion_or_the_commonest_region() {
+    fn blocks_take_the_largest_lesion_or_the_central_region() {
         let grid = Grid { dims: [4, 1, 1], affine: Affine::from_spacing_origin([1.0; 3], [0.0; 3]) };
         let map = Volume { grid, data: vec![0u16, 3, 2, 2] };
         let read = |bytes: Vec<u8>| {
@@ -176,6 +215,7 @@ mod tests {
         assert_eq!(read(label_copy(&map, [2, 1, 1], true)), [3, 2]);
         let map = Volume { grid, data: vec![0u16, 300, 7, 7] };
         assert_eq!(read(label_copy(&map, [4, 1, 1], false)), [7]);
+        assert_eq!(read(label_copy(&map, [2, 1, 1], false)), [300, 7]);
         assert_eq!(read(label_copy(&map, [1, 1, 1], false)), [0, 300, 7, 7]);
     }
 }
