@@ -462,21 +462,17 @@ fn analyse_and_write<L: Label + Storable>(
             staging::stage(&inputs, &job.staging)
         });
 
-    // The review page first: its scan copy is the longest task, the others fill the second core.
-    let (review_files, ((lesion_files, region_files), json)) = rayon::join(
-        || review::files(&rep, &scan, &an.lesion_map, &atlas, &region_rows),
+    let ((lesion_files, region_files), json) = rayon::join(
         || {
             rayon::join(
-                || {
-                    rayon::join(
-                        || encode_lesion_map(&rep, &an.lesion_map, &scan),
-                        || encode_region_map(&scan, &atlas, &region_rows),
-                    )
-                },
-                || report::to_json(&rep),
+                || encode_lesion_map(&rep, &an.lesion_map, &scan),
+                || encode_region_map(&scan, &atlas, &region_rows),
             )
         },
+        || report::to_json(&rep),
     );
+    // The review page after the maps, so that its copies are not in memory beside theirs.
+    let review_files = review::files(&rep, &scan, &an.lesion_map, &atlas, &region_rows);
     let (map_bytes, png) = lesion_files;
     let (regions_map, regions_png) = region_files;
     let mut out = OutputSet::new(&cfg.out)?;

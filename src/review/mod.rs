@@ -135,26 +135,39 @@ fn data_js<L: Label + crate::io::Storable>(
     atlas: &Volume<L>,
     rows: &[RegionRow],
 ) -> String {
-    use base64_engine::encode;
     let grid = scan.volume.grid;
     let f = copy::factors(&grid);
-    let ((s, l), r) = rayon::join(
-        || rayon::join(|| copy::scan_copy(&scan.volume, f), || copy::label_copy(lesion_map, f, true)),
-        || copy::label_copy(atlas, f, false),
-    );
-    let data = json!({
+    let rest = json!({
         "scan": rep.input.scan,
         "version": rep.software.version,
         "reduced": f != [1, 1, 1],
         "factor": f,
-        "volumes": {"scan": encode(&s), "lesions": encode(&l), "regions": encode(&r)},
         "lesions": page_lesions(rep, lesion_map),
         "lesion_lut": label_lut(rep.lesions.iter().map(|l| (l.id, palette::lesion_colour(l.id), format!("lesion {} {}", l.id, l.region)))),
         "region_lut": label_lut(rows.iter().map(|r| (r.index, r.colour, r.name.clone()))),
         "summary": rep.summary,
         "staging": rep.staging,
-    });
-    format!("window.CRMO_REVIEW = {data};\n")
+    })
+    .to_string();
+    // The volumes go straight into the script as base64 (no second copy of them in a JSON
+    // value): each copy is encoded, appended and dropped in turn.
+    let copies: [(&str, Box<dyn Fn() -> Vec<u8> + Sync + '_>); 3] = [
+        ("scan", Box::new(|| copy::scan_copy(&scan.volume, f))),
+        ("lesions", Box::new(|| copy::label_copy(lesion_map, f, true))),
+        ("regions", Box::new(|| copy::label_copy(atlas, f, false))),
+    ];
+    let mut js = String::from("window.CRMO_REVIEW = {\"volumes\": {");
+    for (n, (name, make)) in copies.iter().enumerate() {
+        let bytes = make();
+        js.reserve(bytes.len() / 3 * 4 + 16);
+        js.push_str(&format!("{}\"{name}\": \"", if n > 0 { ", " } else { "" }));
+        base64_engine::encode_into(&bytes, &mut js);
+        js.push('"');
+    }
+    js.push_str("}, ");
+    js.push_str(&rest[1..]);
+    js.push_str(";\n");
+    js
 }
 
 /// Every file of the review page, as (path in the output folder, bytes): `review.html` and
@@ -209,8 +222,15 @@ mod base64_engine {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
     /// `bytes` in base64.
+    #[cfg(test)]
     pub fn encode(bytes: &[u8]) -> String {
-        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+        let mut out = String::new();
+        encode_into(bytes, &mut out);
+        out
+    }
+
+    /// Appends `bytes` in base64 to `out`.
+    pub fn encode_into(bytes: &[u8], out: &mut String) {
         for chunk in bytes.chunks(3) {
             let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
             let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
@@ -222,7 +242,6 @@ mod base64_engine {
                 }
             }
         }
-        out
     }
 
     #[cfg(test)]
