@@ -150,20 +150,17 @@ fn data_js<L: Label + crate::io::Storable>(
     })
     .to_string();
     // The volumes go straight into the script as base64 (no second copy of them in a JSON
-    // value): each copy is encoded, appended and dropped in turn.
-    let copies: [(&str, Box<dyn Fn() -> Vec<u8> + Sync + '_>); 3] = [
-        ("scan", Box::new(|| copy::scan_copy(&scan.volume, f))),
-        ("lesions", Box::new(|| copy::label_copy(lesion_map, f, true))),
-        ("regions", Box::new(|| copy::label_copy(atlas, f, false))),
-    ];
+    // value): each copy is encoded, appended and dropped in turn, the scan first.
     let mut js = String::from("window.CRMO_REVIEW = {\"volumes\": {");
-    for (n, (name, make)) in copies.iter().enumerate() {
-        let bytes = make();
+    let mut append = |name: &str, bytes: Vec<u8>| {
         js.reserve(bytes.len() / 3 * 4 + 16);
-        js.push_str(&format!("{}\"{name}\": \"", if n > 0 { ", " } else { "" }));
+        js.push_str(&format!("{}\"{name}\": \"", if name == "scan" { "" } else { ", " }));
         base64_engine::encode_into(&bytes, &mut js);
         js.push('"');
-    }
+    };
+    append("scan", copy::scan_copy(&scan.volume, f));
+    append("lesions", copy::label_copy(lesion_map, f, true));
+    append("regions", copy::label_copy(atlas, f, false));
     js.push_str("}, ");
     js.push_str(&rest[1..]);
     js.push_str(";\n");
