@@ -142,9 +142,11 @@ def write_markdown(everything, a, path):
              "The job: read the scan (int16 `.nii.gz`) and the atlas, median and MAD of the scan inside the atlas, "
              "threshold at z > 6 inside the atlas, 26-connected components, per-component size, centroid, mean "
              "intensity and majority atlas label, write the label map as `.nii.gz`. `crmo-map run` also writes "
-             "the JSON and CSV reports and the overview PNG; its `local` detector (the default) takes region-wise "
-             "z-scores with hysteresis and guards, more work than the naive `global` threshold the peers "
-             "reproduce. The phantoms are the founding case "
+             "the JSON and CSV reports, the overview PNG, the region map (`regions.nii.gz`, `.tsv`, `.png`), "
+             "both maps' colour tables and the review page (`review.html` with its review copies of the scan "
+             "and maps, downsampled above 8 M voxels); its `local` detector (the default) judges each voxel "
+             "against its region's own normal marrow with seeds, growth and guards, more work than the naive "
+             "`global` threshold the peers reproduce. The phantoms are the founding case "
              "(`crmo-map phantom --case seed`) at isotropic spacings giving about 25-200 M voxels.", ""]
     for size, r in results.items():
         dec_mib = r["voxels"] * 2 / 2**20
