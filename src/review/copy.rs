@@ -70,8 +70,13 @@ fn reduce<T: Copy + Sync, A: Clone + Send + Sync, U: Copy + Send + Default>(
             for kk in k * f[2]..((k + 1) * f[2]).min(full[2]) {
                 for jj in j * f[1]..((j + 1) * f[1]).min(full[1]) {
                     let start = vol.grid.index(0, jj, kk);
-                    for (a, block) in acc.iter_mut().zip(vol.data[start..start + full[0]].chunks(f[0])) {
-                        block.iter().for_each(|&v| add(a, v));
+                    let line = &vol.data[start..start + full[0]];
+                    if f[0] == 1 {
+                        acc.iter_mut().zip(line).for_each(|(a, &v)| add(a, v));
+                    } else {
+                        for (a, block) in acc.iter_mut().zip(line.chunks(f[0])) {
+                            block.iter().for_each(|&v| add(a, v));
+                        }
                     }
                 }
             }
@@ -123,11 +128,11 @@ pub fn scan_copy(scan: &Volume<f32>, f: [usize; 3]) -> Vec<u8> {
         )
     });
     let vol = small.as_ref().unwrap_or(scan);
+    let range = |(a, b): (f32, f32), &x: &f32| if x.is_finite() { (a.min(x), b.max(x)) } else { (a, b) };
     let (lo, hi) = vol
         .data
-        .par_iter()
-        .filter(|x| x.is_finite())
-        .fold(|| (f32::INFINITY, f32::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)))
+        .par_chunks(1 << 16)
+        .map(|c| c.iter().fold((f32::INFINITY, f32::NEG_INFINITY), range))
         .reduce(|| (f32::INFINITY, f32::NEG_INFINITY), |(a, b), (c, d)| (a.min(c), b.max(d)));
     let mut opts = WriteOptions::new(Datatype::I16);
     if lo.is_finite() && hi > lo {
