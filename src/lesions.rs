@@ -81,6 +81,15 @@ pub struct Lesion {
     pub intensity: Intensity,
 }
 
+impl Lesion {
+    /// The longest side of the lesion's bounding box in mm, given the voxel size along each
+    /// voxel axis.
+    pub fn extent_mm(&self, spacing: [f64; 3]) -> f64 {
+        let [lo, hi] = self.bbox_voxel;
+        (0..3).map(|a| (hi[a] - lo[a]) as f64 * spacing[a]).fold(0.0, f64::max)
+    }
+}
+
 #[derive(Clone)]
 struct Acc {
     voxels: u64,

@@ -58,7 +58,7 @@ pub fn rows(hist: &[u64], table: &LabelTable, bone_label: Option<&BTreeMap<u32, 
 }
 
 /// A TSV cell: tabs and line breaks become spaces, an empty value `n/a` (BIDS).
-fn cell(s: &str) -> String {
+pub(crate) fn cell(s: &str) -> String {
     let s: String = s.chars().map(|c| if matches!(c, '\t' | '\n' | '\r') { ' ' } else { c }).collect();
     if s.is_empty() {
         "n/a".into()

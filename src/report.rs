@@ -107,6 +107,14 @@ pub struct Marrow {
     pub regions: Vec<RegionMarrow>,
 }
 
+impl Marrow {
+    /// A lesion's mean signal over the normal-marrow level of its region (`None` when the
+    /// region has no level here).
+    pub fn ratio_of(&self, l: &Lesion) -> Option<f64> {
+        self.regions.iter().find(|r| r.name == l.region).map(|r| l.intensity.mean / r.marrow)
+    }
+}
+
 /// One region's normal-marrow level.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RegionMarrow {

@@ -7,7 +7,7 @@
 use crate::labels::{LabelTable, TableFormat};
 use crate::lesions::Lesion;
 use crate::palette::{self, Rgb};
-use crate::regions::RegionRow;
+use crate::regions::{cell, RegionRow};
 use std::collections::BTreeMap;
 
 /// The viewer formats written for each label map.
@@ -55,11 +55,6 @@ pub fn lesion_tables(lesions: &[Lesion]) -> Vec<(String, String)> {
 fn viewer_files(stem: &str, table: &LabelTable, colours: &BTreeMap<u32, Rgb>) -> Vec<(String, String)> {
     let colour = |l: u32| colours.get(&l).copied().unwrap_or_default();
     VIEWER_FORMATS.iter().map(|&f| (format!("{stem}.{}", f.extension()), table.to_format_with(f, &colour))).collect()
-}
-
-/// A TSV cell: tabs and line breaks become spaces.
-fn cell(s: &str) -> String {
-    s.replace(['\t', '\n', '\r'], " ")
 }
 
 #[cfg(test)]

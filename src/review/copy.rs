@@ -48,6 +48,17 @@ pub fn reduced_grid(grid: &Grid, f: [usize; 3]) -> Grid {
     Grid { dims, affine: Affine(out) }
 }
 
+/// The full grid's lines (along `i`) under reduced row (`j`, `k`): `f[1] x f[2]` of them.
+fn block_lines<T>(vol: &Volume<T>, f: [usize; 3], j: usize, k: usize) -> impl Iterator<Item = &[T]> {
+    let [nx, ny, nz] = vol.grid.dims;
+    (k * f[2]..((k + 1) * f[2]).min(nz)).flat_map(move |kk| {
+        (j * f[1]..((j + 1) * f[1]).min(ny)).map(move |jj| {
+            let start = vol.grid.index(0, jj, kk);
+            &vol.data[start..start + nx]
+        })
+    })
+}
+
 /// `vol` reduced by `f`: each block's voxels folded into an accumulator (`add`) in memory
 /// order, then `finish`ed. Each reduced row reads its block's full rows once, in parallel
 /// over reduced rows.
@@ -60,23 +71,17 @@ fn reduce<T: Copy + Sync, A: Clone + Send + Sync, U: Copy + Send + Default>(
 ) -> Volume<U> {
     let grid = reduced_grid(&vol.grid, f);
     let [nx, ny, _] = grid.dims;
-    let full = vol.grid.dims;
     let mut data = vec![U::default(); grid.len()];
     data.par_chunks_mut(nx.max(1)).enumerate().for_each_init(
         || vec![empty.clone(); nx],
         |acc, (row, out)| {
             acc.iter_mut().for_each(|a| *a = empty.clone());
-            let (j, k) = (row % ny, row / ny);
-            for kk in k * f[2]..((k + 1) * f[2]).min(full[2]) {
-                for jj in j * f[1]..((j + 1) * f[1]).min(full[1]) {
-                    let start = vol.grid.index(0, jj, kk);
-                    let line = &vol.data[start..start + full[0]];
-                    if f[0] == 1 {
-                        acc.iter_mut().zip(line).for_each(|(a, &v)| add(a, v));
-                    } else {
-                        for (a, block) in acc.iter_mut().zip(line.chunks(f[0])) {
-                            block.iter().for_each(|&v| add(a, v));
-                        }
+            for line in block_lines(vol, f, row % ny, row / ny) {
+                if f[0] == 1 {
+                    acc.iter_mut().zip(line).for_each(|(a, &v)| add(a, v));
+                } else {
+                    for (a, block) in acc.iter_mut().zip(line.chunks(f[0])) {
+                        block.iter().for_each(|&v| add(a, v));
                     }
                 }
             }
@@ -91,20 +96,11 @@ fn reduce<T: Copy + Sync, A: Clone + Send + Sync, U: Copy + Send + Default>(
 fn reduce_largest<L: Label>(map: &Volume<L>, f: [usize; 3]) -> Volume<u32> {
     let grid = reduced_grid(&map.grid, f);
     let [nx, ny, _] = grid.dims;
-    let full = map.grid.dims;
     let mut data = vec![0u32; grid.len()];
     data.par_chunks_mut(nx.max(1)).enumerate().for_each(|(row, out)| {
-        let (j, k) = (row % ny, row / ny);
-        for kk in k * f[2]..((k + 1) * f[2]).min(full[2]) {
-            for jj in j * f[1]..((j + 1) * f[1]).min(full[1]) {
-                let start = map.grid.index(0, jj, kk);
-                let line = &map.data[start..start + full[0]];
-                if line.iter().all(|&l| l == L::default()) {
-                    continue;
-                }
-                for (o, block) in out.iter_mut().zip(line.chunks(f[0])) {
-                    *o = block.iter().fold(*o, |m, &l| m.max(l.into()));
-                }
+        for line in block_lines(map, f, row % ny, row / ny).filter(|l| l.iter().any(|&x| x != L::default())) {
+            for (o, block) in out.iter_mut().zip(line.chunks(f[0])) {
+                *o = block.iter().fold(*o, |m, &l| m.max(l.into()));
             }
         }
     });

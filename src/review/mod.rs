@@ -22,11 +22,11 @@ use crate::palette::{self, Rgb};
 use crate::regions::RegionRow;
 use crate::render;
 use crate::report::Report;
+use crate::viewer_tables;
 use crate::volume::{Label, Volume};
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::json;
-use std::collections::HashMap;
 
 /// The page.
 const PAGE: &str = include_str!("page.html");
@@ -77,30 +77,20 @@ fn label_lut(entries: impl Iterator<Item = (u32, Rgb, String)>) -> serde_json::V
 fn page_lesions<'a>(rep: &'a Report, lesion_map: &Volume<u16>) -> Vec<PageLesion<'a>> {
     let grid = lesion_map.grid;
     let spacing = grid.spacing();
-    let marrow: HashMap<&str, f64> = rep
-        .marrow
-        .as_ref()
-        .map(|m| m.regions.iter().map(|r| (r.name.as_str(), r.marrow)).collect())
-        .unwrap_or_default();
     rep.lesions
         .iter()
-        .map(|l| {
-            let [lo, hi] = l.bbox_voxel;
-            PageLesion {
-                id: l.id,
-                region: &l.region,
-                side: &l.side,
-                volume_mm3: l.volume_mm3,
-                ratio_to_marrow: marrow
-                    .get(l.region.as_str())
-                    .map_or(l.intensity.ratio_to_reference, |&m| l.intensity.mean / m),
-                z_max: l.intensity.z_max,
-                fraction_of_region: l.fraction_of_region,
-                centroid_mm: l.centroid_mm,
-                anchor_mm: grid.affine.voxel_to_world(nearest_voxel(lesion_map, l.id, l.centroid_voxel, l.bbox_voxel)),
-                extent_mm: (0..3).map(|a| (hi[a] - lo[a]) as f64 * spacing[a]).fold(0.0, f64::max),
-                colour: palette::hex(palette::lesion_colour(l.id)),
-            }
+        .map(|l| PageLesion {
+            id: l.id,
+            region: &l.region,
+            side: &l.side,
+            volume_mm3: l.volume_mm3,
+            ratio_to_marrow: rep.marrow.as_ref().and_then(|m| m.ratio_of(l)).unwrap_or(l.intensity.ratio_to_reference),
+            z_max: l.intensity.z_max,
+            fraction_of_region: l.fraction_of_region,
+            centroid_mm: l.centroid_mm,
+            anchor_mm: grid.affine.voxel_to_world(nearest_voxel(lesion_map, l.id, l.centroid_voxel, l.bbox_voxel)),
+            extent_mm: l.extent_mm(spacing),
+            colour: palette::hex(palette::lesion_colour(l.id)),
         })
         .collect()
 }
@@ -143,7 +133,7 @@ fn data_js<L: Label + crate::io::Storable>(
         "reduced": f != [1, 1, 1],
         "factor": f,
         "lesions": page_lesions(rep, lesion_map),
-        "lesion_lut": label_lut(rep.lesions.iter().map(|l| (l.id, palette::lesion_colour(l.id), format!("lesion {} {}", l.id, l.region)))),
+        "lesion_lut": label_lut(rep.lesions.iter().map(|l| (l.id, palette::lesion_colour(l.id), viewer_tables::lesion_name(l)))),
         "region_lut": label_lut(rows.iter().map(|r| (r.index, r.colour, r.name.clone()))),
         "summary": rep.summary,
         "staging": rep.staging,

@@ -239,7 +239,7 @@ pub fn stage(inputs: &Inputs, configured: &Configured) -> Staging {
             active_lesions: s.lesion_count,
             largest_lesion_mm3: s.largest_lesion_mm3,
             largest_lesion_id: largest.map(|l| l.id),
-            largest_lesion_extent_mm: largest.map(|l| extent_mm(l, inputs.spacing_mm)),
+            largest_lesion_extent_mm: largest.map(|l| l.extent_mm(inputs.spacing_mm)),
             spinal_involvement: s.vertebral_involvement,
             extramedullary_involvement: None,
         },
@@ -271,19 +271,11 @@ pub fn stage(inputs: &Inputs, configured: &Configured) -> Staging {
     }
 }
 
-/// The longest side of a lesion's bounding box in mm (voxel axes times spacing).
-fn extent_mm(l: &Lesion, spacing: [f64; 3]) -> f64 {
-    let [lo, hi] = l.bbox_voxel;
-    (0..3).map(|a| (hi[a] - lo[a]) as f64 * spacing[a]).fold(0.0, f64::max)
-}
-
 /// The involved units: each region's unit by the configuration (else the region itself),
 /// lesion voxels summed over the unit's regions.
 fn bone_units(inputs: &Inputs, config: &StagingConfig) -> Vec<BoneUnit> {
     let table = config.unit_table().unwrap_or_default();
     let unit_of = |region: &str| table.get(region).cloned().unwrap_or_else(|| region.to_string());
-    let marrow: HashMap<&str, f64> =
-        inputs.marrow.map(|m| m.regions.iter().map(|r| (r.name.as_str(), r.marrow)).collect()).unwrap_or_default();
     // Every unit's regions and voxels from the region map.
     let mut units: BTreeMap<String, (Vec<&RegionRow>, u64)> = BTreeMap::new();
     for row in inputs.regions {
@@ -315,7 +307,7 @@ fn bone_units(inputs: &Inputs, config: &StagingConfig) -> Vec<BoneUnit> {
             let (rows, voxels) = units.remove(&unit).unwrap_or_default();
             let fraction = if voxels > 0 { (lesion_voxels as f64 / voxels as f64).min(1.0) } else { 0.0 };
             let grade = g.grade(fraction);
-            let ratio_to_marrow = |l: &&Lesion| marrow.get(l.region.as_str()).map(|&m| l.intensity.mean / m);
+            let ratio_to_marrow = |l: &&Lesion| inputs.marrow.and_then(|m| m.ratio_of(l));
             let first = rows.first();
             BoneUnit {
                 regions: rows.iter().map(|r| r.name.clone()).collect(),
