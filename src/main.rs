@@ -390,6 +390,7 @@ fn run_cli(cli: Cli) -> Result<()> {
                 out: a.out,
                 params: a.detect.params(),
                 staging: a.staging_config,
+                names: Default::default(),
             };
             pipeline::run(&cfg, &progress).map(|rep| {
                 progress.done();
@@ -428,6 +429,7 @@ fn run_cli(cli: Cli) -> Result<()> {
                 out: a.out.clone(),
                 params: a.detect.params(),
                 staging: None,
+                names: Default::default(),
             };
             pipeline::run(&cfg, &progress).map(|rep| {
                 progress.done();

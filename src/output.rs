@@ -89,6 +89,56 @@ impl Drop for OutputSet {
     }
 }
 
+/// Where each of a run's outputs goes inside the output folder.
+///
+/// `run` writes its native names (`report.json`, `lesions.nii.gz`, ...) at the folder's top;
+/// a BIDS derivative names them by the scan's entities and puts the maps and tables in
+/// `anat/` and the pictures and review page in `figures/`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum OutputNames {
+    /// The names `crmo-map run` documents, at the top of the folder.
+    #[default]
+    Native,
+    /// BIDS derivative names with this prefix (`sub-01` or `sub-01_ses-1`).
+    Bids {
+        /// The entities every file name starts with.
+        prefix: String,
+    },
+}
+
+impl OutputNames {
+    /// The path (relative to the output folder) of the output whose native name is `native`.
+    pub fn place(&self, native: &str) -> String {
+        let OutputNames::Bids { prefix } = self else { return native.to_string() };
+        let p = prefix;
+        if let Some(rest) = native.strip_prefix("review/") {
+            return format!("figures/review/{rest}");
+        }
+        for (stem, desc) in [("lesions.", "lesions"), ("regions.", "regions")] {
+            if let Some(ext) = native.strip_prefix(stem) {
+                if ext != "png" && ext != "csv" {
+                    return format!("anat/{p}_desc-{desc}_dseg.{ext}");
+                }
+            }
+        }
+        match native {
+            "report.json" => format!("anat/{p}_desc-crmomap_report.json"),
+            "lesions.csv" => format!("anat/{p}_desc-crmomap_lesions.csv"),
+            "overview.png" => format!("figures/{p}_desc-overview.png"),
+            "regions.png" => format!("figures/{p}_desc-regions.png"),
+            "review.html" => format!("figures/{p}_review.html"),
+            other => format!("anat/{p}_{other}"),
+        }
+    }
+
+    /// The overview picture as the review page links it (relative to the page's folder).
+    pub fn overview_from_review(&self) -> String {
+        let (page, overview) = (self.place("review.html"), self.place("overview.png"));
+        let dir = Path::new(&page).parent().unwrap_or(Path::new(""));
+        Path::new(&overview).strip_prefix(dir).map_or(overview.clone(), |p| p.display().to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +160,20 @@ mod tests {
         assert_eq!(std::fs::read(out.join("sub/y.txt")).unwrap(), b"y");
         let left: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(left.len(), 2, "{left:?}");
+    }
+
+    #[test]
+    fn bids_names_follow_the_derivatives_layout() {
+        let n = OutputNames::Bids { prefix: "sub-01_ses-2".into() };
+        assert_eq!(n.place("lesions.nii.gz"), "anat/sub-01_ses-2_desc-lesions_dseg.nii.gz");
+        assert_eq!(n.place("lesions.tsv"), "anat/sub-01_ses-2_desc-lesions_dseg.tsv");
+        assert_eq!(n.place("regions.label.txt"), "anat/sub-01_ses-2_desc-regions_dseg.label.txt");
+        assert_eq!(n.place("lesions.csv"), "anat/sub-01_ses-2_desc-crmomap_lesions.csv");
+        assert_eq!(n.place("report.json"), "anat/sub-01_ses-2_desc-crmomap_report.json");
+        assert_eq!(n.place("regions.png"), "figures/sub-01_ses-2_desc-regions.png");
+        assert_eq!(n.place("review/data.js"), "figures/review/data.js");
+        assert_eq!(n.overview_from_review(), "sub-01_ses-2_desc-overview.png");
+        assert_eq!(OutputNames::Native.place("lesions.tsv"), "lesions.tsv");
+        assert_eq!(OutputNames::Native.overview_from_review(), "overview.png");
     }
 }

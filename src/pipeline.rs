@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::io::{self, Loaded, Storable, WriteOptions};
 use crate::labels::{self, BoneOnly, LabelTable};
 use crate::lesions::{self, Lesion};
-use crate::output::OutputSet;
+use crate::output::{OutputNames, OutputSet};
 use crate::parcellate;
 use crate::reference::{BoneSamples, Reference};
 use crate::regions::{self, RegionRow};
@@ -183,6 +183,8 @@ pub struct RunConfig {
     pub params: Params,
     /// The staging configuration file (`--staging-config`); `None` takes the shipped one.
     pub staging: Option<PathBuf>,
+    /// Where each output goes inside `out` (the native names, or a BIDS derivative's).
+    pub names: OutputNames,
 }
 
 /// SHA-256 of a small file (the label table; scan and atlas are hashed while they are read).
@@ -472,25 +474,27 @@ fn analyse_and_write<L: Label + Storable>(
         || report::to_json(&rep),
     );
     // The review page after the maps, so that its copies are not in memory beside theirs.
-    let review_files = review::files(&rep, &scan, &an.lesion_map, &atlas, &region_rows);
+    let overview = cfg.names.overview_from_review();
+    let review_files = review::files(&rep, &scan, &an.lesion_map, &atlas, &region_rows, &overview);
     let (map_bytes, png) = lesion_files;
     let (regions_map, regions_png) = region_files;
     let mut out = OutputSet::new(&cfg.out)?;
-    out.add("report.json", json.as_bytes())?;
-    out.add("lesions.csv", report::to_csv(&rep).as_bytes())?;
-    out.add("lesions.nii.gz", &map_bytes)?;
-    out.add("overview.png", &png?)?;
-    out.add("regions.nii.gz", &regions_map)?;
-    out.add("regions.tsv", regions::to_tsv(&region_rows).as_bytes())?;
-    out.add("regions.png", &regions_png?)?;
+    let mut add = |name: &str, bytes: &[u8]| out.add(&cfg.names.place(name), bytes);
+    add("report.json", json.as_bytes())?;
+    add("lesions.csv", report::to_csv(&rep).as_bytes())?;
+    add("lesions.nii.gz", &map_bytes)?;
+    add("overview.png", &png?)?;
+    add("regions.nii.gz", &regions_map)?;
+    add("regions.tsv", regions::to_tsv(&region_rows).as_bytes())?;
+    add("regions.png", &regions_png?)?;
     for (name, bytes) in review_files? {
-        out.add(&name, &bytes)?;
+        add(&name, &bytes)?;
     }
     // Colour tables beside both maps, for ITK-SNAP, 3D Slicer and FSLeyes.
     for (name, text) in
         viewer_tables::lesion_tables(&rep.lesions).into_iter().chain(viewer_tables::region_tables(&region_rows))
     {
-        out.add(&name, text.as_bytes())?;
+        add(&name, text.as_bytes())?;
     }
     out.commit()?;
     Ok((rep, an.lesion_map))

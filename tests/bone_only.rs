@@ -112,6 +112,7 @@ fn an_atlas_with_no_bone_label_is_an_error() {
         out: tempfile::tempdir().unwrap().path().join("out"),
         params: Default::default(),
         staging: None,
+        names: Default::default(),
     };
     // Labels 1 and 2 of TotalSegmentator's CT task are the spleen and the right kidney.
     let e = crmo_map::pipeline::run(&cfg, &crmo_map::pipeline::Silent).expect_err("no bone");

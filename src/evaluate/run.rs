@@ -229,6 +229,7 @@ fn evaluate_subject(s: &Subject, cfg: &ReaderConfig, sweep: &[f64], obs: &dyn Ob
             out: run_folder(&cfg.out, &s.name),
             params: cfg.params.clone(),
             staging: None,
+            names: Default::default(),
         };
         let (report, map) = pipeline::run_with_map(&run, &Silent)?;
         detector_lesions = Some(report.lesions.len());

@@ -217,6 +217,7 @@ fn evaluate_one(dir: &Path, out: &Path, name: &str, params: &Params) -> Result<S
         out: out.to_path_buf(),
         params: params.clone(),
         staging: None,
+        names: Default::default(),
     };
     let (report, lesion_map) = pipeline::run_with_map(&cfg, &pipeline::Silent)?;
     let truth_path = dir.join("truth.json");

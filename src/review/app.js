@@ -130,7 +130,7 @@
       fg.append(img, el("figcaption", caption));
       box.append(fg);
     };
-    fig("overview.png", "Coronal maximum-intensity projection with every lesion");
+    fig(D.overview, "Coronal maximum-intensity projection with every lesion");
     for (const l of D.lesions) fig("review/lesion-" + l.id + ".png", "Lesion " + l.id + ": " + l.region);
     state.ready = true;
     document.body.dataset.ready = "fallback";

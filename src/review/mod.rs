@@ -124,12 +124,14 @@ fn data_js<L: Label + crate::io::Storable>(
     lesion_map: &Volume<u16>,
     atlas: &Volume<L>,
     rows: &[RegionRow],
+    overview: &str,
 ) -> String {
     let grid = scan.volume.grid;
     let f = copy::factors(&grid);
     let rest = json!({
         "scan": rep.input.scan,
         "version": rep.software.version,
+        "overview": overview,
         "reduced": f != [1, 1, 1],
         "factor": f,
         "lesions": page_lesions(rep, lesion_map),
@@ -165,9 +167,10 @@ pub fn files<L: Label + crate::io::Storable>(
     lesion_map: &Volume<u16>,
     atlas: &Volume<L>,
     rows: &[RegionRow],
+    overview: &str,
 ) -> crate::error::Result<Vec<(String, Vec<u8>)>> {
     let (data, slices) = rayon::join(
-        || data_js(rep, scan, lesion_map, atlas, rows),
+        || data_js(rep, scan, lesion_map, atlas, rows, overview),
         || {
             rep.lesions
                 .par_iter()
