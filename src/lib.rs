@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 pub mod ccl;
+pub mod cohort;
 pub mod detect;
 pub mod error;
 pub mod evaluate;
@@ -40,6 +41,7 @@ pub mod report;
 pub mod resample;
 pub mod review;
 pub mod staging;
+pub mod tsv;
 pub mod vec3;
 pub mod viewer_tables;
 pub mod volume;

@@ -17,6 +17,8 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+mod cli;
+
 /// Bone-lesion maps and lesion reports from whole-body STIR MRI for CRMO/CNO.
 #[derive(Parser, Debug)]
 #[command(name = "crmo-map", version, about, long_about = None)]
@@ -49,6 +51,10 @@ enum Command {
     Evaluate(EvaluateArgs),
     /// Print the shipped staging configuration (JSON), to edit and pass to `run --staging-config`.
     StagingConfig,
+    /// Map a cohort as a BIDS App: `participant` maps every subject (or session) of a BIDS
+    /// dataset or a manifest into a BIDS derivative (several at once, resuming where a
+    /// previous run stopped, one Slurm array task per shard); `group` gathers the cohort tables.
+    Bids(cli::bids::BidsArgs),
 }
 
 #[derive(Args, Debug)]
@@ -380,8 +386,12 @@ fn run_cli(cli: Cli) -> Result<()> {
         anyhow::ensure!(n >= 1, "--threads must be at least 1");
         rayon::ThreadPoolBuilder::new().num_threads(n).build_global().context("cannot start the thread pool")?;
     }
+    let command = match cli.command {
+        Command::Bids(a) => return cli::bids::run(a, cli.quiet),
+        other => other,
+    };
     let progress = Progress::new(cli.quiet, cli.timings);
-    let result = match cli.command {
+    let result = match command {
         Command::Run(a) => {
             let cfg = RunConfig {
                 scan: a.scan,
@@ -490,6 +500,7 @@ fn run_cli(cli: Cli) -> Result<()> {
             print!("{}", ev.table());
             Ok(())
         }
+        Command::Bids(_) => unreachable!("handled above"),
         Command::StagingConfig => {
             print!("{}", crmo_map::staging::DEFAULT_JSON);
             Ok(())

@@ -13,6 +13,7 @@
 //! `#` are skipped.
 
 use crate::error::{Error, Result};
+use crate::tsv::{self, Tsv};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -126,28 +127,21 @@ fn read_folder(dir: &Path) -> Result<Vec<Subject>> {
 }
 
 fn read_manifest(path: &Path) -> Result<Vec<Subject>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let bad = |message: String| Error::Dataset { path: path.to_path_buf(), message };
+    let tsv = Tsv::read(path)?;
+    let bad = |message: String| tsv.error(message);
     let base = path.parent().unwrap_or(Path::new(""));
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'));
-    let (_, header) = lines.next().ok_or_else(|| bad("empty manifest".into()))?;
-    let cols: Vec<&str> = header.split('\t').map(str::trim).collect();
-    let col = |name: &str| {
-        cols.iter().position(|c| c.eq_ignore_ascii_case(name)).ok_or_else(|| {
-            bad(format!("the header lacks column {name:?} (needs subject, scan, atlas, reader, session, mask)"))
-        })
-    };
-    let idx = [col("subject")?, col("scan")?, col("atlas")?, col("reader")?, col("session")?, col("mask")?];
+    let needs = "subject, scan, atlas, reader, session, mask";
+    let idx = ["subject", "scan", "atlas", "reader", "session", "mask"].map(|c| tsv.column(c, needs).map(Some));
+    let [a, b, c, d, e, f] = idx;
+    let idx = [a?, b?, c?, d?, e?, f?];
     struct Acc {
         scan: PathBuf,
         atlas: PathBuf,
         masks: BTreeMap<String, Vec<(String, PathBuf)>>,
     }
     let mut subjects: BTreeMap<String, Acc> = BTreeMap::new();
-    for (n, line) in lines {
-        let fields: Vec<&str> = line.split('\t').map(str::trim).collect();
-        let get = |i: usize| fields.get(i).copied().filter(|f| !f.is_empty() && *f != "-");
-        let line_no = n + 1;
+    for (line_no, fields) in &tsv.rows {
+        let get = |i: Option<usize>| tsv::cell(fields, i);
         let [subject, scan, atlas] = [0, 1, 2].map(|k| get(idx[k]));
         let (Some(subject), Some(scan), Some(atlas)) = (subject, scan, atlas) else {
             return Err(bad(format!("line {line_no}: subject, scan and atlas are required")));

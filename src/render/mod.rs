@@ -27,7 +27,7 @@
 //!
 //! Text uses a small built-in 5x7 bitmap font (no font dependency).
 
-mod canvas;
+pub(crate) mod canvas;
 mod font;
 mod legend;
 pub mod regions;

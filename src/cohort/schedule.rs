@@ -1,0 +1,182 @@
+//! Running a cohort's units several at a time within a memory budget.
+//!
+//! Units start in order, as many at once as `jobs` allows and as fit together in the budget
+//! by their estimated peak memory; a unit that does not fit waits for running ones to end.
+//! Each unit's own work is parallel too (rayon's global pool is shared by all of them).
+
+use crate::error::{Error, Result};
+use std::path::Path;
+use std::sync::{Condvar, Mutex};
+
+/// Peak memory of a run per scan voxel beyond the scan's own decompressed bytes: the f32
+/// scan, the atlas on the scan's grid, the marrow maps and the lesion map. Measured peaks
+/// are 5.9 bytes per voxel in all for a 16-bit scan (`scripts/bench_peers.py`, 100 M voxels);
+/// this keeps a margin.
+pub const PEAK_BYTES_PER_VOXEL: u64 = 6;
+/// Peak memory of a run beside its volumes (tables, pictures, the review page's buffers).
+pub const BASE_BYTES: u64 = 64 << 20;
+/// Share of the available memory taken by default.
+pub const DEFAULT_MEMORY_SHARE: f64 = 0.8;
+
+/// Estimated peak memory (bytes) of a run on `scan` with `atlas`, from their headers; `None`
+/// when the scan's header cannot be read (the run itself then says why).
+pub fn estimate(scan: &Path, atlas: &Path) -> Option<u64> {
+    let (voxels, bytes) = header_size(scan)?;
+    let atlas_voxels = if atlas.is_dir() { voxels } else { header_size(atlas).map_or(voxels, |(v, _)| v) };
+    // An atlas on another grid is read whole, then resampled onto the scan's.
+    Some(BASE_BYTES + voxels * (PEAK_BYTES_PER_VOXEL + bytes) + atlas_voxels.saturating_mul(2))
+}
+
+/// Voxels and bytes per voxel from a NIfTI header.
+fn header_size(path: &Path) -> Option<(u64, u64)> {
+    let h = nifti::NiftiHeader::from_file(path).ok()?;
+    let n = usize::from(h.dim[0].clamp(1, 7) as u16);
+    let voxels = h.dim[1..=n].iter().try_fold(1u64, |acc, &d| acc.checked_mul(u64::try_from(d.max(1)).ok()?))?;
+    let bytes = (u64::from(h.bitpix.max(8) as u16) / 8).max(1);
+    Some((voxels, bytes))
+}
+
+/// The memory this process may use: the cgroup's limit or the machine's available memory,
+/// whichever is smaller, times [`DEFAULT_MEMORY_SHARE`]; 4 GiB when neither can be read.
+pub fn default_budget() -> u64 {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok().and_then(|t| {
+        t.lines()
+            .find_map(|l| l.strip_prefix("MemAvailable:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok().map(|k| k * 1024))
+    });
+    let cgroup = std::fs::read_to_string("/sys/fs/cgroup/memory.max").ok().and_then(|t| t.trim().parse::<u64>().ok());
+    let avail = match (meminfo, cgroup) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b).unwrap_or(4 << 30),
+    };
+    (avail as f64 * DEFAULT_MEMORY_SHARE) as u64
+}
+
+/// Parses a memory size: bytes, or a number with K, M, G or T (powers of 1024, `B` and `iB`
+/// optional), e.g. `512M`, `8G`, `1.5GiB`.
+///
+/// # Errors
+/// [`Error::Parameter`] for anything else.
+pub fn parse_size(s: &str) -> Result<u64> {
+    let t = s.trim();
+    let t = t.strip_suffix("iB").or_else(|| t.strip_suffix('B')).unwrap_or(t);
+    let (num, shift) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let shift = match c.to_ascii_uppercase() {
+                'K' => 10,
+                'M' => 20,
+                'G' => 30,
+                'T' => 40,
+                _ => return Err(Error::Parameter(format!("memory size {s:?}: unknown unit {c:?} (use K, M, G or T)"))),
+            };
+            (&t[..i], shift)
+        }
+        _ => (t, 0),
+    };
+    let v: f64 = num.trim().parse().map_err(|_| Error::Parameter(format!("memory size {s:?} is not a number")))?;
+    let bytes = v * (1u64 << shift) as f64;
+    if !bytes.is_finite() || bytes < 1.0 || bytes > u64::MAX as f64 / 2.0 {
+        return Err(Error::Parameter(format!("memory size {s:?} is out of range")));
+    }
+    Ok(bytes as u64)
+}
+
+/// Human-readable bytes (`1.5 GiB`).
+pub fn show_size(b: u64) -> String {
+    let gib = b as f64 / (1u64 << 30) as f64;
+    if gib >= 1.0 {
+        format!("{gib:.1} GiB")
+    } else {
+        format!("{:.0} MiB", b as f64 / (1u64 << 20) as f64)
+    }
+}
+
+fn lock(m: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+struct State {
+    next: usize,
+    in_use: u64,
+    running: usize,
+}
+
+/// Runs `work` on every item, at most `jobs` at once and with the `need`s of the running ones
+/// summing to at most `budget` (an item needing more than the whole budget must not be
+/// given). Results come back in the items' order.
+pub fn run_all<T: Sync, R: Send>(
+    items: &[T],
+    need: &[u64],
+    jobs: usize,
+    budget: u64,
+    work: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let state = Mutex::new(State { next: 0, in_use: 0, running: 0 });
+    let turn = Condvar::new();
+    let results: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, items.len().max(1)) {
+            scope.spawn(|| loop {
+                let mut s = lock(&state);
+                while s.next < items.len() && s.running > 0 && s.in_use + need[s.next] > budget {
+                    s = turn.wait(s).unwrap_or_else(|e| e.into_inner());
+                }
+                if s.next >= items.len() {
+                    return;
+                }
+                let i = s.next;
+                s.next += 1;
+                s.in_use += need[i];
+                s.running += 1;
+                drop(s);
+                let r = work(&items[i]);
+                *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+                let mut s = lock(&state);
+                s.in_use -= need[i];
+                s.running -= 1;
+                turn.notify_all();
+            });
+        }
+    });
+    results.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()).expect("every item ran")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+    #[test]
+    fn never_more_at_once_than_fit_and_results_in_order() {
+        let need = [60, 30, 30, 50, 10, 100, 20];
+        let items: Vec<usize> = (0..need.len()).collect();
+        let (in_use, peak, running, peak_running) =
+            (AtomicU64::new(0), AtomicU64::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
+        let out = run_all(&items, &need, 3, 100, |&i| {
+            let now = in_use.fetch_add(need[i], Ordering::SeqCst) + need[i];
+            peak.fetch_max(now, Ordering::SeqCst);
+            peak_running.fetch_max(running.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            running.fetch_sub(1, Ordering::SeqCst);
+            in_use.fetch_sub(need[i], Ordering::SeqCst);
+            i * 10
+        });
+        assert_eq!(out, [0, 10, 20, 30, 40, 50, 60]);
+        assert!(peak.load(Ordering::SeqCst) <= 100);
+        assert!(peak_running.load(Ordering::SeqCst) >= 2, "ran one at a time");
+        assert!(peak_running.load(Ordering::SeqCst) <= 3);
+    }
+
+    #[test]
+    fn sizes_parse_with_units() {
+        assert_eq!(parse_size("512M").unwrap(), 512 << 20);
+        assert_eq!(parse_size("8G").unwrap(), 8 << 30);
+        assert_eq!(parse_size("1.5GiB").unwrap(), 3 << 29);
+        assert_eq!(parse_size("4096").unwrap(), 4096);
+        for bad in ["", "x", "-1G", "1Q", "1e300T", "nan"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+        assert!(default_budget() > 0);
+        assert_eq!(show_size(3 << 29), "1.5 GiB");
+    }
+}
