@@ -4,6 +4,7 @@ mod atlas_inputs;
 mod bad_inputs;
 mod bone_only;
 mod cli;
+mod cohort;
 mod confounders;
 mod evaluate;
 mod golden;

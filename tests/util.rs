@@ -39,7 +39,7 @@ pub fn s(p: &Path) -> &str {
 /// ([`validate_report`]).
 pub fn json(p: &Path) -> Value {
     let v: Value = serde_json::from_str(&std::fs::read_to_string(p).expect("readable")).expect("valid JSON");
-    if p.file_name().is_some_and(|n| n == "report.json") {
+    if p.file_name().is_some_and(|n| n == "report.json" || n.to_string_lossy().ends_with("_desc-crmomap_report.json")) {
         validate_report(&v, p);
     }
     v

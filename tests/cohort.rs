@@ -1,0 +1,251 @@
+//! `crmo-map bids`: a BIDS dataset of phantoms (one broken) through the participant and group
+//! levels, resume, kill -9 at random moments, a manifest, and sessions.
+
+use crate::util::{json, listing, root, s};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_crmo-map")
+}
+
+fn crmo(args: &[&str]) -> Output {
+    Command::new(bin()).args(args).output().expect("crmo-map runs")
+}
+
+/// A BIDS dataset of `n` phantoms made by `scripts/make_bids_cohort.sh` (subject `broken`
+/// truncated).
+fn dataset(dir: &Path, n: usize, broken: &str) -> PathBuf {
+    let ds = dir.join("ds");
+    let st = Command::new("bash")
+        .arg(root().join("scripts/make_bids_cohort.sh"))
+        .args([s(&ds), &n.to_string(), broken])
+        .env("CRMO_MAP", bin())
+        .status()
+        .expect("bash runs");
+    assert!(st.success(), "make_bids_cohort.sh failed");
+    ds
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Every file under `dir` except the logs, as (relative path, bytes).
+fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(dir).unwrap().display().to_string();
+            if rel == "logs" {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Names that a crash could leave behind.
+fn strays(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.file_name().unwrap().to_string_lossy().starts_with(".crmo-map") {
+                found.push(p.display().to_string());
+            } else if p.is_dir() {
+                stack.push(p);
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn participant_then_group_with_a_broken_subject_then_resume() {
+    let t = tempfile::tempdir().unwrap();
+    let ds = dataset(t.path(), 12, "07");
+    let out = t.path().join("out");
+    let first = crmo(&["bids", s(&ds), s(&out), "participant", "--jobs", "2"]);
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+    let err = stderr(&first);
+    let last = err.lines().last().unwrap();
+    assert!(last.starts_with("crmo-map: error: 1 of 12 units failed: sub-07 ("), "{last}");
+    assert!(last.contains("sub-07_acq-STIR_T2w.nii.gz"), "{last}");
+    let table = String::from_utf8_lossy(&first.stdout).into_owned();
+    assert_eq!(table.lines().filter(|l| l.contains("\tok\t")).count(), 11, "{table}");
+    assert!(!out.join("sub-07").exists());
+    for n in (1..=12).filter(|&n| n != 7) {
+        let anat = out.join(format!("sub-{n:02}/anat"));
+        let report = json(&anat.join(format!("sub-{n:02}_desc-crmomap_report.json")));
+        assert!(report["lesions"].is_array());
+        let names = listing(&anat);
+        assert!(names.contains(&format!("sub-{n:02}_desc-lesions_dseg.nii.gz")), "{names:?}");
+        assert!(listing(&out.join(format!("sub-{n:02}/figures"))).contains(&format!("sub-{n:02}_review.html")));
+    }
+    let desc = json(&out.join("dataset_description.json"));
+    assert_eq!(desc["DatasetType"], "derivative");
+    assert_eq!(desc["GeneratedBy"][0]["Name"], "crmo-map");
+    assert!(desc["GeneratedBy"][0]["Description"].as_str().unwrap().contains("bids"));
+
+    // A rerun redoes nothing but the broken subject, and says so.
+    let again = crmo(&["bids", s(&ds), s(&out), "participant"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("12 units: 0 mapped, 1 failed, 11 up to date"), "{}", stderr(&again));
+
+    // The group level: one row per scan (the broken one failed) and per lesion.
+    let group = crmo(&["bids", s(&ds), s(&out), "group"]);
+    assert!(group.status.success(), "{}", stderr(&group));
+    let scans = std::fs::read_to_string(out.join("group_scans.tsv")).unwrap();
+    assert_eq!(scans.lines().count(), 13);
+    assert!(scans.lines().any(|l| l.starts_with("sub-07\t07\tn/a\tfailed: ")), "{scans}");
+    assert_eq!(scans.lines().filter(|l| l.split('\t').nth(3) == Some("ok")).count(), 11);
+    let summary = json(&out.join("group_summary.json"));
+    assert_eq!(summary["children"], 11);
+    assert_eq!(summary["scans_failed"], serde_json::json!(["sub-07"]));
+    let lesions = std::fs::read_to_string(out.join("group_lesions.tsv")).unwrap();
+    let total: u64 = summary["lesions_per_child_counts"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(lesions.lines().count() as u64, 1 + total);
+    assert!(out.join("group_summary.png").is_file());
+
+    // Fixed input: only sub-07 is mapped; then nothing is left to do.
+    let fixed = t.path().join("fixed");
+    dataset(&fixed, 7, "none");
+    let name = "sub-07/anat/sub-07_acq-STIR_T2w.nii.gz";
+    std::fs::copy(fixed.join("ds").join(name), ds.join(name)).unwrap();
+    let fix = crmo(&["bids", s(&ds), s(&out), "participant"]);
+    assert!(fix.status.success(), "{}", stderr(&fix));
+    assert!(stderr(&fix).contains("12 units: 1 mapped, 0 failed, 11 up to date"), "{}", stderr(&fix));
+    let done = crmo(&["bids", s(&ds), s(&out), "participant"]);
+    assert!(done.status.success());
+    assert!(stderr(&done).contains("nothing to do: all 12 units are up to date"), "{}", stderr(&done));
+    // A changed parameter redoes every unit.
+    let redo = crmo(&["bids", s(&ds), s(&out), "participant", "--min-volume-mm3", "200", "--participant-label", "01"]);
+    assert!(stderr(&redo).contains("1 units: 1 mapped"), "{}", stderr(&redo));
+    assert!(strays(&out).is_empty(), "{:?}", strays(&out));
+}
+
+#[test]
+fn kill_9_at_random_moments_never_leaves_a_mix() {
+    let t = tempfile::tempdir().unwrap();
+    let ds = dataset(t.path(), 6, "none");
+    let clean = t.path().join("clean");
+    let o = crmo(&["bids", s(&ds), s(&clean), "participant", "--jobs", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let started = std::time::Instant::now();
+    crmo(&["bids", s(&ds), s(&t.path().join("timing")), "participant", "--jobs", "2"]);
+    let full = started.elapsed().as_millis() as u64;
+    let out = t.path().join("out");
+    // A fixed sequence of moments across the whole run (a small LCG, seed 13).
+    let (mut x, mut killed): (u64, usize) = (13, 0);
+    for round in 0..20 {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let at = (x >> 33) % (full + 1);
+        // Every other round redoes everything, so that kills also land on swaps of old outputs.
+        let mut args = vec!["bids", s(&ds), s(&out), "participant", "--jobs", "2"];
+        if round % 2 == 1 {
+            args.push("--overwrite");
+        }
+        let mut child = Command::new(bin())
+            .args(&args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(at));
+        if child.try_wait().unwrap().is_none() {
+            killed += 1;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        // Whatever is in place is a complete unit: its provenance lists exactly its files.
+        for n in 1..=6 {
+            let unit = out.join(format!("sub-{n:02}"));
+            if unit.exists() {
+                let prov = json(&unit.join(format!("anat/sub-{n:02}_desc-crmomap_provenance.json")));
+                let listed = prov["outputs"].as_array().unwrap().len();
+                let present = contents(&unit).len() - 1;
+                assert_eq!(listed, present, "round {round}, kill at {at} ms: sub-{n:02} is incomplete");
+            }
+        }
+    }
+    assert!(killed >= 15, "only {killed} of 20 kills landed while the run was going");
+    let last = crmo(&["bids", s(&ds), s(&out), "participant"]);
+    assert!(last.status.success(), "{}", stderr(&last));
+    assert!(strays(&out).is_empty(), "{:?}", strays(&out));
+    let (a, b) = (contents(&clean), contents(&out));
+    assert_eq!(a.iter().map(|x| &x.0).collect::<Vec<_>>(), b.iter().map(|x| &x.0).collect::<Vec<_>>());
+    for ((name, x), (_, y)) in a.iter().zip(&b) {
+        if name != "dataset_description.json" {
+            assert!(x == y, "{name} differs from a clean run's");
+        }
+    }
+}
+
+#[test]
+fn a_manifest_with_sessions_and_labels_selects_units() {
+    let t = tempfile::tempdir().unwrap();
+    let ds = dataset(t.path(), 2, "none");
+    let m = t.path().join("cohort.tsv");
+    let der = "derivatives/totalsegmentator";
+    let row = |sub: &str, ses: &str, n: &str| {
+        format!("{sub}\t{ses}\tds/sub-{n}/anat/sub-{n}_acq-STIR_T2w.nii.gz\tds/{der}/sub-{n}/anat/sub-{n}_acq-STIR_desc-total_dseg.nii.gz\tds/{der}/sub-{n}/anat/sub-{n}_acq-STIR_desc-total_dseg.tsv\n")
+    };
+    let text = format!(
+        "subject\tsession\tscan\tatlas\tlabels\n{}{}{}",
+        row("A", "pre", "01"),
+        row("A", "post", "02"),
+        row("B", "n/a", "02")
+    );
+    std::fs::write(&m, text).unwrap();
+    let out = t.path().join("out");
+    let o = crmo(&[
+        "bids",
+        "--manifest",
+        s(&m),
+        s(&out),
+        "participant",
+        "--session-label",
+        "post",
+        "--participant-label",
+        "A",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(listing(&out.join("sub-A")), ["ses-post"]);
+    assert!(out.join("sub-A/ses-post/anat/sub-A_ses-post_desc-lesions_dseg.nii.gz").is_file());
+    let o = crmo(&["bids", "--manifest", s(&m), s(&out), "participant"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("3 units: 2 mapped, 0 failed, 1 up to date"), "{}", stderr(&o));
+    assert!(out.join("sub-B/anat/sub-B_desc-crmomap_report.json").is_file());
+    let unknown = crmo(&["bids", "--manifest", s(&m), s(&out), "participant", "--participant-label", "C"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(stderr(&unknown).contains("no such participant or session: sub-C"), "{}", stderr(&unknown));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let t = tempfile::tempdir().unwrap();
+    let d = s(t.path());
+    for args in [
+        vec!["bids", d, "out", "everyone"],
+        vec!["bids", d, "participant"],
+        vec!["bids", "--manifest", "m.tsv", d, "o", "participant"],
+        vec!["bids", d, "o", "participant", "--shard", "4/4"],
+        vec!["bids", d, "o", "participant", "--max-memory", "lots"],
+    ] {
+        let o = crmo(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    }
+    let o = crmo(&["bids", d, s(&t.path().join("o")), "participant"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not a BIDS dataset (no dataset_description.json)"), "{}", stderr(&o));
+}
