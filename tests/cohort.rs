@@ -194,7 +194,7 @@ fn kill_9_at_random_moments_never_leaves_a_mix() {
 #[test]
 fn a_manifest_with_sessions_and_labels_selects_units() {
     let t = tempfile::tempdir().unwrap();
-    let ds = dataset(t.path(), 2, "none");
+    dataset(t.path(), 2, "none");
     let m = t.path().join("cohort.tsv");
     let der = "derivatives/totalsegmentator";
     let row = |sub: &str, ses: &str, n: &str| {

@@ -30,8 +30,8 @@ pub fn estimate(scan: &Path, atlas: &Path) -> Option<u64> {
 /// Voxels and bytes per voxel from a NIfTI header.
 fn header_size(path: &Path) -> Option<(u64, u64)> {
     let h = nifti::NiftiHeader::from_file(path).ok()?;
-    let n = usize::from(h.dim[0].clamp(1, 7) as u16);
-    let voxels = h.dim[1..=n].iter().try_fold(1u64, |acc, &d| acc.checked_mul(u64::try_from(d.max(1)).ok()?))?;
+    let n = usize::from(h.dim[0].clamp(1, 7));
+    let voxels = h.dim[1..=n].iter().try_fold(1u64, |acc, &d| acc.checked_mul(u64::from(d.max(1))))?;
     let bytes = (u64::from(h.bitpix.max(8) as u16) / 8).max(1);
     Some((voxels, bytes))
 }
