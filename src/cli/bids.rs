@@ -158,7 +158,7 @@ pub fn run(a: BidsArgs, quiet: bool) -> Result<()> {
         Some(s) => format!("participant-shard-{}-of-{}.tsv", s.index, s.count),
         None => "participant.tsv".into(),
     });
-    cohort::publish::write_file(&log, table.as_bytes())?;
+    crmo_map::output::publish::write_file(&log, table.as_bytes())?;
     print!("{table}");
     report_end(&outcome, quiet)
 }

@@ -4,7 +4,7 @@
 //! [`participant`] finds the units ([`discover`]), takes this shard's share ([`Shard`]), skips
 //! those whose outputs are current ([`provenance`]), runs the rest several at once within a
 //! memory budget ([`schedule`]) and puts each unit's outputs into place all at once
-//! ([`publish`]) as a BIDS derivative. A unit that fails is reported and the rest go on.
+//! ([`crate::output::publish`]) as a BIDS derivative. A unit that fails is reported and the rest go on.
 //! [`group`] gathers the finished units into cohort tables, a summary and a plot.
 
 pub mod discover;
@@ -12,13 +12,13 @@ pub mod group;
 mod manifest;
 mod plot;
 pub mod provenance;
-pub mod publish;
+
 pub mod schedule;
 
 pub use discover::{BidsLayout, Inputs, Selection, Unit};
 
 use crate::error::{Error, Result};
-use crate::output::OutputNames;
+use crate::output::{publish, OutputNames};
 use crate::pipeline::{self, Observer, Params, RunConfig};
 use provenance::{Basis, Provenance};
 use serde::{Deserialize, Serialize};

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 const NEW: &str = ".crmo-map-new-";
 const OLD: &str = ".crmo-map-old-";
 const TMP: &str = ".crmo-map-tmp-";
+const STAGING: &str = ".crmo-map-staging-";
 
 /// `<host>.<pid>` of this process: what its temporary names end in.
 fn owner() -> String {
@@ -134,6 +135,34 @@ pub fn recover(dest: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A fresh, empty hidden folder inside `dir` to stage files in (when `dir`'s parent cannot
+/// hold one).
+///
+/// # Errors
+/// [`Error::Io`] when it cannot be created.
+pub fn staging_inside(dir: &Path) -> Result<PathBuf> {
+    let staging = dir.join(format!("{STAGING}{}", owner()));
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
+    Ok(staging)
+}
+
+/// Removes the abandoned staging folders inside `dir` (of runs that no longer run).
+pub fn recover_inside(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(STAGING) && abandoned(&name) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Whether `name` is one of the hidden temporary names of this module.
+pub fn is_temporary(name: &str) -> bool {
+    [NEW, OLD, TMP, STAGING].iter().any(|k| name.starts_with(k))
 }
 
 /// Writes a small file through a temporary name and a rename.
