@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per concern.
 
 mod atlas_inputs;
+mod atomic_outputs;
 mod bad_inputs;
 mod bone_only;
 mod cli;

@@ -31,7 +31,8 @@ pub struct OutputSet {
 
 /// The missing ancestors of `dir` (deepest first), then creates them.
 fn create_parents(dir: &Path) -> Result<Vec<PathBuf>> {
-    let missing: Vec<PathBuf> = dir.ancestors().take_while(|a| !a.as_os_str().is_empty() && !a.exists()).map(Path::to_path_buf).collect();
+    let missing: Vec<PathBuf> =
+        dir.ancestors().take_while(|a| !a.as_os_str().is_empty() && !a.exists()).map(Path::to_path_buf).collect();
     if let Some(top) = missing.first() {
         std::fs::create_dir_all(top).map_err(|e| Error::io(top, e))?;
     }
@@ -62,7 +63,14 @@ impl OutputSet {
         publish::recover(dir)?;
         publish::recover_inside(dir);
         let created = create_parents(dir.parent().unwrap_or(Path::new("")))?;
-        let mut set = OutputSet { dir: dir.to_path_buf(), staging: PathBuf::new(), beside: false, created, files: Vec::new(), committed: false };
+        let mut set = OutputSet {
+            dir: dir.to_path_buf(),
+            staging: PathBuf::new(),
+            beside: false,
+            created,
+            files: Vec::new(),
+            committed: false,
+        };
         if swappable(dir) {
             if let Ok(staging) = publish::fresh_dir(dir) {
                 set.staging = staging;
@@ -275,7 +283,8 @@ mod tests {
         std::fs::write(out.join("notes.txt"), b"mine").unwrap();
         write(&["r.json", "review/lesion-3.png"]);
         assert_eq!(std::fs::read(out.join("notes.txt")).unwrap(), b"mine");
-        let mut review: Vec<_> = std::fs::read_dir(out.join("review")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let mut review: Vec<_> =
+            std::fs::read_dir(out.join("review")).unwrap().map(|e| e.unwrap().file_name()).collect();
         review.sort();
         assert_eq!(review, ["lesion-3.png"]);
         let mut all: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
