@@ -9,6 +9,8 @@ CRMO_MAP_PYTHON="$(scripts/python-env.sh)"
 export CRMO_MAP_PYTHON
 cargo test --all-features "$@"
 cargo bench --no-run --quiet
+# The fuzz targets build (not instrumented; scripts/fuzz.sh runs them with cargo fuzz).
+cargo build --manifest-path fuzz/Cargo.toml --target-dir target --bins --quiet
 # Cohorts on a one-node Slurm cluster (installs Debian's slurm-wlm and munge once).
 bash scripts/slurm-test.sh target/debug/crmo-map
 # The review page in a real browser (installs Debian's chromium and the npm packages once).
