@@ -47,11 +47,31 @@ fn swappable(dir: &Path) -> bool {
         return false;
     }
     let is_link = std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink());
+    if is_link || is_mount_point(dir) {
+        return false;
+    }
     let holds_cwd = match (std::fs::canonicalize(dir), std::env::current_dir()) {
         (Ok(d), Ok(cwd)) => cwd.starts_with(d),
         _ => false,
     };
-    dir.file_name().is_some() && !is_link && !holds_cwd
+    dir.file_name().is_some() && !holds_cwd
+}
+
+/// Whether `dir` is on another file system than its parent (a mounted volume, as a BIDS
+/// App's output folder in a container often is): nothing can be renamed over it.
+#[cfg(unix)]
+fn is_mount_point(dir: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    match (std::fs::metadata(dir), std::fs::metadata(parent)) {
+        (Ok(d), Ok(p)) => d.dev() != p.dev(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn is_mount_point(_: &Path) -> bool {
+    false
 }
 
 impl OutputSet {
@@ -253,6 +273,15 @@ mod tests {
         let left: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(left.len(), 2, "{left:?}");
         assert_eq!(std::fs::read_dir(tmp.path().join("a")).unwrap().count(), 1, "nothing left beside the outputs");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn mounted_folders_are_not_swapped() {
+        assert!(is_mount_point(Path::new("/proc")));
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(!is_mount_point(tmp.path()));
+        assert!(swappable(&tmp.path().join("out")) && !swappable(Path::new("/proc")));
     }
 
     #[test]
