@@ -21,9 +21,14 @@ use std::time::{Duration, Instant};
 #[derive(Parser, Debug)]
 #[command(name = "crmo-map", version, about, long_about = None)]
 struct Cli {
-    /// Worker threads (default: all cores).
-    #[arg(long, global = true, value_name = "N")]
+    /// Worker threads (default: all cores; at most 4 times the cores).
+    #[arg(long, global = true, value_name = "N", value_parser = parse_threads)]
     threads: Option<usize>,
+    /// Memory limit for what the inputs make crmo-map allocate: bytes, or with a unit (8G,
+    /// 512M); inputs that would need more are refused before anything is allocated (default:
+    /// the memory available, from /proc/meminfo and a cgroup limit).
+    #[arg(long, global = true, value_name = "SIZE", value_parser = crmo_map::limits::parse_size)]
+    max_memory: Option<u64>,
     /// No progress display on stderr.
     #[arg(long, short, global = true)]
     quiet: bool,
@@ -54,10 +59,10 @@ enum Command {
 #[derive(Args, Debug)]
 struct DetectArgs {
     /// Candidate voxels have a z-score (I - median) / (1.4826 MAD) of bone above this.
-    #[arg(long, value_name = "Z", default_value_t = pipeline::DEFAULT_Z_THRESHOLD)]
+    #[arg(long, value_name = "Z", default_value_t = pipeline::DEFAULT_Z_THRESHOLD, value_parser = finite)]
     z_threshold: f64,
     /// Drop lesions smaller than this volume in mm^3.
-    #[arg(long = "min-volume-mm3", value_name = "V", default_value_t = pipeline::DEFAULT_MIN_VOLUME_MM3)]
+    #[arg(long = "min-volume-mm3", value_name = "V", default_value_t = pipeline::DEFAULT_MIN_VOLUME_MM3, value_parser = non_negative)]
     min_volume_mm3: f64,
     /// Voxel connectivity of a lesion: 6 (faces), 18 (edges) or 26 (corners).
     #[arg(long, value_name = "6|18|26", default_value_t = 26, value_parser = parse_connectivity)]
@@ -69,36 +74,36 @@ struct DetectArgs {
     method: MethodArg,
     /// Local detector (its main threshold): a lesion holds a seed core whose denoised signal
     /// is at least this ratio to its region's normal marrow.
-    #[arg(long = "seed-ratio", value_name = "R", default_value_t = LocalParams::default().seed_ratio)]
+    #[arg(long = "seed-ratio", value_name = "R", default_value_t = LocalParams::default().seed_ratio, value_parser = positive)]
     seed_ratio: f64,
     /// Local detector: lesion voxels are at least this ratio to their region's normal marrow.
-    #[arg(long = "grow-ratio", value_name = "R", default_value_t = LocalParams::default().grow_ratio)]
+    #[arg(long = "grow-ratio", value_name = "R", default_value_t = LocalParams::default().grow_ratio, value_parser = positive)]
     grow_ratio: f64,
     /// Local detector: a seed core holds at least this volume (mm^3).
-    #[arg(long = "seed-core-mm3", value_name = "V", default_value_t = LocalParams::default().seed_core_mm3)]
+    #[arg(long = "seed-core-mm3", value_name = "V", default_value_t = LocalParams::default().seed_core_mm3, value_parser = non_negative)]
     seed_core_mm3: f64,
     /// Local detector: seed voxels also stand this many noise levels above the marrow.
-    #[arg(long = "noise-z", value_name = "Z", default_value_t = LocalParams::default().noise_z)]
+    #[arg(long = "noise-z", value_name = "Z", default_value_t = LocalParams::default().noise_z, value_parser = non_negative)]
     noise_z: f64,
     /// Local detector: lesion voxels also stand this many noise levels above the marrow.
-    #[arg(long = "grow-noise-z", value_name = "Z", default_value_t = LocalParams::default().grow_noise_z)]
+    #[arg(long = "grow-noise-z", value_name = "Z", default_value_t = LocalParams::default().grow_noise_z, value_parser = non_negative)]
     grow_noise_z: f64,
     /// Local detector: judge voxels against the marrow within about this distance (mm; 0: against the region's level).
-    #[arg(long = "fine-mm", value_name = "MM", default_value_t = LocalParams::default().fine_mm)]
+    #[arg(long = "fine-mm", value_name = "MM", default_value_t = LocalParams::default().fine_mm, value_parser = non_negative)]
     fine_mm: f64,
     /// Local detector: seeds are judged on the mean of bone voxels within this radius (mm).
-    #[arg(long = "denoise-mm", value_name = "MM", default_value_t = LocalParams::default().denoise_mm)]
+    #[arg(long = "denoise-mm", value_name = "MM", default_value_t = LocalParams::default().denoise_mm, value_parser = non_negative)]
     denoise_mm: f64,
     /// Local detector: seeds lie at least this many mm inside the atlas.
-    #[arg(long = "edge-mm", value_name = "MM", default_value_t = LocalParams::default().edge_mm)]
+    #[arg(long = "edge-mm", value_name = "MM", default_value_t = LocalParams::default().edge_mm, value_parser = non_negative)]
     edge_mm: f64,
     /// Local detector: drop components thinner than this (mm, plus one voxel's depth), 2.5 times as
     /// wide and across the body or their tubular bone (growth plates); 0 turns the guard off.
-    #[arg(long = "plate-mm", value_name = "MM", default_value_t = LocalParams::default().plate_mm)]
+    #[arg(long = "plate-mm", value_name = "MM", default_value_t = LocalParams::default().plate_mm, value_parser = non_negative)]
     plate_mm: f64,
     /// Local detector: keep the voxels at least this fraction of the way from the normal
     /// marrow to the lesion's peak (0.5: the half-maximum outline).
-    #[arg(long = "peak-fraction", value_name = "F", default_value_t = LocalParams::default().peak_fraction)]
+    #[arg(long = "peak-fraction", value_name = "F", default_value_t = LocalParams::default().peak_fraction, value_parser = below_one)]
     peak_fraction: f64,
     /// Report the atlas's labels as they are: no splitting of whole bones (hip, femur,
     /// sacrum, vertebrae, ...) into the sub-regions CRMO reporting names.
@@ -196,10 +201,10 @@ struct PhantomArgs {
     #[arg(long, default_value_t = PhantomOptions::default().seed)]
     seed: u64,
     /// Number of lesions for --case random.
-    #[arg(long, value_name = "K", default_value_t = PhantomOptions::default().lesions)]
+    #[arg(long, value_name = "K", default_value_t = PhantomOptions::default().lesions, value_parser = parse_lesions)]
     lesions: usize,
     /// Voxel size in mm along x (right-left), y (anterior-posterior) and z (head-foot).
-    #[arg(long, num_args = 3, value_names = ["X", "Y", "Z"])]
+    #[arg(long, num_args = 3, value_names = ["X", "Y", "Z"], value_parser = positive)]
     spacing: Option<Vec<f64>>,
     /// Orientation of the stored voxel axes, as an orientation code (RAS, LPS, ASR, ...).
     #[arg(long, default_value = "RAS")]
@@ -208,7 +213,7 @@ struct PhantomArgs {
     #[arg(long, default_value = "int16", value_parser = parse_datatype)]
     datatype: String,
     /// Multiply the scan's intensities by this factor.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = parse_scale)]
     scale: f64,
     /// How to write the atlas: `fine` (the phantom's sub-regions on the scan's grid) or
     /// `totalsegmentator` (whole bones with TotalSegmentator's ids and names, 1.5 mm, LPS, names
@@ -242,6 +247,59 @@ fn parse_datatype(s: &str) -> Result<String, String> {
         let all: Vec<&str> = Datatype::ALL.iter().map(|d| d.name()).collect();
         format!("unknown datatype {s:?}; one of {}", all.join(", "))
     })
+}
+
+/// A number, for the flag parsers below.
+fn number(s: &str) -> Result<f64, String> {
+    s.trim().parse::<f64>().map_err(|_| format!("{s:?} is not a number"))
+}
+
+fn finite(s: &str) -> Result<f64, String> {
+    Some(number(s)?).filter(|v| v.is_finite()).ok_or_else(|| "must be a finite number".into())
+}
+
+fn non_negative(s: &str) -> Result<f64, String> {
+    Some(finite(s)?).filter(|v| *v >= 0.0).ok_or_else(|| "must be a finite number >= 0".into())
+}
+
+fn positive(s: &str) -> Result<f64, String> {
+    Some(finite(s)?).filter(|v| *v > 0.0).ok_or_else(|| "must be a finite number > 0".into())
+}
+
+/// In [0, 1).
+fn below_one(s: &str) -> Result<f64, String> {
+    Some(non_negative(s)?).filter(|v| *v < 1.0).ok_or_else(|| "must be in [0, 1)".into())
+}
+
+/// In (0, 1].
+fn fraction(s: &str) -> Result<f64, String> {
+    Some(positive(s)?).filter(|v| *v <= 1.0).ok_or_else(|| "must be in (0, 1]".into())
+}
+
+/// `--scale`: within [`phantom::SCALE_RANGE`].
+fn parse_scale(s: &str) -> Result<f64, String> {
+    let (lo, hi) = phantom::SCALE_RANGE;
+    Some(positive(s)?).filter(|v| (lo..=hi).contains(v)).ok_or_else(|| format!("must be from {lo:e} to {hi:e}"))
+}
+
+fn parse_lesions(s: &str) -> Result<usize, String> {
+    let n: usize = s.trim().parse().map_err(|_| format!("{s:?} is not a whole number"))?;
+    let max = phantom::MAX_LESIONS;
+    Some(n).filter(|n| (1..=max).contains(n)).ok_or_else(|| format!("must be from 1 to {max}"))
+}
+
+/// `--count`: a suite of 1 to 10000 phantoms.
+fn parse_count(s: &str) -> Result<usize, String> {
+    let n: usize = s.trim().parse().map_err(|_| format!("{s:?} is not a whole number"))?;
+    Some(n).filter(|n| (1..=10_000).contains(n)).ok_or_else(|| "must be from 1 to 10000".into())
+}
+
+/// `--threads`: from 1 to four times the cores (more only adds switching: 2000 threads made
+/// a 0.05 s run take 40 s).
+fn parse_threads(s: &str) -> Result<usize, String> {
+    let n: usize = s.trim().parse().map_err(|_| format!("{s:?} is not a whole number"))?;
+    let max = 4 * std::thread::available_parallelism().map_or(1, |c| c.get());
+    Some(n).filter(|n| (1..=max).contains(n)).ok_or_else(|| format!("must be from 1 to {max} (4 times the cores)"))
 }
 
 #[derive(Args, Debug)]
@@ -284,23 +342,23 @@ struct EvaluateArgs {
     readers_only: bool,
     /// With --readers: truth lesions are components of the truth reader's first session at
     /// least this large (mm^3).
-    #[arg(long = "truth-min-volume-mm3", value_name = "V", default_value_t = Rules::default().min_volume_mm3)]
+    #[arg(long = "truth-min-volume-mm3", value_name = "V", default_value_t = Rules::default().min_volume_mm3, value_parser = non_negative)]
     truth_min_volume_mm3: f64,
     /// With --readers: a truth lesion is found when this share of its voxels lies in the tested mask.
-    #[arg(long, value_name = "F", default_value_t = Rules::default().found_fraction)]
+    #[arg(long, value_name = "F", default_value_t = Rules::default().found_fraction, value_parser = fraction)]
     found_fraction: f64,
     /// With --readers: only tested components at least this large (mm^3) can be false positives.
-    #[arg(long = "fp-min-volume-mm3", value_name = "V", default_value_t = Rules::default().fp_min_volume_mm3)]
+    #[arg(long = "fp-min-volume-mm3", value_name = "V", default_value_t = Rules::default().fp_min_volume_mm3, value_parser = non_negative)]
     fp_min_volume_mm3: f64,
     /// With --readers: FROC values of the detector's swept parameter (seed_ratio for local,
     /// z_threshold for global), comma-separated; the given value is always added.
-    #[arg(long, value_name = "LIST", value_delimiter = ',', requires = "readers")]
+    #[arg(long, value_name = "LIST", value_delimiter = ',', requires = "readers", value_parser = positive)]
     froc_values: Option<Vec<f64>>,
     /// Generate this suite into OUT/phantoms/ (kept, so a rerun resumes) and evaluate it.
     #[arg(long, value_enum)]
     suite: Option<SuiteArg>,
     /// Number of phantoms in the suite.
-    #[arg(long, default_value_t = 30, value_name = "N")]
+    #[arg(long, default_value_t = 30, value_name = "N", value_parser = parse_count)]
     count: usize,
     /// First seed of the suite.
     #[arg(long, default_value_t = 5000)]
@@ -375,10 +433,57 @@ fn phantom_options(case: Case, seed: u64, lesions: usize, spacing: Option<&[f64]
     o
 }
 
+/// The one place where flag values are checked beyond each flag's own parser: ranges that
+/// depend on other flags (the library's validators) and `--out` against the inputs. A
+/// failure is a malformed command line: exit 2, as for clap's own rejections.
+fn check_flags(cli: &Cli) -> Result<(), crmo_map::error::Error> {
+    use crmo_map::guard::check_outputs_spare_inputs;
+    match &cli.command {
+        Command::Run(a) => {
+            a.detect.params().validate()?;
+            let inputs = [Some(&a.scan), Some(&a.atlas), a.labels.as_ref(), a.staging_config.as_ref()];
+            check_outputs_spare_inputs(&a.out, inputs.into_iter().flatten().map(|p| p.as_path()))
+        }
+        Command::Phantom(a) => {
+            phantom_storage(a).validate()?;
+            phantom::validate(&phantom_options(case(a.case), a.seed, a.lesions, a.spacing.as_deref()))
+        }
+        Command::Demo(a) => a.detect.params().validate(),
+        Command::Evaluate(a) => {
+            let params = a.detect.params();
+            params.validate()?;
+            for &v in a.froc_values.iter().flatten() {
+                evaluate::froc::at_operating_point(&params, v).validate()?;
+            }
+            Ok(())
+        }
+        Command::StagingConfig => Ok(()),
+    }
+}
+
+fn case(c: CaseArg) -> Case {
+    match c {
+        CaseArg::Seed => Case::Seed,
+        CaseArg::Random => Case::Random,
+        CaseArg::Healthy => Case::Healthy,
+    }
+}
+
+fn phantom_storage(a: &PhantomArgs) -> PhantomStorage {
+    PhantomStorage {
+        orientation: a.orientation.clone(),
+        datatype: Datatype::from_name(&a.datatype).expect("validated by clap"),
+        scale: a.scale,
+        atlas_style: a.atlas_style.into(),
+    }
+}
+
 fn run_cli(cli: Cli) -> Result<()> {
     if let Some(n) = cli.threads {
-        anyhow::ensure!(n >= 1, "--threads must be at least 1");
         rayon::ThreadPoolBuilder::new().num_threads(n).build_global().context("cannot start the thread pool")?;
+    }
+    if let Some(bytes) = cli.max_memory {
+        crmo_map::limits::set_max_memory(bytes);
     }
     let progress = Progress::new(cli.quiet, cli.timings);
     let result = match cli.command {
@@ -399,20 +504,9 @@ fn run_cli(cli: Cli) -> Result<()> {
             })
         }
         Command::Phantom(a) => {
-            let case = match a.case {
-                CaseArg::Seed => Case::Seed,
-                CaseArg::Random => Case::Random,
-                CaseArg::Healthy => Case::Healthy,
-            };
-            let storage = PhantomStorage {
-                orientation: a.orientation,
-                datatype: Datatype::from_name(&a.datatype).expect("validated by clap"),
-                scale: a.scale,
-                atlas_style: a.atlas_style.into(),
-            };
-            storage.validate()?;
+            let storage = phantom_storage(&a);
             progress.stage("generating phantom");
-            let ph = phantom::generate(&phantom_options(case, a.seed, a.lesions, a.spacing.as_deref()))?;
+            let ph = phantom::generate(&phantom_options(case(a.case), a.seed, a.lesions, a.spacing.as_deref()))?;
             progress.stage("writing phantom");
             phantom::write_phantom(&ph, &a.out, &storage).map(|()| progress.done())
         }
@@ -498,13 +592,41 @@ fn run_cli(cli: Cli) -> Result<()> {
     Ok(result?)
 }
 
+/// The error and its causes on one line, each cause once: a library error's message already
+/// holds the OS error it wraps, which the chain gives again.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in e.chain().map(|c| c.to_string()) {
+        if !msg.contains(&cause) {
+            if !msg.is_empty() {
+                msg.push_str(": ");
+            }
+            msg.push_str(&cause);
+        }
+    }
+    msg.replace('\n', " ")
+}
+
+/// A write past the file-size limit (`ulimit -f`) then fails with EFBIG, which ends in a
+/// message, instead of killing the process with SIGXFSZ and no word.
+fn ignore_file_size_signal() {
+    // SAFETY: setting a signal's disposition to SIG_IGN runs no handler code.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
 fn main() -> ExitCode {
+    ignore_file_size_signal();
     let cli = Cli::parse();
+    if let Err(e) = check_flags(&cli) {
+        eprintln!("crmo-map: error: {}", e.to_string().replace('\n', " "));
+        return ExitCode::from(2);
+    }
     match run_cli(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let msg = format!("{e:#}").replace('\n', " ");
-            eprintln!("crmo-map: error: {msg}");
+            eprintln!("crmo-map: error: {}", one_line(&e));
             ExitCode::FAILURE
         }
     }

@@ -126,7 +126,7 @@ fn read_folder(dir: &Path) -> Result<Vec<Subject>> {
 }
 
 fn read_manifest(path: &Path) -> Result<Vec<Subject>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::limits::read_text(path, crate::limits::MAX_TEXT_BYTES, "manifest")?;
     let bad = |message: String| Error::Dataset { path: path.to_path_buf(), message };
     let base = path.parent().unwrap_or(Path::new(""));
     let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'));

@@ -14,6 +14,8 @@ pub(super) struct Layout {
     pub(super) affine_source: &'static str,
     /// Byte offset of the voxels in the (inflated) file.
     pub(super) offset: usize,
+    /// Bytes of the (inflated) file up to the end of the voxel data.
+    pub(super) stream: usize,
     /// Header extensions, once the bytes after the header have been read.
     pub(super) extensions: Vec<(i32, Vec<u8>)>,
 }
@@ -21,7 +23,7 @@ pub(super) struct Layout {
 impl Layout {
     /// Bytes of the (inflated) file up to the end of the voxel data.
     pub(super) fn stream_len(&self) -> usize {
-        self.offset + self.grid.len() * self.datatype.size()
+        self.stream
     }
 }
 
@@ -69,11 +71,24 @@ pub(super) fn parse_header(path: &Path, bytes: &[u8]) -> Result<Layout> {
     if !affine.0.iter().flatten().all(|v| v.is_finite()) || affine.voxel_volume_mm3() < 1e-9 {
         return Err(bad(path, format!("the {affine_source} affine is singular or not finite")));
     }
-    let offset = header.vox_offset as usize;
-    if offset < 348 {
-        return Err(bad(path, format!("voxel offset {offset} lies inside the 348-byte header")));
+    let (offset, stream) = voxel_bytes(path, &header, dims, datatype)?;
+    Ok(Layout { header, datatype, grid: Grid { dims, affine }, affine_source, offset, stream, extensions: Vec::new() })
+}
+
+/// The voxels' offset and the end of the voxel data, in bytes of the (inflated) file, with
+/// overflow checked (the file's real length is checked against them before anything is read).
+fn voxel_bytes(path: &Path, header: &NiftiHeader, dims: [usize; 3], datatype: Datatype) -> Result<(usize, usize)> {
+    let vox_offset = header.vox_offset;
+    if !vox_offset.is_finite() || vox_offset < 348.0 {
+        return Err(bad(path, format!("voxel offset {vox_offset} is not a byte offset after the 348-byte header")));
     }
-    Ok(Layout { header, datatype, grid: Grid { dims, affine }, affine_source, offset, extensions: Vec::new() })
+    let offset = vox_offset as usize;
+    let stream = dims
+        .iter()
+        .try_fold(datatype.size(), |n, &d| n.checked_mul(d))
+        .and_then(|n| n.checked_add(offset))
+        .ok_or_else(|| bad(path, format!("voxel offset {vox_offset} and dimensions {dims:?} overflow")))?;
+    Ok((offset, stream))
 }
 
 trait NiftiTypeExt {

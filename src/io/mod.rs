@@ -25,7 +25,7 @@ mod write;
 
 pub use header::header_affine;
 pub use masks::{read_mask_folder, LabelNames, MaskTable};
-pub use read::{read_atlas, read_labels, read_labels_as, read_scan, Atlas};
+pub use read::{read_atlas, read_grid, read_labels, read_labels_as, read_scan, Atlas};
 pub use write::{encode, make_header, write_atomic, write_volume, Storable, WriteOptions};
 
 use crate::volume::Volume;

@@ -3,6 +3,7 @@
 use super::header::{bad, extensions, parse_header, scaling, Layout};
 use super::{hex, sha256_hex, Datatype, Loaded};
 use crate::error::{Error, Result};
+use crate::limits;
 use crate::volume::{Label, Volume};
 use flate2::read::MultiGzDecoder;
 use nifti::Endianness;
@@ -67,20 +68,67 @@ fn open(path: &Path) -> Result<(Layout, Source)> {
     use std::io::{Seek, SeekFrom};
     let io_err = |e| Error::io(path, e);
     let mut file = std::fs::File::open(path).map_err(io_err)?;
-    let len = file.metadata().map_err(io_err)?.len() as usize;
+    let meta = file.metadata().map_err(io_err)?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() { "a folder" } else { "a device, pipe or socket" };
+        return Err(bad(path, format!("not a regular file ({what}); give a .nii or .nii.gz file")));
+    }
+    let len = usize::try_from(meta.len()).unwrap_or(usize::MAX);
     // The header is in the first 352 bytes; a gzip stream gives them from far fewer than 64 KiB.
     let mut prefix = vec![0u8; len.clamp(352, 1 << 16)];
     let n = read_full(&mut file, &mut prefix).map_err(io_err)?;
     prefix.truncate(n);
     file.seek(SeekFrom::Start(0)).map_err(io_err)?;
-    if is_gzip(&prefix) {
+    let (lay, src) = if is_gzip(&prefix) {
         let mut header = vec![0u8; 352];
         let got = read_full(&mut MultiGzDecoder::new(&prefix[..]), &mut header).map_err(|e| inflate_error(path, e))?;
         header.truncate(got);
-        return Ok((parse_header(path, &header)?, Source::Gzip { file, len }));
+        (parse_header(path, &header)?, Source::Gzip { file, len })
+    } else {
+        prefix.truncate(352);
+        (parse_header(path, &prefix)?, Source::Plain(file))
+    };
+    check_length(path, &lay, &src, len)?;
+    Ok((lay, src))
+}
+
+/// Checks the bytes the header announces against the file's real length (`len`) before
+/// anything is allocated: a plain file must hold them; a gzip file cannot inflate to more
+/// than [`limits::MAX_GZIP_RATIO`] times its length.
+fn check_length(path: &Path, lay: &Layout, src: &Source, len: usize) -> Result<()> {
+    let need = lay.stream_len();
+    match src {
+        Source::Plain(_) if need > len => Err(truncated(path, lay, len.saturating_sub(lay.offset))),
+        Source::Gzip { .. } if need as u64 > (len as u64).saturating_mul(limits::MAX_GZIP_RATIO) => Err(bad(
+            path,
+            format!(
+                "the header announces {} of voxel data (dimensions {:?}, {}), more than a gzip file of {} \
+                 can hold (deflate inflates at most {} times): the file is truncated or its header is wrong",
+                limits::human(need as u64),
+                lay.grid.dims,
+                lay.datatype.name(),
+                limits::human(len as u64),
+                limits::MAX_GZIP_RATIO
+            ),
+        )),
+        _ => Ok(()),
     }
-    prefix.truncate(352);
-    Ok((parse_header(path, &prefix)?, Source::Plain(file)))
+}
+
+/// Bytes [`read_voxels`] allocates for output elements of `t` bytes.
+fn memory_needed(lay: &Layout, src: &Source, t: usize) -> u64 {
+    let (n, s, stream) = (lay.grid.len() as u64, lay.datatype.size() as u64, lay.stream_len() as u64);
+    let gz = match src {
+        Source::Gzip { len, .. } => *len as u64,
+        Source::Plain(_) => 0,
+    };
+    let t = t as u64;
+    if t < s {
+        return stream + n * t + gz;
+    }
+    let buffer = (n * t).max(stream).div_ceil(t) * t;
+    // The gzip file goes into the buffer's head when it fits there.
+    buffer + if buffer - stream >= gz { 0 } else { gz }
 }
 
 /// Fills `out` with the first `out.len()` bytes of the (inflated) file and returns the SHA-256
@@ -134,6 +182,8 @@ where
     M: FnOnce(&Layout) -> F,
 {
     let (lay, src) = open(path)?;
+    let need = memory_needed(&lay, &src, std::mem::size_of::<T>());
+    limits::check_memory(path, need, &format!("reading {:?} voxels of {}", lay.grid.dims, lay.datatype.name()))?;
     let conv = make(&lay);
     let (n, s, t) = (lay.grid.len(), lay.datatype.size(), std::mem::size_of::<T>());
     let stream = lay.stream_len();
@@ -256,6 +306,14 @@ fn finish<T>(lay: Layout, data: Vec<T>, sha256: String) -> Loaded<T> {
         sha256,
         extensions: lay.extensions,
     }
+}
+
+/// The grid of a NIfTI file, from its header alone (the file's length is checked too).
+///
+/// # Errors
+/// As [`read_scan`], for what the header and the file's length show.
+pub fn read_grid(path: &Path) -> Result<crate::volume::Grid> {
+    Ok(open(path)?.0.grid)
 }
 
 /// Reads a scan as `f32` intensities with scaling applied.
