@@ -5,6 +5,7 @@ mod bad_inputs;
 mod bone_only;
 mod cli;
 mod confounders;
+mod corpus;
 mod evaluate;
 mod golden;
 mod loader;
