@@ -13,6 +13,8 @@ pub struct OutputSet {
     dir: PathBuf,
     staging: PathBuf,
     created_dir: bool,
+    /// Folders this set created, innermost first (`dir` and any missing parents).
+    created: Vec<PathBuf>,
     files: Vec<PathBuf>,
     committed: bool,
 }
@@ -24,16 +26,16 @@ impl OutputSet {
     /// [`Error::Io`] when the folder cannot be created.
     pub fn new(dir: &Path) -> Result<OutputSet> {
         let created_dir = !dir.exists();
+        let created: Vec<PathBuf> =
+            dir.ancestors().take_while(|a| !a.as_os_str().is_empty() && !a.exists()).map(Path::to_path_buf).collect();
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let staging = dir.join(format!(".crmo-map-staging-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&staging);
         if let Err(e) = std::fs::create_dir(&staging) {
-            if created_dir {
-                let _ = std::fs::remove_dir(dir);
-            }
+            remove_empty(&created);
             return Err(Error::io(&staging, e));
         }
-        Ok(OutputSet { dir: dir.to_path_buf(), staging, created_dir, files: Vec::new(), committed: false })
+        Ok(OutputSet { dir: dir.to_path_buf(), staging, created_dir, created, files: Vec::new(), committed: false })
     }
 
     /// The destination folder.
@@ -78,12 +80,22 @@ impl OutputSet {
     }
 }
 
+/// Removes the folders (innermost first) while they are empty: a failed run leaves no folder
+/// it made, not even the parents of `--out`.
+fn remove_empty(created: &[PathBuf]) {
+    for d in created {
+        if std::fs::remove_dir(d).is_err() {
+            break;
+        }
+    }
+}
+
 impl Drop for OutputSet {
     fn drop(&mut self) {
         if !self.committed {
             let _ = std::fs::remove_dir_all(&self.staging);
             if self.created_dir {
-                let _ = std::fs::remove_dir(&self.dir);
+                remove_empty(&self.created);
             }
         }
     }
