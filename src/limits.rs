@@ -79,7 +79,7 @@ fn address_space_limit() -> Option<u64> {
     let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit writes into the struct we pass and reads nothing else.
     let ok = unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut r) } == 0;
-    (ok && r.rlim_cur != libc::RLIM_INFINITY).then_some(r.rlim_cur as u64)
+    (ok && r.rlim_cur != libc::RLIM_INFINITY).then_some(r.rlim_cur)
 }
 
 #[cfg(not(unix))]
@@ -159,7 +159,7 @@ pub fn check_memory(path: &Path, bytes: u64, what: &str) -> Result<()> {
 pub fn read_text(path: &Path, max: u64, what: &str) -> Result<String> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     if file.metadata().is_ok_and(|m| m.is_dir()) {
-        return Err(Error::io(path, std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a folder")));
+        return Err(Error::Limit { path: path.to_path_buf(), message: format!("is a folder, not a {what}") });
     }
     let limit_err = |message: String| Error::Limit { path: path.to_path_buf(), message };
     let mut reader = file.take(max + 1);

@@ -1,5 +1,7 @@
 //! `crmo-map`: the command line. Parsing and presentation only; the work is in the library.
 
+mod flag_values;
+
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use crmo_map::ccl::Connectivity;
@@ -10,6 +12,7 @@ use crmo_map::output::OutputSet;
 use crmo_map::phantom::{self, AtlasStyle, Case, PhantomOptions, PhantomStorage};
 use crmo_map::pipeline::{self, Observer, Params, RunConfig};
 use crmo_map::report;
+use flag_values::*;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -249,59 +252,6 @@ fn parse_datatype(s: &str) -> Result<String, String> {
     })
 }
 
-/// A number, for the flag parsers below.
-fn number(s: &str) -> Result<f64, String> {
-    s.trim().parse::<f64>().map_err(|_| format!("{s:?} is not a number"))
-}
-
-fn finite(s: &str) -> Result<f64, String> {
-    Some(number(s)?).filter(|v| v.is_finite()).ok_or_else(|| "must be a finite number".into())
-}
-
-fn non_negative(s: &str) -> Result<f64, String> {
-    Some(finite(s)?).filter(|v| *v >= 0.0).ok_or_else(|| "must be a finite number >= 0".into())
-}
-
-fn positive(s: &str) -> Result<f64, String> {
-    Some(finite(s)?).filter(|v| *v > 0.0).ok_or_else(|| "must be a finite number > 0".into())
-}
-
-/// In [0, 1).
-fn below_one(s: &str) -> Result<f64, String> {
-    Some(non_negative(s)?).filter(|v| *v < 1.0).ok_or_else(|| "must be in [0, 1)".into())
-}
-
-/// In (0, 1].
-fn fraction(s: &str) -> Result<f64, String> {
-    Some(positive(s)?).filter(|v| *v <= 1.0).ok_or_else(|| "must be in (0, 1]".into())
-}
-
-/// `--scale`: within [`phantom::SCALE_RANGE`].
-fn parse_scale(s: &str) -> Result<f64, String> {
-    let (lo, hi) = phantom::SCALE_RANGE;
-    Some(positive(s)?).filter(|v| (lo..=hi).contains(v)).ok_or_else(|| format!("must be from {lo:e} to {hi:e}"))
-}
-
-fn parse_lesions(s: &str) -> Result<usize, String> {
-    let n: usize = s.trim().parse().map_err(|_| format!("{s:?} is not a whole number"))?;
-    let max = phantom::MAX_LESIONS;
-    Some(n).filter(|n| (1..=max).contains(n)).ok_or_else(|| format!("must be from 1 to {max}"))
-}
-
-/// `--count`: a suite of 1 to 10000 phantoms.
-fn parse_count(s: &str) -> Result<usize, String> {
-    let n: usize = s.trim().parse().map_err(|_| format!("{s:?} is not a whole number"))?;
-    Some(n).filter(|n| (1..=10_000).contains(n)).ok_or_else(|| "must be from 1 to 10000".into())
-}
-
-/// `--threads`: from 1 to four times the cores (more only adds switching: 2000 threads made
-/// a 0.05 s run take 40 s).
-fn parse_threads(s: &str) -> Result<usize, String> {
-    let n: usize = s.trim().parse().map_err(|_| format!("{s:?} is not a whole number"))?;
-    let max = 4 * std::thread::available_parallelism().map_or(1, |c| c.get());
-    Some(n).filter(|n| (1..=max).contains(n)).ok_or_else(|| format!("must be from 1 to {max} (4 times the cores)"))
-}
-
 #[derive(Args, Debug)]
 struct DemoArgs {
     /// Folder for the phantom (DIR/input/) and the outputs.
@@ -486,6 +436,9 @@ fn run_cli(cli: Cli) -> Result<()> {
         crmo_map::limits::set_max_memory(bytes);
     }
     let progress = Progress::new(cli.quiet, cli.timings);
+    // What the command prints, written at the end so that a full disk or a closed pipe is an
+    // error message rather than a panic.
+    let mut stdout = String::new();
     let result = match cli.command {
         Command::Run(a) => {
             let cfg = RunConfig {
@@ -525,8 +478,8 @@ fn run_cli(cli: Cli) -> Result<()> {
             };
             pipeline::run(&cfg, &progress).map(|rep| {
                 progress.done();
-                print!("{}", report::text_table(&rep));
-                println!("outputs: {}", a.out.display());
+                stdout.push_str(&report::text_table(&rep));
+                stdout.push_str(&format!("outputs: {}\n", a.out.display()));
             })
         }
         Command::Evaluate(a) if a.readers.is_some() => {
@@ -555,7 +508,7 @@ fn run_cli(cli: Cli) -> Result<()> {
                 set.add("froc.png", &crmo_map::render::encode_png(&png)?)?;
             }
             set.commit()?;
-            print!("{}", ev.table());
+            stdout.push_str(&ev.table());
             Ok(())
         }
         Command::Evaluate(a) => {
@@ -579,17 +532,20 @@ fn run_cli(cli: Cli) -> Result<()> {
             set.add("evaluation.json", ev.to_json().as_bytes())?;
             set.add("evaluation.txt", ev.table().as_bytes())?;
             set.commit()?;
-            print!("{}", ev.table());
+            stdout.push_str(&ev.table());
             Ok(())
         }
         Command::StagingConfig => {
-            print!("{}", crmo_map::staging::DEFAULT_JSON);
+            stdout.push_str(crmo_map::staging::DEFAULT_JSON);
             Ok(())
         }
     };
     progress.done();
     progress.print_timings();
-    Ok(result?)
+    result?;
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(stdout.as_bytes()).and_then(|()| out.flush()).context("standard output")
 }
 
 /// The error and its causes on one line, each cause once: a library error's message already

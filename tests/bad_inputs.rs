@@ -236,3 +236,13 @@ fn r14_evaluate_with_every_scan_failing() {
     assert!(err.contains("every scan failed") && err.contains("p1/scan.nii.gz"), "{err}");
     assert!(!out.join("evaluation.json").exists());
 }
+
+/// r14: standard output on a full disk (`/dev/full`) is one line and exit 1, not a panic.
+#[test]
+fn r14_full_standard_output_ends_in_a_message() {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let res =
+        std::process::Command::new(env!("CARGO_BIN_EXE_crmo-map")).arg("staging-config").stdout(full).output().unwrap();
+    let err = one_error_line(&res, 1);
+    assert!(err.contains("standard output") && err.contains("No space left"), "{err}");
+}

@@ -21,6 +21,7 @@ struct Ended {
 
 /// Runs crmo-map under a 2 GiB address-space limit (an allocation bomb that slipped through
 /// aborts instead of swapping) and measures the child's own peak memory.
+#[allow(clippy::zombie_processes)] // reaped by wait4, which also gives its rusage
 fn run_measured(args: &[String]) -> Ended {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_crmo-map"));
     cmd.args(args).current_dir(root()).stdout(Stdio::null()).stderr(Stdio::piped());
