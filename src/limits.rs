@@ -4,8 +4,8 @@
 //!   datatype and voxel offset) is checked against [`max_memory`] before it is allocated. The
 //!   limit is `--max-memory` when given ([`set_max_memory`]), else [`default_max_memory`]: the
 //!   machine's available memory (`MemAvailable` in `/proc/meminfo`), lowered to a cgroup's
-//!   memory limit and three quarters of an address-space limit (`ulimit -v`) when those are
-//!   set, or [`FALLBACK_MAX_MEMORY`] when none of them can be read.
+//!   memory limit and three quarters of an address-space or data limit (`ulimit -v`, `-d`)
+//!   when those are set, or [`FALLBACK_MAX_MEMORY`] when none of them can be read.
 //! - **Text inputs** (label tables, manifests, truth lists) are read with a size cap
 //!   ([`read_text`]), and a NUL byte ends the read at once: `--labels /dev/zero` fails after a
 //!   few kilobytes.
@@ -50,7 +50,8 @@ pub fn max_memory() -> u64 {
 }
 
 /// The machine's memory available to this process: `MemAvailable`, a cgroup limit (v2
-/// `memory.max`, v1 `memory.limit_in_bytes`) and 3/4 of `RLIMIT_AS`, whichever is least;
+/// `memory.max`, v1 `memory.limit_in_bytes`) and 3/4 of `RLIMIT_AS` and `RLIMIT_DATA`,
+/// whichever is least;
 /// [`FALLBACK_MAX_MEMORY`] when none is readable.
 pub fn default_max_memory() -> u64 {
     let meminfo = std::fs::read_to_string("/proc/meminfo").ok().and_then(|t| mem_available(&t));
@@ -60,11 +61,8 @@ pub fn default_max_memory() -> u64 {
         .filter_map(|t| t.trim().parse::<u64>().ok())
         .filter(|&n| n < 1 << 60)
         .min();
-    [meminfo, cgroup, address_space_limit().map(|n| n / 4 * 3)]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(FALLBACK_MAX_MEMORY)
+    let rlimits = [rlimit(Resource::AddressSpace), rlimit(Resource::Data)].map(|l| l.map(|n| n / 4 * 3));
+    [meminfo, cgroup].into_iter().chain(rlimits).flatten().min().unwrap_or(FALLBACK_MAX_MEMORY)
 }
 
 /// `MemAvailable` of `/proc/meminfo`'s text, in bytes.
@@ -74,16 +72,27 @@ fn mem_available(meminfo: &str) -> Option<u64> {
     Some(kib * 1024)
 }
 
+/// The resource limits that bound our memory: `ulimit -v` and `ulimit -d`.
+#[derive(Clone, Copy)]
+enum Resource {
+    AddressSpace,
+    Data,
+}
+
 #[cfg(unix)]
-fn address_space_limit() -> Option<u64> {
+fn rlimit(which: Resource) -> Option<u64> {
+    let resource = match which {
+        Resource::AddressSpace => libc::RLIMIT_AS,
+        Resource::Data => libc::RLIMIT_DATA,
+    };
     let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit writes into the struct we pass and reads nothing else.
-    let ok = unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut r) } == 0;
+    let ok = unsafe { libc::getrlimit(resource, &mut r) } == 0;
     (ok && r.rlim_cur != libc::RLIM_INFINITY).then_some(r.rlim_cur)
 }
 
 #[cfg(not(unix))]
-fn address_space_limit() -> Option<u64> {
+fn rlimit(_: Resource) -> Option<u64> {
     None
 }
 
