@@ -39,12 +39,29 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// The scan's content cannot be analysed (no finite intensity, no spread inside the atlas).
+    #[error("{}: {message}", path.display())]
+    Scan {
+        /// The scan.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// A dataset of scans with reader masks (a folder or a manifest) is malformed.
     #[error("{}: {message}", path.display())]
     Dataset {
         /// The folder or manifest.
         path: PathBuf,
         /// What is wrong.
+        message: String,
+    },
+    /// An input is larger than a limit allows (memory, a table's size) or is not text where
+    /// text is expected.
+    #[error("{}: {message}", path.display())]
+    Limit {
+        /// The file.
+        path: PathBuf,
+        /// What is too large, and the limit.
         message: String,
     },
     /// A parameter is out of range.

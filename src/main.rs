@@ -1,5 +1,7 @@
 //! `crmo-map`: the command line. Parsing and presentation only; the work is in the library.
 
+mod flag_values;
+
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use crmo_map::ccl::Connectivity;
@@ -10,6 +12,7 @@ use crmo_map::output::OutputSet;
 use crmo_map::phantom::{self, AtlasStyle, Case, PhantomOptions, PhantomStorage};
 use crmo_map::pipeline::{self, Observer, Params, RunConfig};
 use crmo_map::report;
+use flag_values::*;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -23,9 +26,14 @@ mod cli;
 #[derive(Parser, Debug)]
 #[command(name = "crmo-map", version, about, long_about = None)]
 struct Cli {
-    /// Worker threads (default: all cores).
-    #[arg(long, global = true, value_name = "N")]
+    /// Worker threads (default: all cores; at most 4 times the cores).
+    #[arg(long, global = true, value_name = "N", value_parser = parse_threads)]
     threads: Option<usize>,
+    /// Memory limit for what the inputs make crmo-map allocate: bytes, or with a unit (8G,
+    /// 512M); inputs that would need more are refused before anything is allocated (default:
+    /// the memory available, from /proc/meminfo and a cgroup limit).
+    #[arg(long, global = true, value_name = "SIZE", value_parser = crmo_map::limits::parse_size)]
+    max_memory: Option<u64>,
     /// No progress display on stderr.
     #[arg(long, short, global = true)]
     quiet: bool,
@@ -60,10 +68,10 @@ enum Command {
 #[derive(Args, Debug)]
 struct DetectArgs {
     /// Candidate voxels have a z-score (I - median) / (1.4826 MAD) of bone above this.
-    #[arg(long, value_name = "Z", default_value_t = pipeline::DEFAULT_Z_THRESHOLD)]
+    #[arg(long, value_name = "Z", default_value_t = pipeline::DEFAULT_Z_THRESHOLD, value_parser = finite)]
     z_threshold: f64,
     /// Drop lesions smaller than this volume in mm^3.
-    #[arg(long = "min-volume-mm3", value_name = "V", default_value_t = pipeline::DEFAULT_MIN_VOLUME_MM3)]
+    #[arg(long = "min-volume-mm3", value_name = "V", default_value_t = pipeline::DEFAULT_MIN_VOLUME_MM3, value_parser = non_negative)]
     min_volume_mm3: f64,
     /// Voxel connectivity of a lesion: 6 (faces), 18 (edges) or 26 (corners).
     #[arg(long, value_name = "6|18|26", default_value_t = 26, value_parser = parse_connectivity)]
@@ -75,36 +83,36 @@ struct DetectArgs {
     method: MethodArg,
     /// Local detector (its main threshold): a lesion holds a seed core whose denoised signal
     /// is at least this ratio to its region's normal marrow.
-    #[arg(long = "seed-ratio", value_name = "R", default_value_t = LocalParams::default().seed_ratio)]
+    #[arg(long = "seed-ratio", value_name = "R", default_value_t = LocalParams::default().seed_ratio, value_parser = positive)]
     seed_ratio: f64,
     /// Local detector: lesion voxels are at least this ratio to their region's normal marrow.
-    #[arg(long = "grow-ratio", value_name = "R", default_value_t = LocalParams::default().grow_ratio)]
+    #[arg(long = "grow-ratio", value_name = "R", default_value_t = LocalParams::default().grow_ratio, value_parser = positive)]
     grow_ratio: f64,
     /// Local detector: a seed core holds at least this volume (mm^3).
-    #[arg(long = "seed-core-mm3", value_name = "V", default_value_t = LocalParams::default().seed_core_mm3)]
+    #[arg(long = "seed-core-mm3", value_name = "V", default_value_t = LocalParams::default().seed_core_mm3, value_parser = non_negative)]
     seed_core_mm3: f64,
     /// Local detector: seed voxels also stand this many noise levels above the marrow.
-    #[arg(long = "noise-z", value_name = "Z", default_value_t = LocalParams::default().noise_z)]
+    #[arg(long = "noise-z", value_name = "Z", default_value_t = LocalParams::default().noise_z, value_parser = non_negative)]
     noise_z: f64,
     /// Local detector: lesion voxels also stand this many noise levels above the marrow.
-    #[arg(long = "grow-noise-z", value_name = "Z", default_value_t = LocalParams::default().grow_noise_z)]
+    #[arg(long = "grow-noise-z", value_name = "Z", default_value_t = LocalParams::default().grow_noise_z, value_parser = non_negative)]
     grow_noise_z: f64,
     /// Local detector: judge voxels against the marrow within about this distance (mm; 0: against the region's level).
-    #[arg(long = "fine-mm", value_name = "MM", default_value_t = LocalParams::default().fine_mm)]
+    #[arg(long = "fine-mm", value_name = "MM", default_value_t = LocalParams::default().fine_mm, value_parser = non_negative)]
     fine_mm: f64,
     /// Local detector: seeds are judged on the mean of bone voxels within this radius (mm).
-    #[arg(long = "denoise-mm", value_name = "MM", default_value_t = LocalParams::default().denoise_mm)]
+    #[arg(long = "denoise-mm", value_name = "MM", default_value_t = LocalParams::default().denoise_mm, value_parser = non_negative)]
     denoise_mm: f64,
     /// Local detector: seeds lie at least this many mm inside the atlas.
-    #[arg(long = "edge-mm", value_name = "MM", default_value_t = LocalParams::default().edge_mm)]
+    #[arg(long = "edge-mm", value_name = "MM", default_value_t = LocalParams::default().edge_mm, value_parser = non_negative)]
     edge_mm: f64,
     /// Local detector: drop components thinner than this (mm, plus one voxel's depth), 2.5 times as
     /// wide and across the body or their tubular bone (growth plates); 0 turns the guard off.
-    #[arg(long = "plate-mm", value_name = "MM", default_value_t = LocalParams::default().plate_mm)]
+    #[arg(long = "plate-mm", value_name = "MM", default_value_t = LocalParams::default().plate_mm, value_parser = non_negative)]
     plate_mm: f64,
     /// Local detector: keep the voxels at least this fraction of the way from the normal
     /// marrow to the lesion's peak (0.5: the half-maximum outline).
-    #[arg(long = "peak-fraction", value_name = "F", default_value_t = LocalParams::default().peak_fraction)]
+    #[arg(long = "peak-fraction", value_name = "F", default_value_t = LocalParams::default().peak_fraction, value_parser = below_one)]
     peak_fraction: f64,
     /// Report the atlas's labels as they are: no splitting of whole bones (hip, femur,
     /// sacrum, vertebrae, ...) into the sub-regions CRMO reporting names.
@@ -202,10 +210,10 @@ struct PhantomArgs {
     #[arg(long, default_value_t = PhantomOptions::default().seed)]
     seed: u64,
     /// Number of lesions for --case random.
-    #[arg(long, value_name = "K", default_value_t = PhantomOptions::default().lesions)]
+    #[arg(long, value_name = "K", default_value_t = PhantomOptions::default().lesions, value_parser = parse_lesions)]
     lesions: usize,
     /// Voxel size in mm along x (right-left), y (anterior-posterior) and z (head-foot).
-    #[arg(long, num_args = 3, value_names = ["X", "Y", "Z"])]
+    #[arg(long, num_args = 3, value_names = ["X", "Y", "Z"], value_parser = positive)]
     spacing: Option<Vec<f64>>,
     /// Orientation of the stored voxel axes, as an orientation code (RAS, LPS, ASR, ...).
     #[arg(long, default_value = "RAS")]
@@ -214,7 +222,7 @@ struct PhantomArgs {
     #[arg(long, default_value = "int16", value_parser = parse_datatype)]
     datatype: String,
     /// Multiply the scan's intensities by this factor.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = parse_scale)]
     scale: f64,
     /// How to write the atlas: `fine` (the phantom's sub-regions on the scan's grid) or
     /// `totalsegmentator` (whole bones with TotalSegmentator's ids and names, 1.5 mm, LPS, names
@@ -290,23 +298,23 @@ struct EvaluateArgs {
     readers_only: bool,
     /// With --readers: truth lesions are components of the truth reader's first session at
     /// least this large (mm^3).
-    #[arg(long = "truth-min-volume-mm3", value_name = "V", default_value_t = Rules::default().min_volume_mm3)]
+    #[arg(long = "truth-min-volume-mm3", value_name = "V", default_value_t = Rules::default().min_volume_mm3, value_parser = non_negative)]
     truth_min_volume_mm3: f64,
     /// With --readers: a truth lesion is found when this share of its voxels lies in the tested mask.
-    #[arg(long, value_name = "F", default_value_t = Rules::default().found_fraction)]
+    #[arg(long, value_name = "F", default_value_t = Rules::default().found_fraction, value_parser = fraction)]
     found_fraction: f64,
     /// With --readers: only tested components at least this large (mm^3) can be false positives.
-    #[arg(long = "fp-min-volume-mm3", value_name = "V", default_value_t = Rules::default().fp_min_volume_mm3)]
+    #[arg(long = "fp-min-volume-mm3", value_name = "V", default_value_t = Rules::default().fp_min_volume_mm3, value_parser = non_negative)]
     fp_min_volume_mm3: f64,
     /// With --readers: FROC values of the detector's swept parameter (seed_ratio for local,
     /// z_threshold for global), comma-separated; the given value is always added.
-    #[arg(long, value_name = "LIST", value_delimiter = ',', requires = "readers")]
+    #[arg(long, value_name = "LIST", value_delimiter = ',', requires = "readers", value_parser = positive)]
     froc_values: Option<Vec<f64>>,
     /// Generate this suite into OUT/phantoms/ (kept, so a rerun resumes) and evaluate it.
     #[arg(long, value_enum)]
     suite: Option<SuiteArg>,
     /// Number of phantoms in the suite.
-    #[arg(long, default_value_t = 30, value_name = "N")]
+    #[arg(long, default_value_t = 30, value_name = "N", value_parser = parse_count)]
     count: usize,
     /// First seed of the suite.
     #[arg(long, default_value_t = 5000)]
@@ -381,16 +389,67 @@ fn phantom_options(case: Case, seed: u64, lesions: usize, spacing: Option<&[f64]
     o
 }
 
+/// The one place where flag values are checked beyond each flag's own parser: ranges that
+/// depend on other flags (the library's validators) and `--out` against the inputs. A
+/// failure is a malformed command line: exit 2, as for clap's own rejections.
+fn check_flags(cli: &Cli) -> Result<(), crmo_map::error::Error> {
+    use crmo_map::guard::check_outputs_spare_inputs;
+    match &cli.command {
+        Command::Run(a) => {
+            a.detect.params().validate()?;
+            let inputs = [Some(&a.scan), Some(&a.atlas), a.labels.as_ref(), a.staging_config.as_ref()];
+            check_outputs_spare_inputs(&a.out, inputs.into_iter().flatten().map(|p| p.as_path()))
+        }
+        Command::Phantom(a) => {
+            phantom_storage(a).validate()?;
+            phantom::validate(&phantom_options(case(a.case), a.seed, a.lesions, a.spacing.as_deref()))
+        }
+        Command::Demo(a) => a.detect.params().validate(),
+        Command::Evaluate(a) => {
+            let params = a.detect.params();
+            params.validate()?;
+            for &v in a.froc_values.iter().flatten() {
+                evaluate::froc::at_operating_point(&params, v).validate()?;
+            }
+            Ok(())
+        }
+        Command::Bids(a) => a.check(),
+        Command::StagingConfig => Ok(()),
+    }
+}
+
+fn case(c: CaseArg) -> Case {
+    match c {
+        CaseArg::Seed => Case::Seed,
+        CaseArg::Random => Case::Random,
+        CaseArg::Healthy => Case::Healthy,
+    }
+}
+
+fn phantom_storage(a: &PhantomArgs) -> PhantomStorage {
+    PhantomStorage {
+        orientation: a.orientation.clone(),
+        datatype: Datatype::from_name(&a.datatype).expect("validated by clap"),
+        scale: a.scale,
+        atlas_style: a.atlas_style.into(),
+    }
+}
+
 fn run_cli(cli: Cli) -> Result<()> {
     if let Some(n) = cli.threads {
-        anyhow::ensure!(n >= 1, "--threads must be at least 1");
         rayon::ThreadPoolBuilder::new().num_threads(n).build_global().context("cannot start the thread pool")?;
+    }
+    if let Some(bytes) = cli.max_memory {
+        crmo_map::limits::set_max_memory(bytes);
     }
     let command = match cli.command {
         Command::Bids(a) => return cli::bids::run(a, cli.quiet),
         other => other,
     };
     let progress = Progress::new(cli.quiet, cli.timings);
+    // What the command prints, written at the end so that a full disk or a closed pipe is an
+    // error message rather than a panic.
+    let mut stdout = String::new();
     let result = match command {
         Command::Run(a) => {
             let cfg = RunConfig {
@@ -410,20 +469,9 @@ fn run_cli(cli: Cli) -> Result<()> {
             })
         }
         Command::Phantom(a) => {
-            let case = match a.case {
-                CaseArg::Seed => Case::Seed,
-                CaseArg::Random => Case::Random,
-                CaseArg::Healthy => Case::Healthy,
-            };
-            let storage = PhantomStorage {
-                orientation: a.orientation,
-                datatype: Datatype::from_name(&a.datatype).expect("validated by clap"),
-                scale: a.scale,
-                atlas_style: a.atlas_style.into(),
-            };
-            storage.validate()?;
+            let storage = phantom_storage(&a);
             progress.stage("generating phantom");
-            let ph = phantom::generate(&phantom_options(case, a.seed, a.lesions, a.spacing.as_deref()))?;
+            let ph = phantom::generate(&phantom_options(case(a.case), a.seed, a.lesions, a.spacing.as_deref()))?;
             progress.stage("writing phantom");
             phantom::write_phantom(&ph, &a.out, &storage).map(|()| progress.done())
         }
@@ -443,8 +491,8 @@ fn run_cli(cli: Cli) -> Result<()> {
             };
             pipeline::run(&cfg, &progress).map(|rep| {
                 progress.done();
-                print!("{}", report::text_table(&rep));
-                println!("outputs: {}", a.out.display());
+                stdout.push_str(&report::text_table(&rep));
+                stdout.push_str(&format!("outputs: {}\n", a.out.display()));
             })
         }
         Command::Evaluate(a) if a.readers.is_some() => {
@@ -473,7 +521,7 @@ fn run_cli(cli: Cli) -> Result<()> {
                 set.add("froc.png", &crmo_map::render::encode_png(&png)?)?;
             }
             set.commit()?;
-            print!("{}", ev.table());
+            stdout.push_str(&ev.table());
             Ok(())
         }
         Command::Evaluate(a) => {
@@ -497,27 +545,58 @@ fn run_cli(cli: Cli) -> Result<()> {
             set.add("evaluation.json", ev.to_json().as_bytes())?;
             set.add("evaluation.txt", ev.table().as_bytes())?;
             set.commit()?;
-            print!("{}", ev.table());
+            stdout.push_str(&ev.table());
             Ok(())
         }
         Command::Bids(_) => unreachable!("handled above"),
         Command::StagingConfig => {
-            print!("{}", crmo_map::staging::DEFAULT_JSON);
+            stdout.push_str(crmo_map::staging::DEFAULT_JSON);
             Ok(())
         }
     };
     progress.done();
     progress.print_timings();
-    Ok(result?)
+    result?;
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(stdout.as_bytes()).and_then(|()| out.flush()).context("standard output")
+}
+
+/// The error and its causes on one line, each cause once: a library error's message already
+/// holds the OS error it wraps, which the chain gives again.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in e.chain().map(|c| c.to_string()) {
+        if !msg.contains(&cause) {
+            if !msg.is_empty() {
+                msg.push_str(": ");
+            }
+            msg.push_str(&cause);
+        }
+    }
+    msg.replace('\n', " ")
+}
+
+/// A write past the file-size limit (`ulimit -f`) then fails with EFBIG, which ends in a
+/// message, instead of killing the process with SIGXFSZ and no word.
+fn ignore_file_size_signal() {
+    // SAFETY: setting a signal's disposition to SIG_IGN runs no handler code.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
 }
 
 fn main() -> ExitCode {
+    ignore_file_size_signal();
     let cli = Cli::parse();
+    if let Err(e) = check_flags(&cli) {
+        eprintln!("crmo-map: error: {}", e.to_string().replace('\n', " "));
+        return ExitCode::from(2);
+    }
     match run_cli(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let msg = format!("{e:#}").replace('\n', " ");
-            eprintln!("crmo-map: error: {msg}");
+            eprintln!("crmo-map: error: {}", one_line(&e));
             ExitCode::FAILURE
         }
     }

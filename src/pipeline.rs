@@ -105,12 +105,22 @@ pub struct Analysis {
     pub local: Option<LocalFacts>,
 }
 
+/// The files the volumes of [`analyse`] came from, for its messages.
+#[derive(Clone, Copy, Debug)]
+pub struct Sources<'a> {
+    /// The scan.
+    pub scan: &'a Path,
+    /// The atlas.
+    pub atlas: &'a Path,
+}
+
 /// Runs detection on volumes already in memory and on the same grid; `samples` are the
 /// atlas's voxels ([`BoneSamples::gather`]).
 ///
 /// # Errors
-/// [`Error::Atlas`] (naming `atlas_path`) when the atlas has no voxel, the reference marrow has
-/// no spread, or there are more than 65535 lesions.
+/// [`Error::Atlas`] (naming `paths.atlas`) when the atlas has no voxel; [`Error::Scan`] (naming
+/// `paths.scan`) when the scan has no finite intensity inside the atlas, the reference marrow
+/// has no spread, or there are more than 65535 lesions.
 #[allow(clippy::too_many_arguments)]
 pub fn analyse<L: Label>(
     scan: &Volume<f32>,
@@ -119,16 +129,17 @@ pub fn analyse<L: Label>(
     bone_label: Option<&BTreeMap<u32, String>>,
     samples: &BoneSamples,
     params: &Params,
-    atlas_path: &Path,
+    paths: Sources,
     obs: &dyn Observer,
 ) -> Result<Analysis> {
-    let atlas_err = |message: String| Error::Atlas { path: atlas_path.to_path_buf(), message };
+    let scan_err = |message: String| Error::Scan { path: paths.scan.to_path_buf(), message };
     obs.stage("reference statistics");
-    let reference = samples
-        .reference()
-        .ok_or_else(|| atlas_err("the atlas has no labelled voxel with a finite intensity".into()))?;
+    let reference = samples.reference().ok_or_else(|| match samples.atlas_voxels() {
+        0 => Error::Atlas { path: paths.atlas.to_path_buf(), message: "the atlas has no labelled voxel".into() },
+        n => scan_err(format!("no finite intensity at the atlas's {n} labelled voxels (NaN or infinite values)")),
+    })?;
     if reference.mad.is_nan() || reference.mad <= 0.0 {
-        return Err(atlas_err(format!(
+        return Err(scan_err(format!(
             "scan intensities inside the atlas have no spread (all near {}); cannot compute z-scores",
             reference.median
         )));
@@ -157,7 +168,7 @@ pub fn analyse<L: Label>(
     };
     let (lesions, to_id) = lesions::measure(&comps, &inputs, params.min_volume_mm3);
     if lesions.len() > u16::MAX as usize {
-        return Err(atlas_err(format!(
+        return Err(scan_err(format!(
             "{} lesions found, more than a lesion map can hold (65535): raise --z-threshold or --min-volume-mm3",
             lesions.len()
         )));
@@ -185,6 +196,16 @@ pub struct RunConfig {
     pub staging: Option<PathBuf>,
     /// Where each output goes inside `out` (the native names, or a BIDS derivative's).
     pub names: OutputNames,
+}
+
+impl RunConfig {
+    /// The input files and folders (scan, atlas, label table and staging configuration given).
+    pub fn inputs(&self) -> impl Iterator<Item = &Path> {
+        [Some(&self.scan), Some(&self.atlas), self.labels.as_ref(), self.staging.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(|p| p.as_path())
+    }
 }
 
 /// SHA-256 of a small file (the label table; scan and atlas are hashed while they are read).
@@ -241,6 +262,7 @@ pub fn run(cfg: &RunConfig, obs: &dyn Observer) -> Result<Report> {
 /// As [`run`].
 pub fn run_with_map(cfg: &RunConfig, obs: &dyn Observer) -> Result<(Report, Volume<u16>)> {
     cfg.params.validate()?;
+    crate::guard::check_outputs_spare_inputs(&cfg.out, cfg.inputs())?;
     let job = &Job { cfg, staging: Configured::load(cfg.staging.as_deref())?, obs };
     obs.stage("reading scan and atlas");
     let given = cfg.labels.as_deref().map(LabelTable::read).transpose()?;
@@ -448,7 +470,16 @@ fn analyse_and_write<L: Label + Storable>(
     // One pass over the atlas serves the label check, the references and the region sizes.
     let samples = BoneSamples::gather(&scan.volume.data, &atlas.data);
     check_labels(&samples.hist, table, cfg)?;
-    let an = analyse(&scan.volume, &atlas, table, bone_label, &samples, &cfg.params, &cfg.atlas, obs)?;
+    let an = analyse(
+        &scan.volume,
+        &atlas,
+        table,
+        bone_label,
+        &samples,
+        &cfg.params,
+        Sources { scan: &cfg.scan, atlas: &cfg.atlas },
+        obs,
+    )?;
     // The atlas stays: it is written and drawn as the region map.
     let region_rows = regions::rows(&samples.hist, table, bone_label);
 

@@ -4,9 +4,6 @@
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
 
-/// Largest table read (bytes): a manifest of thousands of rows is far smaller.
-pub const MAX_TABLE_BYTES: u64 = 64 << 20;
-
 /// A table's header and rows.
 #[derive(Debug)]
 pub struct Tsv {
@@ -17,21 +14,14 @@ pub struct Tsv {
 }
 
 impl Tsv {
-    /// Reads `path` (at most [`MAX_TABLE_BYTES`]).
+    /// Reads `path` (at most [`crate::limits::MAX_TEXT_BYTES`]).
     ///
     /// # Errors
-    /// [`Error::Io`] when it cannot be read, [`Error::Dataset`] when it is too large, not
-    /// text, or has no header.
+    /// [`Error::Io`] when it cannot be read, [`Error::Limit`] when it is too large or not
+    /// text, [`Error::Dataset`] when it has no header.
     pub fn read(path: &Path) -> Result<Tsv> {
-        use std::io::Read;
+        let text = crate::limits::read_text(path, crate::limits::MAX_TEXT_BYTES, "manifest")?;
         let bad = |message: String| Error::Dataset { path: path.to_path_buf(), message };
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let mut bytes = Vec::new();
-        file.take(MAX_TABLE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
-        if bytes.len() as u64 > MAX_TABLE_BYTES {
-            return Err(bad(format!("larger than {} MiB: not a manifest", MAX_TABLE_BYTES >> 20)));
-        }
-        let text = String::from_utf8(bytes).map_err(|_| bad("not UTF-8 text".into()))?;
         let mut lines = text
             .lines()
             .enumerate()
@@ -81,6 +71,6 @@ mod tests {
         assert_eq!(cell(&tsv.rows[1].1, c), None);
         assert!(tsv.column("atlas", "subject, scan, atlas").unwrap_err().to_string().contains("needs subject"));
         std::fs::write(&p, [0xff, 0xfe, 0]).unwrap();
-        assert!(Tsv::read(&p).unwrap_err().to_string().contains("UTF-8"));
+        assert!(Tsv::read(&p).unwrap_err().to_string().contains("binary data"));
     }
 }

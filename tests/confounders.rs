@@ -10,6 +10,10 @@ use crmo_map::pipeline::{self, Params, Silent};
 use crmo_map::reference::BoneSamples;
 use std::path::Path;
 
+fn sources() -> pipeline::Sources<'static> {
+    pipeline::Sources { scan: Path::new("scan"), atlas: Path::new("atlas") }
+}
+
 /// Scores of the global and the local detector on the phantom `opts` describes.
 fn both(opts: &PhantomOptions) -> (ScanScore, ScanScore) {
     let ph = phantom::generate(opts).unwrap();
@@ -17,8 +21,7 @@ fn both(opts: &PhantomOptions) -> (ScanScore, ScanScore) {
     let score = |method| {
         let params = Params { method, ..Params::default() };
         let an =
-            pipeline::analyse(&ph.scan, &ph.atlas, &ph.labels, None, &samples, &params, Path::new("atlas"), &Silent)
-                .unwrap();
+            pipeline::analyse(&ph.scan, &ph.atlas, &ph.labels, None, &samples, &params, sources(), &Silent).unwrap();
         evaluate::score("t", &ph.truth, &ph.lesions, &an.lesion_map, &an.lesions)
     };
     (score(Method::Global), score(Method::Local))
@@ -141,8 +144,7 @@ fn red_versus_yellow_marrow() {
     }];
     let score = |method| {
         let params = Params { method, ..Params::default() };
-        let an =
-            pipeline::analyse(&scan, &atlas, &table, None, &samples, &params, Path::new("atlas"), &Silent).unwrap();
+        let an = pipeline::analyse(&scan, &atlas, &table, None, &samples, &params, sources(), &Silent).unwrap();
         evaluate::score("t", &truth, &truth_lesions, &an.lesion_map, &an.lesions)
     };
     let (g, l) = (score(Method::Global), score(Method::Local));

@@ -7,6 +7,7 @@ mod bone_only;
 mod cli;
 mod cohort;
 mod confounders;
+mod corpus;
 mod evaluate;
 mod golden;
 mod loader;

@@ -4,7 +4,7 @@
 
 use anyhow::{bail, Result};
 use clap::Args;
-use crmo_map::cohort::{self, discover, schedule, BidsLayout, CohortObserver, Selection, Source, UnitStatus};
+use crmo_map::cohort::{self, discover, BidsLayout, CohortObserver, Selection, Source, UnitStatus};
 use crmo_map::pipeline::Params;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
@@ -53,10 +53,6 @@ pub struct BidsArgs {
     /// Units mapped at once at most [default: the number of cores].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
     jobs: Option<u32>,
-    /// Memory the units running at once may use together (e.g. 8G, 512M) [default: 80% of
-    /// the available memory]; a unit that needs more than all of it fails.
-    #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
-    max_memory: Option<u64>,
     /// Map only shard I of N (0 <= I < N) of the units; inside a Slurm array job the shard is
     /// taken from SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_COUNT.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
@@ -68,12 +64,35 @@ pub struct BidsArgs {
     detect: crate::DetectArgs,
 }
 
-fn parse_memory(s: &str) -> std::result::Result<u64, String> {
-    schedule::parse_size(s).map_err(|e| e.to_string())
-}
-
 fn parse_shard(s: &str) -> std::result::Result<cohort::Shard, String> {
     cohort::Shard::parse(s).map_err(|e| e.to_string())
+}
+
+impl BidsArgs {
+    /// The flag values and the output folder: never the dataset itself, nor inside it but
+    /// under `derivatives/` (exit 2 when wrong).
+    ///
+    /// # Errors
+    /// [`crmo_map::Error::Parameter`] naming the problem.
+    pub fn check(&self) -> std::result::Result<(), crmo_map::Error> {
+        self.detect.params().validate()?;
+        let p = &self.positional;
+        if self.manifest.is_some() || p.len() != 3 {
+            return Ok(());
+        }
+        let abs = |s: &str| std::path::absolute(s).unwrap_or_else(|_| PathBuf::from(s));
+        let (bids, out) = (abs(&p[0]), abs(&p[1]));
+        let under_derivatives = out
+            .strip_prefix(&bids)
+            .is_ok_and(|r| r.starts_with("derivatives") && r != std::path::Path::new("derivatives"));
+        if out.starts_with(&bids) && !under_derivatives {
+            return Err(crmo_map::Error::Parameter(format!(
+                "OUT_DIR {} is inside the BIDS dataset {}: use a folder outside it or under its derivatives/",
+                p[1], p[0]
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// The analysis level.
@@ -146,7 +165,7 @@ pub fn run(a: BidsArgs, quiet: bool) -> Result<()> {
         staging: a.staging_config.clone(),
         shard,
         jobs: a.jobs.map_or(cores, |j| j as usize),
-        max_memory: a.max_memory.unwrap_or_else(schedule::default_budget),
+        max_memory: crmo_map::limits::max_memory(),
         overwrite: a.overwrite,
         command: command_line(),
     };

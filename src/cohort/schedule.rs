@@ -4,7 +4,6 @@
 //! by their estimated peak memory; a unit that does not fit waits for running ones to end.
 //! Each unit's own work is parallel too (rayon's global pool is shared by all of them).
 
-use crate::error::{Error, Result};
 use std::path::Path;
 use std::sync::{Condvar, Mutex};
 
@@ -15,8 +14,6 @@ use std::sync::{Condvar, Mutex};
 pub const PEAK_BYTES_PER_VOXEL: u64 = 6;
 /// Peak memory of a run beside its volumes (tables, pictures, the review page's buffers).
 pub const BASE_BYTES: u64 = 64 << 20;
-/// Share of the available memory taken by default.
-pub const DEFAULT_MEMORY_SHARE: f64 = 0.8;
 
 /// Estimated peak memory (bytes) of a run on `scan` with `atlas`, from their headers; `None`
 /// when the scan's header cannot be read (the run itself then says why).
@@ -34,51 +31,6 @@ fn header_size(path: &Path) -> Option<(u64, u64)> {
     let voxels = h.dim[1..=n].iter().try_fold(1u64, |acc, &d| acc.checked_mul(u64::from(d.max(1))))?;
     let bytes = (u64::from(h.bitpix.max(8) as u16) / 8).max(1);
     Some((voxels, bytes))
-}
-
-/// The memory this process may use: the cgroup's limit or the machine's available memory,
-/// whichever is smaller, times [`DEFAULT_MEMORY_SHARE`]; 4 GiB when neither can be read.
-pub fn default_budget() -> u64 {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").ok().and_then(|t| {
-        t.lines()
-            .find_map(|l| l.strip_prefix("MemAvailable:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok().map(|k| k * 1024))
-    });
-    let cgroup = std::fs::read_to_string("/sys/fs/cgroup/memory.max").ok().and_then(|t| t.trim().parse::<u64>().ok());
-    let avail = match (meminfo, cgroup) {
-        (Some(a), Some(b)) => a.min(b),
-        (a, b) => a.or(b).unwrap_or(4 << 30),
-    };
-    (avail as f64 * DEFAULT_MEMORY_SHARE) as u64
-}
-
-/// Parses a memory size: bytes, or a number with K, M, G or T (powers of 1024, `B` and `iB`
-/// optional), e.g. `512M`, `8G`, `1.5GiB`.
-///
-/// # Errors
-/// [`Error::Parameter`] for anything else.
-pub fn parse_size(s: &str) -> Result<u64> {
-    let t = s.trim();
-    let t = t.strip_suffix("iB").or_else(|| t.strip_suffix('B')).unwrap_or(t);
-    let (num, shift) = match t.char_indices().last() {
-        Some((i, c)) if c.is_ascii_alphabetic() => {
-            let shift = match c.to_ascii_uppercase() {
-                'K' => 10,
-                'M' => 20,
-                'G' => 30,
-                'T' => 40,
-                _ => return Err(Error::Parameter(format!("memory size {s:?}: unknown unit {c:?} (use K, M, G or T)"))),
-            };
-            (&t[..i], shift)
-        }
-        _ => (t, 0),
-    };
-    let v: f64 = num.trim().parse().map_err(|_| Error::Parameter(format!("memory size {s:?} is not a number")))?;
-    let bytes = v * (1u64 << shift) as f64;
-    if !bytes.is_finite() || bytes < 1.0 || bytes > u64::MAX as f64 / 2.0 {
-        return Err(Error::Parameter(format!("memory size {s:?} is out of range")));
-    }
-    Ok(bytes as u64)
 }
 
 /// Human-readable bytes (`1.5 GiB`).
@@ -168,15 +120,8 @@ mod tests {
     }
 
     #[test]
-    fn sizes_parse_with_units() {
-        assert_eq!(parse_size("512M").unwrap(), 512 << 20);
-        assert_eq!(parse_size("8G").unwrap(), 8 << 30);
-        assert_eq!(parse_size("1.5GiB").unwrap(), 3 << 29);
-        assert_eq!(parse_size("4096").unwrap(), 4096);
-        for bad in ["", "x", "-1G", "1Q", "1e300T", "nan"] {
-            assert!(parse_size(bad).is_err(), "{bad}");
-        }
-        assert!(default_budget() > 0);
+    fn sizes_show_in_binary_units() {
         assert_eq!(show_size(3 << 29), "1.5 GiB");
+        assert_eq!(show_size(300 << 20), "300 MiB");
     }
 }

@@ -132,31 +132,34 @@ fn same_grid(a: &Grid, b: &Grid) -> bool {
     a.dims == b.dims && a.affine.max_abs_diff(&b.affine) <= 1e-3
 }
 
+/// Reads every reader mask of `s`; each must lie on the scan's grid (so a mismatch names the
+/// mask at fault, whichever it is).
 fn read_masks(s: &Subject) -> Result<Option<Masks>> {
-    let mut grid: Option<Grid> = None;
+    if s.readers.is_empty() {
+        return Ok(None);
+    }
+    let grid = io::read_grid(&s.scan)?;
     let mut readers = Vec::new();
     for r in &s.readers {
         let mut sessions = Vec::new();
         for (_, path) in &r.sessions {
             let v = io::read_labels(path)?.volume;
-            match &grid {
-                None => grid = Some(v.grid),
-                Some(g) if !same_grid(g, &v.grid) => {
-                    return Err(Error::Dataset {
-                        path: path.clone(),
-                        message: format!(
-                            "mask grid {:?} differs from the subject's first mask's {:?}",
-                            v.grid.dims, g.dims
-                        ),
-                    })
-                }
-                Some(_) => {}
+            if !same_grid(&grid, &v.grid) {
+                return Err(Error::Dataset {
+                    path: path.clone(),
+                    message: format!(
+                        "mask grid {:?} differs from the grid {:?} of the scan {}",
+                        v.grid.dims,
+                        grid.dims,
+                        s.scan.display()
+                    ),
+                });
             }
             sessions.push(v.data.iter().map(|&l| l != 0).collect());
         }
         readers.push((r.reader.clone(), sessions));
     }
-    Ok(grid.map(|grid| Masks { grid, readers }))
+    Ok(Some(Masks { grid, readers }))
 }
 
 /// `tested` against every reader in `masks` (except `skip`, the tested reader itself).
@@ -235,11 +238,12 @@ fn evaluate_subject(s: &Subject, cfg: &ReaderConfig, sweep: &[f64], obs: &dyn Ob
         detector_lesions = Some(report.lesions.len());
         if let Some(m) = &masks {
             if !same_grid(&m.grid, &map.grid) {
+                // The masks were checked against the scan's header: the file changed meanwhile.
                 return Err(Error::Dataset {
-                    path: s.readers[0].sessions[0].1.clone(),
+                    path: s.scan.clone(),
                     message: format!(
-                        "reader masks' grid {:?} differs from the scan's {:?}",
-                        m.grid.dims, map.grid.dims
+                        "the scan's grid {:?} changed during the run (its masks lie on {:?})",
+                        map.grid.dims, m.grid.dims
                     ),
                 });
             }
@@ -256,7 +260,7 @@ fn evaluate_subject(s: &Subject, cfg: &ReaderConfig, sweep: &[f64], obs: &dyn Ob
                     prep.bone_label.as_ref(),
                     &prep.samples,
                     &p,
-                    &s.atlas,
+                    pipeline::Sources { scan: &s.scan, atlas: &s.atlas },
                     &Silent,
                 )?;
                 let found: Vec<bool> = an.lesion_map.data.iter().map(|&l| l != 0).collect();
@@ -341,6 +345,9 @@ pub fn evaluate_readers(cfg: &ReaderConfig, obs: &dyn Observer) -> Result<Reader
             Ok(s) => scored.push(s),
             Err(e) => failures.push((name, e.to_string())),
         }
+    }
+    if scored.is_empty() && unscored.is_empty() {
+        return Err(super::suite::every_one_failed(&cfg.dataset, &failures, "subject"));
     }
     let mut readers: Vec<String> = scored.iter().flat_map(|s| s.readers.clone()).collect();
     readers.sort_by(|a, b| a.len().cmp(&b.len()).then(a.cmp(b)));

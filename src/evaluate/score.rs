@@ -194,9 +194,9 @@ pub struct Summary {
     pub region_correct: f64,
     /// Bone correct / found.
     pub bone_correct: f64,
-    /// Voxel Dice of all scans' lesion voxels pooled.
+    /// Voxel Dice of all scans' lesion voxels pooled (NaN, `null` in JSON, when no scan was scored).
     pub dice_pooled: f64,
-    /// Mean of the per-scan Dice over scans with true lesions.
+    /// Mean of the per-scan Dice over scans with true lesions (NaN, `null` in JSON, when there is none).
     pub dice_mean: f64,
     /// Median centroid error of found lesions (mm).
     pub centroid_error_median_mm: f64,
@@ -303,8 +303,15 @@ impl Summary {
             false_positives_per_healthy: ratio(healthy.iter().map(|s| s.false_positives).sum(), healthy.len()),
             region_correct: ratio(sum(|s| s.region_correct), sum(|s| s.found)),
             bone_correct: ratio(sum(|s| s.bone_correct), sum(|s| s.found)),
-            dice_pooled: dice(pooled(|s| s.overlap_voxels), pooled(|s| s.truth_voxels), pooled(|s| s.reported_voxels)),
-            dice_mean: with_lesions.iter().map(|s| s.dice).sum::<f64>() / with_lesions.len().max(1) as f64,
+            // No scan scored: no Dice (NaN, written as null), not the 1 of two empty sets.
+            dice_pooled: match scores.len() {
+                0 => f64::NAN,
+                _ => dice(pooled(|s| s.overlap_voxels), pooled(|s| s.truth_voxels), pooled(|s| s.reported_voxels)),
+            },
+            dice_mean: match with_lesions.len() {
+                0 => f64::NAN,
+                n => with_lesions.iter().map(|s| s.dice).sum::<f64>() / n as f64,
+            },
             centroid_error_median_mm: median(found.iter().filter_map(|o| o.centroid_error_mm).collect()),
             volume_ratio_median: median(found.iter().filter_map(|o| o.volume_ratio).collect()),
             sensitivity_by_ratio: ratio_bands(scores.iter().flat_map(|s| &s.lesions)),

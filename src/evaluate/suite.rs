@@ -205,8 +205,21 @@ pub fn evaluate_folder(phantoms: &Path, out: &Path, params: &Params, obs: &dyn O
             Err(e) => failures.push((name, e.to_string())),
         }
     }
+    if scans.is_empty() {
+        return Err(every_one_failed(phantoms, &failures, "scan"));
+    }
     let summary = Summary::of(&scans, failures.len());
     Ok(Evaluation { z_threshold: params.z_threshold, min_volume_mm3: params.min_volume_mm3, scans, failures, summary })
+}
+
+/// The error when every scan (or subject) failed: names the folder or manifest and gives the
+/// first failure, which names its own file.
+pub(crate) fn every_one_failed(what: &Path, failures: &[(String, String)], kind: &str) -> Error {
+    let (name, first) = failures.first().map_or(("", ""), |(n, e)| (n.as_str(), e.as_str()));
+    Error::Dataset {
+        path: what.to_path_buf(),
+        message: format!("every {kind} failed ({} of them); the first, {name}: {first}", failures.len()),
+    }
 }
 
 fn evaluate_one(dir: &Path, out: &Path, name: &str, params: &Params) -> Result<ScanScore> {
@@ -221,7 +234,7 @@ fn evaluate_one(dir: &Path, out: &Path, name: &str, params: &Params) -> Result<S
     };
     let (report, lesion_map) = pipeline::run_with_map(&cfg, &pipeline::Silent)?;
     let truth_path = dir.join("truth.json");
-    let text = std::fs::read_to_string(&truth_path).map_err(|e| Error::io(&truth_path, e))?;
+    let text = crate::limits::read_text(&truth_path, crate::limits::MAX_TEXT_BYTES, "truth list")?;
     let truth: Vec<TruthLesion> = serde_json::from_str(&text)
         .map_err(|e| Error::Labels { path: truth_path.clone(), message: format!("not a truth list ({e})") })?;
     let truth_map = io::read_labels(&dir.join("truth.nii.gz"))?.volume;

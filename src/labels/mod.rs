@@ -84,7 +84,7 @@ impl LabelTable {
                 return Ok(t);
             }
         }
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::limits::read_text(path, crate::limits::MAX_TEXT_BYTES, "label table")?;
         let table = Self::parse(&text).map_err(|message| Error::Labels { path: path.to_path_buf(), message })?;
         if table.entries.is_empty() {
             return Err(Error::Labels {

@@ -140,14 +140,34 @@ impl OutputSet {
             .collect()
     }
 
-    /// Whether the destination holds something that is not this set's (nor a leftover).
+    /// Whether the destination holds something that is not this set's (nor a leftover): a
+    /// name the set does not write, or writes as a file where a folder is, or the reverse.
     fn holds_others(&self) -> bool {
         let ours = self.top_names();
         let Ok(entries) = std::fs::read_dir(&self.dir) else { return false };
         entries.flatten().any(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            !ours.contains(&name) && !publish::is_temporary(&name)
+            let same_kind = e.path().is_dir() == self.staging.join(&name).is_dir();
+            !publish::is_temporary(&name) && (!ours.contains(&name) || !same_kind)
         })
+    }
+
+    /// Checks, before anything is moved, that every entry can replace what is at its place.
+    ///
+    /// # Errors
+    /// [`Error::Output`] naming the first entry in the way (a folder where a file goes, or
+    /// the reverse).
+    fn check_places(&self) -> Result<()> {
+        for name in self.top_names() {
+            let (from, to) = (self.staging.join(&name), self.dir.join(&name));
+            if let Ok(m) = std::fs::symlink_metadata(&to) {
+                if m.is_dir() != from.is_dir() {
+                    let (is, goes) = if m.is_dir() { ("a folder", "a file") } else { ("a file", "a folder") };
+                    return Err(Error::Output { path: to, message: format!("is {is} where crmo-map writes {goes}") });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Puts every staged file into place: the whole set at once when the destination holds
@@ -172,6 +192,7 @@ impl OutputSet {
     /// Renames each top-level entry of the staging folder into the destination; a folder
     /// replaces the old one whole (no stale files of an earlier run stay in it).
     fn commit_entries(&mut self) -> Result<()> {
+        self.check_places()?;
         if !self.dir.exists() {
             std::fs::create_dir(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
             self.created.insert(0, self.dir.clone());
@@ -319,6 +340,16 @@ mod tests {
         let mut all: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
         all.sort();
         assert_eq!(all, ["notes.txt", "r.json", "review"]);
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+        // A folder where a file goes: refused before anything moves.
+        std::fs::remove_file(out.join("r.json")).unwrap();
+        std::fs::create_dir(out.join("r.json")).unwrap();
+        let mut set = OutputSet::new(&out).unwrap();
+        set.add("r.json", b"x").unwrap();
+        set.add("review/lesion-4.png", b"x").unwrap();
+        let err = set.commit().unwrap_err().to_string();
+        assert!(err.contains("r.json: is a folder where crmo-map writes a file"), "{err}");
+        assert!(out.join("review/lesion-3.png").exists(), "the old set changed");
         assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
     }
 

@@ -45,7 +45,7 @@ pub mod totalseg;
 mod write;
 
 pub use hard::{Hardness, VariantFocus, MAX_VARIANT_FOCI};
-pub use write::{write_phantom, AtlasStyle, PhantomStorage};
+pub use write::{write_phantom, AtlasStyle, PhantomStorage, SCALE_RANGE};
 
 use crate::error::{Error, Result};
 use crate::labels::LabelTable;
@@ -145,7 +145,12 @@ pub const MAX_LESIONS: usize = 40;
 /// Largest grid (voxels) [`generate`] accepts: 8 bytes per voxel over the three volumes.
 const MAX_VOXELS: usize = 1 << 28;
 
-fn validate(opts: &PhantomOptions) -> Result<()> {
+/// Checks a phantom's options (as [`generate`] does first).
+///
+/// # Errors
+/// [`Error::Parameter`] naming the bad value: a spacing outside (0, 10] mm or giving too many
+/// voxels, a lesion count outside 1 to [`MAX_LESIONS`] for a random case, bad hard-suite settings.
+pub fn validate(opts: &PhantomOptions) -> Result<()> {
     for (a, s) in opts.spacing.iter().enumerate() {
         if !s.is_finite() || *s <= 0.0 || *s > 10.0 {
             return Err(Error::Parameter(format!(

@@ -9,6 +9,11 @@ use crate::output::OutputSet;
 use crate::volume::Volume;
 use std::path::Path;
 
+/// The intensity scales a phantom may be stored at: its intensities (up to a few thousand)
+/// times the scale stay far inside float32's range and above its subnormals, so that every
+/// datatype stores them with a finite slope.
+pub const SCALE_RANGE: (f64, f64) = (1e-6, 1e6);
+
 /// How `crmo-map phantom` stores a phantom.
 #[derive(Clone, Debug)]
 pub struct PhantomStorage {
@@ -46,8 +51,9 @@ impl PhantomStorage {
                 self.orientation
             )));
         }
-        if !(self.scale.is_finite() && self.scale > 0.0) {
-            return Err(Error::Parameter(format!("--scale must be a positive number, got {}", self.scale)));
+        let (lo, hi) = SCALE_RANGE;
+        if !(lo..=hi).contains(&self.scale) {
+            return Err(Error::Parameter(format!("--scale must be from {lo:e} to {hi:e}, got {}", self.scale)));
         }
         Ok(())
     }

@@ -5,7 +5,6 @@
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::Path;
 
 /// The configuration shipped with crmo-map (`crmo-map staging-config` prints it).
@@ -82,16 +81,11 @@ impl StagingConfig {
     /// Reads a configuration file (at most [`MAX_CONFIG_BYTES`]); also returns its text.
     ///
     /// # Errors
-    /// [`Error::Parameter`] naming the file when it cannot be read, is too large or is not a
-    /// valid configuration.
+    /// [`Error::Io`] or [`Error::Limit`] naming the file when it cannot be read, is too large or
+    /// binary; [`Error::Parameter`] naming it when it is not a valid configuration.
     pub fn read(path: &Path) -> Result<(StagingConfig, String)> {
         let bad = |m: String| Error::Parameter(format!("--staging-config {}: {m}", path.display()));
-        let file = std::fs::File::open(path).map_err(|e| bad(e.to_string()))?;
-        let mut text = String::new();
-        file.take(MAX_CONFIG_BYTES + 1).read_to_string(&mut text).map_err(|e| bad(e.to_string()))?;
-        if text.len() as u64 > MAX_CONFIG_BYTES {
-            return Err(bad(format!("larger than {MAX_CONFIG_BYTES} bytes")));
-        }
+        let text = crate::limits::read_text(path, MAX_CONFIG_BYTES, "staging configuration")?;
         let config = StagingConfig::parse(&text).map_err(bad)?;
         Ok((config, text))
     }
