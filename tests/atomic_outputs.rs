@@ -96,3 +96,28 @@ fn kill_9_at_50_moments_leaves_the_old_set_or_the_new_one() {
     assert_eq!(leftovers(t.path()) + leftovers(&out), 0);
     assert_eq!(snapshot(&out), sets[0]);
 }
+
+#[test]
+fn a_folder_in_the_way_fails_the_run_before_anything_changes() {
+    let t = tempfile::tempdir().unwrap();
+    let input = t.path().join("in");
+    phantom(&input, &["--case", "seed", "--spacing", "4", "4", "5"]);
+    let out = t.path().join("out");
+    run(&run_args(&input, &out, "100"));
+    std::fs::remove_file(out.join("overview.png")).unwrap();
+    std::fs::create_dir(out.join("overview.png")).unwrap();
+    let before = snapshot(&out);
+    let o = Command::new(env!("CARGO_BIN_EXE_crmo-map")).args(run_args(&input, &out, "2000")).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("overview.png: is a folder where crmo-map writes a file"), "{err}");
+    assert_eq!(snapshot(&out), before, "the earlier outputs changed");
+    assert!(out.join("overview.png").is_dir());
+    let hidden = std::fs::read_dir(t.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .count();
+    assert_eq!(hidden, 0);
+}

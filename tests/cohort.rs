@@ -239,17 +239,21 @@ fn a_manifest_with_sessions_and_labels_selects_units() {
 fn usage_errors_exit_2() {
     let t = tempfile::tempdir().unwrap();
     let d = s(t.path());
+    let inside = t.path().join("sub-01").display().to_string();
     for args in [
         vec!["bids", d, "out", "everyone"],
         vec!["bids", d, "participant"],
         vec!["bids", "--manifest", "m.tsv", d, "o", "participant"],
         vec!["bids", d, "o", "participant", "--shard", "4/4"],
         vec!["bids", d, "o", "participant", "--max-memory", "lots"],
+        vec!["bids", d, d, "participant"],
+        vec!["bids", d, &inside, "participant"],
     ] {
         let o = crmo(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
     }
-    let o = crmo(&["bids", d, s(&t.path().join("o")), "participant"]);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let o = crmo(&["bids", d, s(&elsewhere.path().join("o")), "participant"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("not a BIDS dataset (no dataset_description.json)"), "{}", stderr(&o));
 }

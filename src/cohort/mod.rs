@@ -235,6 +235,9 @@ pub fn participant(cfg: &ParticipantConfig, obs: &dyn CohortObserver) -> Result<
     .map(|(_, u)| u)
     .collect();
     std::fs::create_dir_all(&cfg.out).map_err(|e| Error::io(&cfg.out, e))?;
+    for dir in [cfg.out.clone(), cfg.out.join("logs"), cfg.out.join("logs").join("status")] {
+        publish::sweep(&dir);
+    }
     write_description(cfg)?;
     obs.planned(&units.iter().map(Unit::key).collect::<Vec<_>>());
     let need: Vec<u64> = units

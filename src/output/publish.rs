@@ -160,6 +160,17 @@ pub fn recover_inside(dir: &Path) {
     }
 }
 
+/// Removes the abandoned temporary files (of [`write_file`]) directly inside `dir`.
+pub fn sweep(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(TMP) && abandoned(&name) && entry.path().is_file() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Whether `name` is one of the hidden temporary names of this module.
 pub fn is_temporary(name: &str) -> bool {
     [NEW, OLD, TMP, STAGING].iter().any(|k| name.starts_with(k))
@@ -228,6 +239,9 @@ mod tests {
         assert_eq!(left, [format!("{NEW}sub-01-otherhost.1"), format!("{TMP}x.tsv-{dead}"), "sub-01".into()]);
         recover(&t.path().join("x.tsv")).unwrap();
         assert!(!t.path().join(format!("{TMP}x.tsv-{dead}")).exists());
+        write(t.path(), &format!("{TMP}y.json-{dead}"), "y");
+        sweep(t.path());
+        assert!(!t.path().join(format!("{TMP}y.json-{dead}")).exists());
     }
 
     #[test]
