@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes crmo-map's readers with cargo fuzz (libFuzzer):
 #
-#   scripts/fuzz.sh MINUTES [TARGET ...]      (default: every target, MINUTES each)
+#   scripts/fuzz.sh MINUTES [TARGET ...]      (default: every target, all at once, MINUTES each)
 #   scripts/fuzz.sh --build                   (only build the targets; CI does this)
 #
 # Targets (fuzz/fuzz_targets/): nifti (the header and volume reader on .nii, as a scan and as
@@ -35,13 +35,18 @@ seed gzip fixtures/tiny/*.nii.gz fixtures/edge/*.nii.gz fixtures/bad/*.nii.gz
 seed tables fixtures/tiny/*.tsv fixtures/tiny/*.json fixtures/realdata/*.tsv fixtures/bad/*.tsv fixtures/bad/*.json src/staging/default.json
 
 cargo fuzz build -s none -O >&2
-status=0
+# Every target at once (libFuzzer runs one process each; they share the cores).
 for t in "${targets[@]}"; do
-  log="fuzz/artifacts/$t.log"
   mkdir -p "fuzz/artifacts/$t"
-  if cargo fuzz run -s none -O "$t" -- -max_total_time=$((minutes * 60)) -rss_limit_mb=512 -timeout=10 \
-      -print_final_stats=1 > "$log" 2>&1; then result="no crash"; else result="FOUND A CRASH (fuzz/artifacts/$t/)"; status=1; fi
-  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
+  cargo fuzz run -s none -O "$t" -- -max_total_time=$((minutes * 60)) -rss_limit_mb=512 -timeout=10 \
+    -print_final_stats=1 > "fuzz/artifacts/$t.log" 2>&1 &
+  pids+=($!)
+done
+status=0
+for i in "${!targets[@]}"; do
+  t=${targets[$i]}
+  if wait "${pids[$i]}"; then result="no crash"; else result="FOUND A CRASH (fuzz/artifacts/$t/)"; status=1; fi
+  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "fuzz/artifacts/$t.log" | grep -o '[0-9]*$' | tail -1)
   echo "$t: ${runs:-?} executions in $minutes min, $result"
 done
 exit $status
