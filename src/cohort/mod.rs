@@ -307,8 +307,7 @@ fn map_unit(cfg: &ParticipantConfig, unit: &Unit, obs: &dyn CohortObserver) -> R
     publish::recover(&dest)?;
     let basis = Basis::of(inputs, &cfg.params, cfg.staging.as_deref())?;
     let own = provenance_name(unit);
-    let current = Provenance::read(&dest.join(&own)).is_some_and(|p| p.is_current(&dest, &basis, &own));
-    if current && !cfg.overwrite {
+    if !cfg.overwrite && Provenance::read(&dest.join(&own)).is_some_and(|p| p.is_current(&dest, &basis, &own)) {
         return Ok(Status::UpToDate);
     }
     let new = publish::fresh_dir(&dest)?;
