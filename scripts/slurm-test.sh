@@ -25,7 +25,11 @@ if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
   say "installing slurm-wlm and munge (apt)"
   ($sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends slurm-wlm munge) >&2
 fi
-[ "$(id -u)" = 0 ] || fail "slurmd must run as root to start jobs (run as root or in a root container)"
+# slurmd must be root to start jobs: without root, run the rest under sudo when it is there.
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || fail "slurmd must run as root to start jobs (run as root, or install sudo)"
+  exec sudo -E bash "$0" "$bin"
+fi
 
 # --- a one-node cluster on 127.0.0.1 ------------------------------------------------------
 w="$(mktemp -d /tmp/crmo-slurm.XXXXXX)"
