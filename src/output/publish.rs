@@ -39,7 +39,8 @@ fn abandoned(name: &str) -> bool {
         return false;
     }
     if pid as u32 == std::process::id() {
-        return true;
+        // This process's own: in use by another of its threads, or cleaned by its owner.
+        return false;
     }
     // SAFETY: kill with signal 0 only checks whether the process exists.
     let r = unsafe { libc::kill(pid, 0) };
@@ -242,6 +243,12 @@ mod tests {
         write(t.path(), &format!("{TMP}y.json-{dead}"), "y");
         sweep(t.path());
         assert!(!t.path().join(format!("{TMP}y.json-{dead}")).exists());
+        // A staging folder a killed run left inside an output folder; a live one stays.
+        write(&dest.join(format!("{STAGING}{dead}")), "half.nii.gz", "x");
+        let live = staging_inside(&dest).unwrap();
+        recover_inside(&dest);
+        assert!(!dest.join(format!("{STAGING}{dead}")).exists());
+        assert!(live.is_dir());
     }
 
     #[test]
