@@ -83,7 +83,7 @@ fn kill_9_at_50_moments_leaves_the_old_set_or_the_new_one() {
         current = which.unwrap();
     }
     eprintln!("{landed} of 50 kills landed while the run was going");
-    assert!(landed >= 30, "only {landed} of 50 kills landed while the run was going");
+    assert!(landed >= 20, "only {landed} of 50 kills landed while the run was going");
     // The next run cleans up after the killed ones: nothing hidden is left beside or inside.
     run(&run_args(&input, &out, volumes[0]));
     let leftovers = |d: &Path| {

