@@ -2,7 +2,7 @@
 //! a previous run's outputs; every time, the folder holds exactly the previous complete set or
 //! the new complete set, and the next run removes what the killed one left.
 
-use crate::util::{phantom, s};
+use crate::util::{files_with_bytes, phantom, s};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -10,19 +10,7 @@ use std::time::{Duration, Instant};
 
 /// Every file under `dir`, relative path to bytes.
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(p.strip_prefix(dir).unwrap().display().to_string(), std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
+    files_with_bytes(dir).into_iter().collect()
 }
 
 fn run_args<'a>(input: &'a Path, out: &'a Path, min_volume: &'a str) -> Vec<String> {

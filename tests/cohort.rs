@@ -1,7 +1,7 @@
 //! `crmo-map bids`: a BIDS dataset of phantoms (one broken) through the participant and group
 //! levels, resume, kill -9 at random moments, a manifest, and sessions.
 
-use crate::util::{json, listing, root, s};
+use crate::util::{files_with_bytes, json, listing, root, s, walk};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -33,41 +33,16 @@ fn stderr(o: &Output) -> String {
 
 /// Every file under `dir` except the logs, as (relative path, bytes).
 fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            let rel = p.strip_prefix(dir).unwrap().display().to_string();
-            if rel == "logs" {
-                continue;
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((rel, std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
+    files_with_bytes(dir).into_iter().filter(|(rel, _)| !rel.starts_with("logs/")).collect()
 }
 
 /// Names that a crash could leave behind.
 fn strays(dir: &Path) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.file_name().unwrap().to_string_lossy().starts_with(".crmo-map") {
-                found.push(p.display().to_string());
-            } else if p.is_dir() {
-                stack.push(p);
-            }
-        }
-    }
-    found
+    walk(dir)
+        .into_iter()
+        .filter(|r| r.components().any(|c| c.as_os_str().to_string_lossy().starts_with(".crmo-map")))
+        .map(|r| r.display().to_string())
+        .collect()
 }
 
 #[test]

@@ -168,3 +168,29 @@ pub fn realdata(what: &str) -> Option<PathBuf> {
     eprintln!("SKIPPED {what}: ../shared/realdata is absent on this machine");
     None
 }
+
+/// Every entry (file or folder) under `dir`, as paths relative to it, sorted.
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        for e in std::fs::read_dir(dir.join(&rel)).unwrap() {
+            let r = rel.join(e.unwrap().file_name());
+            if dir.join(&r).is_dir() {
+                stack.push(r.clone());
+            }
+            out.push(r);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Every file under `dir`: relative path and bytes, sorted.
+pub fn files_with_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    walk(dir)
+        .into_iter()
+        .filter(|r| dir.join(r).is_file())
+        .map(|r| (r.display().to_string(), std::fs::read(dir.join(&r)).unwrap()))
+        .collect()
+}

@@ -10,7 +10,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 /// Arguments of `crmo-map bids`.
@@ -224,6 +224,9 @@ fn command_line() -> String {
 /// log line per finished unit.
 struct Display {
     multi: Option<MultiProgress>,
+    /// The overall bar (on a terminal), made once the units are known.
+    overall: OnceLock<ProgressBar>,
+    /// A line per running unit.
     lines: Mutex<HashMap<String, ProgressBar>>,
     quiet: bool,
     done: Mutex<(usize, usize)>,
@@ -233,7 +236,7 @@ impl Display {
     fn new(quiet: bool) -> Display {
         let terminal = !quiet && std::io::stderr().is_terminal();
         let multi = terminal.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
-        Display { multi, lines: Mutex::new(HashMap::new()), quiet, done: Mutex::new((0, 0)) }
+        Display { multi, overall: OnceLock::new(), lines: Mutex::new(HashMap::new()), quiet, done: Mutex::new((0, 0)) }
     }
 
     fn done(&self) {
@@ -252,8 +255,7 @@ impl CohortObserver for Display {
                 ProgressStyle::with_template("[{elapsed_precise}] {bar:30} {pos}/{len} units {msg}")
                     .expect("valid template"),
             );
-            // The overall bar is kept in `lines` under an empty key, so `planned` needs no `&mut`.
-            self.lines.lock().unwrap_or_else(|e| e.into_inner()).insert(String::new(), bar);
+            let _ = self.overall.set(bar);
         }
     }
 
@@ -283,7 +285,7 @@ impl CohortObserver for Display {
         if let Some(line) = lines.remove(&s.unit) {
             line.finish_and_clear();
         }
-        if let Some(bar) = lines.get("") {
+        if let Some(bar) = self.overall.get() {
             bar.inc(1);
             bar.println(format!("{}: {} ({:.1} s)", s.unit, s.status.label(), s.seconds));
         } else if !self.quiet {

@@ -42,10 +42,7 @@ pub struct Unit {
 impl Unit {
     /// `sub-01` or `sub-01_ses-1`: the unit's name and every output file's prefix.
     pub fn key(&self) -> String {
-        match &self.session {
-            Some(s) => format!("sub-{}_ses-{s}", self.subject),
-            None => format!("sub-{}", self.subject),
-        }
+        unit_key(&self.subject, self.session.as_deref())
     }
 
     /// `sub-01` or `sub-01/ses-1`: the unit's folder inside the output folder.
@@ -55,6 +52,14 @@ impl Unit {
             Some(s) => sub.join(format!("ses-{s}")),
             None => sub,
         }
+    }
+}
+
+/// `sub-01` or `sub-01_ses-1` of a subject and session label.
+pub fn unit_key(subject: &str, session: Option<&str>) -> String {
+    match session {
+        Some(s) => format!("sub-{subject}_ses-{s}"),
+        None => format!("sub-{subject}"),
     }
 }
 
@@ -183,7 +188,10 @@ pub fn manifest_units(path: &Path, selection: &Selection, labels: Option<&Path>)
 }
 
 /// Sub-folders named `{prefix}{label}`, as (label, path), sorted.
-fn labelled_dirs(dir: &Path, prefix: &str) -> Result<Vec<(String, PathBuf)>> {
+///
+/// # Errors
+/// [`Error::Io`] when `dir` cannot be listed.
+pub(super) fn labelled_dirs(dir: &Path, prefix: &str) -> Result<Vec<(String, PathBuf)>> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let entry = entry.map_err(|e| Error::io(dir, e))?;

@@ -5,6 +5,7 @@
 //!
 //! A child's counts are those of its first session (the baseline); every scan has its row.
 
+use super::discover::{labelled_dirs, unit_key};
 use super::{Status, UnitStatus};
 use crate::error::{Error, Result};
 use crate::output::OutputSet;
@@ -73,10 +74,7 @@ fn gather(out: &Path) -> Result<Cohort> {
         }
     }
     for (subject, session, report) in reports(out)? {
-        let unit = match &session {
-            Some(s) => format!("sub-{subject}_ses-{s}"),
-            None => format!("sub-{subject}"),
-        };
+        let unit = unit_key(&subject, session.as_deref());
         let lesions = report.pointer("/summary/lesion_count").and_then(Value::as_u64).unwrap_or(0) as usize;
         let status = UnitStatus { unit: unit.clone(), subject, session, status: Status::Ok { lesions }, seconds: 0.0 };
         scans.entry(unit).or_insert(Scan { status, report: None }).report = Some(report);
@@ -101,15 +99,15 @@ fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
 /// (subject, session, report) of every unit folder holding a report.
 fn reports(out: &Path) -> Result<Vec<(String, Option<String>, Value)>> {
     let mut found = Vec::new();
-    for sub in labelled(out, "sub-") {
-        let sessions = labelled(&sub.1, "ses-");
+    for sub in labelled_dirs(out, "sub-").unwrap_or_default() {
+        let sessions = labelled_dirs(&sub.1, "ses-").unwrap_or_default();
         let units: Vec<(Option<String>, PathBuf)> = if sessions.is_empty() {
             vec![(None, sub.1.clone())]
         } else {
             sessions.into_iter().map(|(s, p)| (Some(s), p)).collect()
         };
         for (session, dir) in units {
-            let key = session.as_ref().map_or(format!("sub-{}", sub.0), |s| format!("sub-{}_ses-{s}", sub.0));
+            let key = unit_key(&sub.0, session.as_deref());
             let path = dir.join("anat").join(format!("{key}_desc-crmomap_report.json"));
             if let Ok(bytes) = std::fs::read(&path) {
                 let report: Value = serde_json::from_slice(&bytes)
@@ -119,20 +117,6 @@ fn reports(out: &Path) -> Result<Vec<(String, Option<String>, Value)>> {
         }
     }
     Ok(found)
-}
-
-fn labelled(dir: &Path, prefix: &str) -> Vec<(String, PathBuf)> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-    let mut v: Vec<(String, PathBuf)> = entries
-        .flatten()
-        .filter(|e| e.path().is_dir())
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            name.strip_prefix(prefix).filter(|l| super::discover::is_label(l)).map(|l| (l.to_string(), e.path()))
-        })
-        .collect();
-    v.sort();
-    v
 }
 
 fn flag(report: &Value, pointer: &str) -> bool {

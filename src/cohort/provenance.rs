@@ -86,7 +86,7 @@ impl Basis {
 
 /// A record of something that is not a file (a built-in table, the shipped configuration).
 fn named(name: &str, content: &str) -> FileRecord {
-    let sha256 = hex(&Sha256::digest(content.as_bytes()));
+    let sha256 = crate::io::sha256_hex(content.as_bytes());
     FileRecord { name: name.into(), path: None, bytes: content.len() as u64, sha256 }
 }
 

@@ -7,30 +7,21 @@
 use std::path::Path;
 use std::sync::{Condvar, Mutex};
 
-/// Peak memory of a run per scan voxel beyond the scan's own decompressed bytes: the f32
-/// scan, the atlas on the scan's grid, the marrow maps and the lesion map. Measured peaks
-/// are 5.9 bytes per voxel in all for a 16-bit scan (`scripts/bench_peers.py`, 100 M voxels);
-/// this keeps a margin.
-pub const PEAK_BYTES_PER_VOXEL: u64 = 6;
+/// Peak memory of a run per scan voxel: the scan's read buffer and its f32 copy, the atlas on
+/// the scan's grid, the marrow maps and the lesion map. Measured peaks are 5.9 bytes per voxel
+/// for a 16-bit scan (`scripts/bench_peers.py`, 100 M voxels); this keeps a margin.
+pub const PEAK_BYTES_PER_VOXEL: u64 = 8;
 /// Peak memory of a run beside its volumes (tables, pictures, the review page's buffers).
 pub const BASE_BYTES: u64 = 64 << 20;
 
 /// Estimated peak memory (bytes) of a run on `scan` with `atlas`, from their headers; `None`
 /// when the scan's header cannot be read (the run itself then says why).
 pub fn estimate(scan: &Path, atlas: &Path) -> Option<u64> {
-    let (voxels, bytes) = header_size(scan)?;
-    let atlas_voxels = if atlas.is_dir() { voxels } else { header_size(atlas).map_or(voxels, |(v, _)| v) };
+    let voxels = |p: &Path| crate::io::read_grid(p).ok().map(|g| g.dims.iter().map(|&d| d as u64).product::<u64>());
+    let n = voxels(scan)?;
     // An atlas on another grid is read whole, then resampled onto the scan's.
-    Some(BASE_BYTES + voxels * (PEAK_BYTES_PER_VOXEL + bytes) + atlas_voxels.saturating_mul(2))
-}
-
-/// Voxels and bytes per voxel from a NIfTI header.
-fn header_size(path: &Path) -> Option<(u64, u64)> {
-    let h = nifti::NiftiHeader::from_file(path).ok()?;
-    let n = usize::from(h.dim[0].clamp(1, 7));
-    let voxels = h.dim[1..=n].iter().try_fold(1u64, |acc, &d| acc.checked_mul(u64::from(d.max(1))))?;
-    let bytes = (u64::from(h.bitpix.max(8) as u16) / 8).max(1);
-    Some((voxels, bytes))
+    let atlas_voxels = if atlas.is_dir() { n } else { voxels(atlas).unwrap_or(n) };
+    Some(BASE_BYTES + n * PEAK_BYTES_PER_VOXEL + atlas_voxels.saturating_mul(2))
 }
 
 /// Human-readable bytes (`1.5 GiB`).
