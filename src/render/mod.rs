@@ -30,10 +30,14 @@
 pub(crate) mod canvas;
 mod font;
 mod legend;
+mod projection;
 pub mod regions;
+mod resize;
 pub mod slices;
 
 use legend::{Entry, Legend, GAP};
+use projection::project;
+use resize::{resample_grey, resample_labels, taps, Tap};
 
 use canvas::{line_points, text_size, Canvas, Rect, BLACK, WHITE};
 pub(crate) use font::{glyph, GLYPH_H, GLYPH_W};
@@ -42,7 +46,6 @@ use crate::error::{Error, Result};
 use crate::palette::lesion_colour;
 use crate::volume::{Grid, Volume};
 use image::RgbImage;
-use rayon::prelude::*;
 
 /// A lesion to number on the overview and list in its legend.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -270,168 +273,6 @@ impl Layout {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Projection
-
-/// A MIP in storage order: the two axes left after projection, in ascending voxel-axis order
-/// (`a` fastest).
-struct Projection {
-    mip: Vec<f32>,
-    /// Intensity of the brightest lesion voxel on each ray (`-inf` where there is none).
-    lval: Vec<f32>,
-    /// Its lesion id (0 where there is none).
-    lid: Vec<u16>,
-}
-
-impl Projection {
-    fn new(len: usize) -> Projection {
-        Projection { mip: vec![f32::NEG_INFINITY; len], lval: vec![f32::NEG_INFINITY; len], lid: vec![0; len] }
-    }
-
-    /// Folds another partial projection of the same plane into this one.
-    fn merge(&mut self, other: &Projection) {
-        max_into(&mut self.mip, &other.mip);
-        for idx in 0..self.lid.len() {
-            consider(&mut self.lval[idx], &mut self.lid[idx], other.lval[idx], other.lid[idx]);
-        }
-    }
-}
-
-/// Keeps `(v, id)` if it beats the best lesion voxel so far on a ray: brighter wins, and on a
-/// tie the smaller id, so the outcome is independent of the order the ray is walked in.
-#[inline]
-fn consider(best_v: &mut f32, best_id: &mut u16, v: f32, id: u16) {
-    if id == 0 {
-        return;
-    }
-    let v = if v.is_nan() { f32::NEG_INFINITY } else { v };
-    if *best_id == 0 || v > *best_v || (v == *best_v && id < *best_id) {
-        *best_v = v;
-        *best_id = id;
-    }
-}
-
-/// Maximum of a row (NaN ignored), in independent lanes so it vectorises.
-fn row_max(row: &[f32]) -> f32 {
-    let mut lanes = [f32::NEG_INFINITY; 8];
-    let mut chunks = row.chunks_exact(8);
-    for c in &mut chunks {
-        for (l, &x) in lanes.iter_mut().zip(c) {
-            *l = l.max(x);
-        }
-    }
-    let tail = chunks.remainder().iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
-    lanes.iter().fold(tail, |a, &b| a.max(b))
-}
-
-/// Element-wise maximum of `row` into `out` (NaN ignored).
-#[inline]
-fn max_into(out: &mut [f32], row: &[f32]) {
-    for (o, &x) in out.iter_mut().zip(row) {
-        *o = o.max(x);
-    }
-}
-
-/// True if any label in the row is nonzero (a branch-free OR, so it vectorises).
-#[inline]
-fn any_lesion(row: &[u16]) -> bool {
-    row.iter().fold(0u16, |a, &b| a | b) != 0
-}
-
-/// Projects `data` (on a grid of `dims`, `i` fastest) along voxel axis `p`, walking memory in
-/// order. Returns the plane of the two remaining axes in ascending order. `dims` must be
-/// nonzero and `data` (and `labels`) must hold `dims` voxels.
-fn project(data: &[f32], labels: Option<&[u16]>, dims: [usize; 3], p: usize) -> Projection {
-    let [nx, ny, nz] = dims;
-    let slab = nx * ny;
-    let slice_of = |k: usize| (&data[k * slab..(k + 1) * slab], labels.map(|l| &l[k * slab..(k + 1) * slab]));
-    match p {
-        // Rays along i: each row of a slice collapses to one value; slice k owns plane row k.
-        0 => {
-            let mut out = Projection::new(ny * nz);
-            out.mip
-                .par_chunks_mut(ny)
-                .zip(out.lval.par_chunks_mut(ny))
-                .zip(out.lid.par_chunks_mut(ny))
-                .enumerate()
-                .for_each(|(k, ((mip, lval), lid))| {
-                    let (s, l) = slice_of(k);
-                    for j in 0..ny {
-                        let row = &s[j * nx..(j + 1) * nx];
-                        mip[j] = row_max(row);
-                        if let Some(l) = l {
-                            let lrow = &l[j * nx..(j + 1) * nx];
-                            if any_lesion(lrow) {
-                                for (&v, &id) in row.iter().zip(lrow) {
-                                    consider(&mut lval[j], &mut lid[j], v, id);
-                                }
-                            }
-                        }
-                    }
-                });
-            out
-        }
-        // Rays along j: the rows of slice k fold element-wise into plane row k.
-        1 => {
-            let mut out = Projection::new(nx * nz);
-            out.mip
-                .par_chunks_mut(nx)
-                .zip(out.lval.par_chunks_mut(nx))
-                .zip(out.lid.par_chunks_mut(nx))
-                .enumerate()
-                .for_each(|(k, ((mip, lval), lid))| {
-                    let (s, l) = slice_of(k);
-                    for j in 0..ny {
-                        let row = &s[j * nx..(j + 1) * nx];
-                        max_into(mip, row);
-                        if let Some(l) = l {
-                            let lrow = &l[j * nx..(j + 1) * nx];
-                            if any_lesion(lrow) {
-                                for i in 0..nx {
-                                    consider(&mut lval[i], &mut lid[i], row[i], lrow[i]);
-                                }
-                            }
-                        }
-                    }
-                });
-            out
-        }
-        // Rays along k: whole slices fold element-wise into the plane; each thread takes a
-        // contiguous slab of slices into its own partial plane, and the partials are merged.
-        _ => {
-            let parts = rayon::current_num_threads().clamp(1, nz);
-            let partials: Vec<Projection> = (0..parts)
-                .into_par_iter()
-                .map(|t| {
-                    let mut acc = Projection::new(slab);
-                    for k in (t * nz / parts)..((t + 1) * nz / parts) {
-                        let (s, l) = slice_of(k);
-                        max_into(&mut acc.mip, s);
-                        if let Some(l) = l {
-                            for (lrow, (row, (lval, lid))) in
-                                l.chunks(nx).zip(s.chunks(nx).zip(acc.lval.chunks_mut(nx).zip(acc.lid.chunks_mut(nx))))
-                            {
-                                if any_lesion(lrow) {
-                                    for i in 0..nx {
-                                        consider(&mut lval[i], &mut lid[i], row[i], lrow[i]);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    acc
-                })
-                .collect();
-            let mut iter = partials.into_iter();
-            let mut out = iter.next().unwrap_or_else(|| Projection::new(slab));
-            for part in iter {
-                out.merge(&part);
-            }
-            out
-        }
-    }
-}
-
 /// The MIP and the lesion ids in display order: `n_h` columns from the subject's right to left,
 /// `n_v` rows from superior to inferior, row-major.
 struct DisplayPlane {
@@ -476,93 +317,6 @@ fn window(mip: &[f32]) -> (f32, f32) {
     let rank = ((WINDOW_PERCENTILE / 100.0) * (values.len() - 1) as f64).round() as usize;
     let (_, hi, _) = values.select_nth_unstable_by(rank, |a, b| a.total_cmp(b));
     (0.0, *hi)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Resampling to square pixels
-
-/// How one output pixel along an axis is made from source cells.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Tap {
-    /// The output is coarser than the source: combine cells `start..end` (maximum, or the best
-    /// lesion).
-    Span(usize, usize),
-    /// The output is finer: interpolate between two cells with weight on the second.
-    Lerp(usize, usize, f32),
-}
-
-/// Taps that map `src` cells onto `dst` pixels of equal total extent.
-fn taps(src: usize, dst: usize) -> Vec<Tap> {
-    let step = src as f64 / dst as f64;
-    (0..dst)
-        .map(|c| {
-            if step >= 1.0 {
-                let start = ((c as f64 * step + 1e-9).floor() as usize).min(src - 1);
-                let end = (((c + 1) as f64 * step - 1e-9).ceil() as usize).clamp(start + 1, src);
-                Tap::Span(start, end)
-            } else {
-                let u = ((c as f64 + 0.5) * step - 0.5).clamp(0.0, (src - 1) as f64);
-                let i0 = u.floor() as usize;
-                Tap::Lerp(i0, (i0 + 1).min(src - 1), (u - i0 as f64) as f32)
-            }
-        })
-        .collect()
-}
-
-/// Resamples a row-major grey plane (`width` columns) to `taps_h.len()` x `taps_v.len()`.
-fn resample_grey(src: &[f32], width: usize, taps_h: &[Tap], taps_v: &[Tap]) -> Vec<f32> {
-    let apply = |get: &dyn Fn(usize) -> f32, tap: &Tap| match *tap {
-        Tap::Span(a, b) => (a..b).map(get).fold(0.0f32, f32::max),
-        Tap::Lerp(a, b, w) => get(a) * (1.0 - w) + get(b) * w,
-    };
-    let out_w = taps_h.len();
-    let rows = src.len() / width;
-    let mut horiz = vec![0.0f32; rows * out_w];
-    for r in 0..rows {
-        let line = &src[r * width..(r + 1) * width];
-        for (o, tap) in horiz[r * out_w..(r + 1) * out_w].iter_mut().zip(taps_h) {
-            *o = apply(&|i| line[i], tap);
-        }
-    }
-    let mut out = vec![0.0f32; taps_v.len() * out_w];
-    for (r, tap) in taps_v.iter().enumerate() {
-        for c in 0..out_w {
-            out[r * out_w + c] = apply(&|i| horiz[i * out_w + c], tap);
-        }
-    }
-    out
-}
-
-/// Resamples the lesion ids like [`resample_grey`]: nearest cell when enlarging, the best
-/// lesion among the covered cells when shrinking (so small lesions do not vanish).
-fn resample_labels(lval: &[f32], lid: &[u16], width: usize, taps_h: &[Tap], taps_v: &[Tap]) -> Vec<u16> {
-    let pick = |get: &dyn Fn(usize) -> (f32, u16), tap: &Tap| match *tap {
-        Tap::Span(a, b) => {
-            let (mut bv, mut bid) = (f32::NEG_INFINITY, 0u16);
-            for i in a..b {
-                let (v, id) = get(i);
-                consider(&mut bv, &mut bid, v, id);
-            }
-            (bv, bid)
-        }
-        Tap::Lerp(a, b, w) => get(if w < 0.5 { a } else { b }),
-    };
-    let out_w = taps_h.len();
-    let rows = lid.len() / width;
-    let mut horiz = vec![(f32::NEG_INFINITY, 0u16); rows * out_w];
-    for r in 0..rows {
-        let base = r * width;
-        for (o, tap) in horiz[r * out_w..(r + 1) * out_w].iter_mut().zip(taps_h) {
-            *o = pick(&|i| (lval[base + i], lid[base + i]), tap);
-        }
-    }
-    let mut out = vec![0u16; taps_v.len() * out_w];
-    for (r, tap) in taps_v.iter().enumerate() {
-        for c in 0..out_w {
-            out[r * out_w + c] = pick(&|i| horiz[i * out_w + c], tap).1;
-        }
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------------------------

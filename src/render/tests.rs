@@ -1,5 +1,6 @@
 //! Tests of the overview picture.
 
+use super::projection::consider;
 use super::*;
 use crate::volume::Affine;
 
