@@ -1,26 +1,25 @@
 //! The whole job: inputs on disk to an output folder.
 //!
-//! [`run`] loads, checks, [`analyse`]s and writes `report.json`, `lesions.csv`,
+//! [`run`] loads, checks, [`analyse`]s and hands the report and the maps to
+//! [`run_files`], which writes `report.json`, `lesions.csv`,
 //! `lesions.nii.gz`, `overview.png`, the region map the detector used (`regions.nii.gz`,
-//! `regions.tsv`, `regions.png`) and both maps' colour tables ([`viewer_tables`]) into the
-//! output folder, all or nothing.
+//! `regions.tsv`, `regions.png`), both maps' colour tables and the review page into the output
+//! folder, all or nothing.
 
 use crate::ccl::Connectivity;
 use crate::detect::{self, LocalFacts, LocalParams, Method};
 use crate::error::{Error, Result};
-use crate::io::{self, Loaded, Storable, WriteOptions};
+use crate::io::{self, Loaded, Storable};
 use crate::labels::{self, BoneOnly, LabelTable};
 use crate::lesions::{self, Lesion};
-use crate::output::{OutputNames, OutputSet};
+use crate::output::run_files::{self, RunMaps};
+use crate::output::OutputNames;
 use crate::parcellate;
 use crate::reference::{BoneSamples, Reference};
-use crate::regions::{self, RegionRow};
-use crate::render;
-use crate::report::{self, InputInfo, Marrow, Parameters, RegionMarrow, Report};
+use crate::regions;
+use crate::report::{InputInfo, Marrow, Parameters, RegionMarrow, Report};
 use crate::resample;
-use crate::review;
 use crate::staging::{self, Configured};
-use crate::viewer_tables;
 use crate::volume::{Grid, Label, Volume};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -495,77 +494,7 @@ fn analyse_and_write<L: Label + Storable>(
             staging::stage(&inputs, &job.staging)
         });
 
-    let ((lesion_files, region_files), json) = rayon::join(
-        || {
-            rayon::join(
-                || encode_lesion_map(&rep, &an.lesion_map, &scan),
-                || encode_region_map(&scan, &atlas, &region_rows),
-            )
-        },
-        || report::to_json(&rep),
-    );
-    // The review page after the maps, so that its copies are not in memory beside theirs.
-    let overview = cfg.names.overview_from_review();
-    let review_files = review::files(&rep, &scan, &an.lesion_map, &atlas, &region_rows, &overview);
-    let (map_bytes, png) = lesion_files;
-    let (regions_map, regions_png) = region_files;
-    let mut out = OutputSet::new(&cfg.out)?;
-    let mut add = |name: &str, bytes: &[u8]| out.add(&cfg.names.place(name), bytes);
-    add("report.json", json.as_bytes())?;
-    add("lesions.csv", report::to_csv(&rep).as_bytes())?;
-    add("lesions.nii.gz", &map_bytes)?;
-    add("overview.png", &png?)?;
-    add("regions.nii.gz", &regions_map)?;
-    add("regions.tsv", regions::to_tsv(&region_rows).as_bytes())?;
-    add("regions.png", &regions_png?)?;
-    for (name, bytes) in review_files? {
-        add(&name, &bytes)?;
-    }
-    // Colour tables beside both maps, for ITK-SNAP, 3D Slicer and FSLeyes.
-    for (name, text) in
-        viewer_tables::lesion_tables(&rep.lesions).into_iter().chain(viewer_tables::region_tables(&region_rows))
-    {
-        add(&name, text.as_bytes())?;
-    }
-    out.commit()?;
+    let maps = RunMaps { scan: &scan, lesion_map: &an.lesion_map, atlas: &atlas, region_rows: &region_rows };
+    run_files::write(&cfg.out, &cfg.names, &rep, &maps)?;
     Ok((rep, an.lesion_map))
-}
-
-/// `lesions.nii.gz` and `overview.png` bytes.
-fn encode_lesion_map(rep: &Report, lesion_map: &Volume<u16>, scan: &Loaded<f32>) -> (Vec<u8>, Result<Vec<u8>>) {
-    let markers: Vec<render::Marker> = rep
-        .lesions
-        .iter()
-        .map(|l| render::Marker {
-            id: l.id,
-            centroid_voxel: l.centroid_voxel,
-            region: l.region.clone(),
-            volume_mm3: l.volume_mm3,
-        })
-        .collect();
-    rayon::join(
-        || {
-            let mut opts = WriteOptions::labels(rep.lesions.len() as u32);
-            opts.description = "crmo-map lesion ids".into();
-            io::encode(lesion_map, &opts, Some(&scan.header), true)
-        },
-        || render::encode_png(&render::overview(&scan.volume, lesion_map, &markers)),
-    )
-}
-
-/// `regions.nii.gz` (the analysed atlas, in the narrowest type its largest label needs, with
-/// the scan's header geometry) and `regions.png` bytes.
-fn encode_region_map<L: Label + Storable>(
-    scan: &Loaded<f32>,
-    atlas: &Volume<L>,
-    rows: &[RegionRow],
-) -> (Vec<u8>, Result<Vec<u8>>) {
-    rayon::join(
-        || {
-            let mut opts = WriteOptions::labels(regions::max_index(rows));
-            opts.description = "crmo-map regions".into();
-            io::encode(atlas, &opts, Some(&scan.header), true)
-        },
-        || render::encode_png_as(&render::regions::picture(&scan.volume, atlas, rows), "regions.png"),
-    )
 }

@@ -166,7 +166,7 @@ pub fn bids_units(layout: &BidsLayout, selection: &Selection) -> Result<Vec<Unit
 /// The units of a manifest, selected and sorted by key.
 ///
 /// # Errors
-/// As [`manifest::read`], and a selected label that no row has.
+/// As `manifest::read` (an unreadable or malformed manifest), and a selected label that no row has.
 pub fn manifest_units(path: &Path, selection: &Selection, labels: Option<&Path>) -> Result<Vec<Unit>> {
     let mut units: Vec<Unit> = manifest::read(path)?
         .into_iter()

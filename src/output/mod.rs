@@ -12,6 +12,7 @@
 //! Leftovers of killed runs are removed by the next run into the same place.
 
 pub mod publish;
+pub mod run_files;
 
 use crate::error::{Error, Result};
 use std::collections::BTreeSet;
