@@ -2,7 +2,9 @@
 //!
 //! Units start in order, as many at once as `jobs` allows and as fit together in the budget
 //! by their estimated peak memory; a unit that does not fit waits for running ones to end.
-//! Each unit's own work is parallel too (rayon's global pool is shared by all of them).
+//! Each unit's own work is parallel too: alone, in rayon's global pool; several at once, each
+//! in a small pool of its own (the cores shared out between them), so that idle workers of
+//! a pool shared by all do not spin and steal between units.
 
 use std::path::Path;
 use std::sync::{Condvar, Mutex};
@@ -44,9 +46,26 @@ struct State {
     running: usize,
 }
 
+/// Threads of each unit's own pool when `jobs` units run at once on `threads` worker threads
+/// (the global pool's size): `None` (the global pool itself) for one at a time, else an even
+/// share of the threads, at least one.
+pub fn inner_threads(jobs: usize, threads: usize) -> Option<usize> {
+    (jobs > 1).then(|| (threads / jobs).max(1))
+}
+
+/// Runs `run` in a pool of `threads` threads, or in the global pool for `None` (also when a
+/// pool cannot be started: the work is the same, only its scheduling differs).
+fn in_pool<R: Send>(pool: Option<&rayon::ThreadPool>, run: impl FnOnce() -> R + Send) -> R {
+    match pool {
+        Some(p) => p.install(run),
+        None => run(),
+    }
+}
+
 /// Runs `work` on every item, at most `jobs` at once and with the `need`s of the running ones
 /// summing to at most `budget` (an item needing more than the whole budget must not be
-/// given). Results come back in the items' order.
+/// given); when several run at once, each runs in a pool of [`inner_threads`]. Results come
+/// back in the items' order.
 pub fn run_all<T: Sync, R: Send>(
     items: &[T],
     need: &[u64],
@@ -57,10 +76,14 @@ pub fn run_all<T: Sync, R: Send>(
     let state = Mutex::new(State { next: 0, in_use: 0, running: 0 });
     let turn = Condvar::new();
     let results: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    let workers = jobs.clamp(1, items.len().max(1));
+    let inner = inner_threads(workers, rayon::current_num_threads());
     std::thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, items.len().max(1)) {
-            scope.spawn(|| loop {
-                let mut s = lock(&state);
+        let (state, turn, slots, work) = (&state, &turn, &results, &work);
+        for _ in 0..workers {
+            let pool = inner.and_then(|n| rayon::ThreadPoolBuilder::new().num_threads(n).build().ok());
+            scope.spawn(move || loop {
+                let mut s = lock(state);
                 while s.next < items.len() && s.running > 0 && s.in_use + need[s.next] > budget {
                     s = turn.wait(s).unwrap_or_else(|e| e.into_inner());
                 }
@@ -72,9 +95,9 @@ pub fn run_all<T: Sync, R: Send>(
                 s.in_use += need[i];
                 s.running += 1;
                 drop(s);
-                let r = work(&items[i]);
-                *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-                let mut s = lock(&state);
+                let r = in_pool(pool.as_ref(), || work(&items[i]));
+                *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+                let mut s = lock(state);
                 s.in_use -= need[i];
                 s.running -= 1;
                 turn.notify_all();
@@ -108,6 +131,19 @@ mod tests {
         assert!(peak.load(Ordering::SeqCst) <= 100);
         assert!(peak_running.load(Ordering::SeqCst) >= 2, "ran one at a time");
         assert!(peak_running.load(Ordering::SeqCst) <= 3);
+    }
+
+    #[test]
+    fn units_at_once_share_the_threads_out_and_one_alone_has_them_all() {
+        assert_eq!(inner_threads(1, 8), None);
+        assert_eq!(inner_threads(2, 8), Some(4));
+        assert_eq!(inner_threads(3, 8), Some(2));
+        assert_eq!(inner_threads(4, 2), Some(1));
+        let items = [0usize; 6];
+        let global = rayon::current_num_threads();
+        let seen = |jobs| run_all(&items, &[1; 6], jobs, 10, |_| rayon::current_num_threads());
+        assert!(seen(1).iter().all(|&n| n == global));
+        assert!(seen(2).iter().all(|&n| n == (global / 2).max(1)));
     }
 
     #[test]
