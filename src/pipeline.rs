@@ -78,10 +78,13 @@ impl Params {
     }
 }
 
-/// Told about each stage as it starts (for progress display).
+/// Told about each stage as it starts (for progress display) and about each output file.
 pub trait Observer: Sync {
     /// A stage begins.
     fn stage(&self, _name: &str) {}
+    /// An output file was staged: its path inside the output folder and its bytes (a cohort
+    /// hashes them for its provenance record without reading them back).
+    fn output(&self, _name: &str, _bytes: &[u8]) {}
 }
 
 /// An observer that ignores everything.
@@ -495,6 +498,6 @@ fn analyse_and_write<L: Label + Storable>(
         });
 
     let maps = RunMaps { scan: &scan, lesion_map: &an.lesion_map, atlas: &atlas, region_rows: &region_rows };
-    run_files::write(&cfg.out, &cfg.names, &rep, &maps)?;
+    run_files::write(&cfg.out, &cfg.names, &rep, &maps, &|name, bytes| obs.output(name, bytes))?;
     Ok((rep, an.lesion_map))
 }

@@ -20,9 +20,10 @@ pub use discover::{BidsLayout, Inputs, Selection, Unit};
 use crate::error::{Error, Result};
 use crate::output::{publish, OutputNames};
 use crate::pipeline::{self, Observer, Params, RunConfig};
-use provenance::{Basis, Provenance};
+use provenance::{Basis, FileRecord, Provenance, ReadDigests};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// BIDS version the derivative follows.
@@ -207,15 +208,22 @@ pub trait CohortObserver: Sync {
 pub struct Quiet;
 impl CohortObserver for Quiet {}
 
-/// Passes a unit's pipeline stages on to the cohort observer.
+/// Passes a unit's pipeline stages on to the cohort observer, and records each output as it
+/// is written (for the provenance record).
 struct UnitStages<'a> {
     unit: &'a str,
     obs: &'a dyn CohortObserver,
+    written: Mutex<Vec<FileRecord>>,
 }
 
 impl Observer for UnitStages<'_> {
     fn stage(&self, name: &str) {
         self.obs.stage(self.unit, name);
+    }
+
+    fn output(&self, name: &str, bytes: &[u8]) {
+        let record = FileRecord::written(name, bytes);
+        self.written.lock().unwrap_or_else(|e| e.into_inner()).push(record);
     }
 }
 
@@ -305,13 +313,11 @@ fn map_unit(cfg: &ParticipantConfig, unit: &Unit, obs: &dyn CohortObserver) -> R
     };
     let dest = cfg.out.join(unit.rel_dir());
     publish::recover(&dest)?;
-    let basis = Basis::of(inputs, &cfg.params, cfg.staging.as_deref())?;
-    let own = provenance_name(unit);
-    if !cfg.overwrite && Provenance::read(&dest.join(&own)).is_some_and(|p| p.is_current(&dest, &basis, &own)) {
+    if !cfg.overwrite && is_current(cfg, unit, inputs, &dest)? {
         return Ok(Status::UpToDate);
     }
     let new = publish::fresh_dir(&dest)?;
-    let result = write_unit(cfg, unit, inputs, basis, &new, obs);
+    let result = write_unit(cfg, unit, inputs, &new, obs);
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&new);
     }
@@ -323,12 +329,25 @@ fn map_unit(cfg: &ParticipantConfig, unit: &Unit, obs: &dyn CohortObserver) -> R
     Ok(Status::Ok { lesions })
 }
 
-/// Runs the pipeline into `new` under BIDS names, adds the sidecars and the provenance record.
+/// Whether the unit's outputs in `dest` are current: its inputs are hashed only when it has
+/// a provenance record to compare with.
+///
+/// # Errors
+/// [`Error::Io`] when an input cannot be read.
+fn is_current(cfg: &ParticipantConfig, unit: &Unit, inputs: &Inputs, dest: &Path) -> Result<bool> {
+    let own = provenance_name(unit);
+    let Some(previous) = Provenance::read(&dest.join(&own)) else { return Ok(false) };
+    let basis = Basis::of(inputs, &cfg.params, cfg.staging.as_deref())?;
+    Ok(previous.is_current(dest, &basis, &own))
+}
+
+/// Runs the pipeline into `new` under BIDS names, adds the sidecars and the provenance record
+/// (the scan and atlas digests the run computed as it read them; each output hashed from the
+/// bytes written).
 fn write_unit(
     cfg: &ParticipantConfig,
     unit: &Unit,
     inputs: &Inputs,
-    basis: Basis,
     new: &Path,
     obs: &dyn CohortObserver,
 ) -> Result<usize> {
@@ -342,7 +361,9 @@ fn write_unit(
         staging: cfg.staging.clone(),
         names: OutputNames::Bids { prefix: key.clone() },
     };
-    let report = pipeline::run(&run, &UnitStages { unit: &key, obs })?;
+    let stages = UnitStages { unit: &key, obs, written: Mutex::new(Vec::new()) };
+    let report = pipeline::run(&run, &stages)?;
+    let mut written = stages.written.into_inner().unwrap_or_else(|e| e.into_inner());
     for (desc, what) in [("lesions", "Lesion ids (crmo-map)"), ("regions", "Regions the detector analysed (crmo-map)")]
     {
         let sidecar = serde_json::json!({
@@ -350,10 +371,14 @@ fn write_unit(
             "Sources": [format!("bids:raw:{}", source_name(cfg, inputs))],
             "SkullStripped": false,
         });
-        let path = new.join(format!("anat/{key}_desc-{desc}_dseg.json"));
-        publish::write_file(&path, format!("{sidecar:#}\n").as_bytes())?;
+        let name = format!("anat/{key}_desc-{desc}_dseg.json");
+        let text = format!("{sidecar:#}\n");
+        publish::write_file(&new.join(&name), text.as_bytes())?;
+        written.push(FileRecord::written(&name, text.as_bytes()));
     }
-    let record = Provenance::record(new, basis)?;
+    let read = ReadDigests { scan: &report.input.scan_sha256, atlas: &report.input.atlas_sha256 };
+    let basis = Basis::as_read(inputs, &cfg.params, cfg.staging.as_deref(), read)?;
+    let record = Provenance::of_written(new, basis, written)?;
     let json = serde_json::to_string_pretty(&record)
         .map_err(|e| Error::Output { path: new.into(), message: e.to_string() })?;
     publish::write_file(&new.join(provenance_name(unit)), json.as_bytes())?;

@@ -59,13 +59,54 @@ pub fn parameters_json(p: &Params) -> serde_json::Value {
     })
 }
 
+/// The SHA-256 of scan and atlas as a run computed them while it read them (its report's).
+#[derive(Clone, Copy, Debug)]
+pub struct ReadDigests<'a> {
+    /// The scan file's.
+    pub scan: &'a str,
+    /// The atlas file's (not used for a folder of masks, whose report digest is its own).
+    pub atlas: &'a str,
+}
+
 impl Basis {
     /// The basis of a run on these inputs now: hashes every input.
     ///
     /// # Errors
     /// [`Error::Io`] when an input cannot be read.
     pub fn of(inputs: &super::Inputs, params: &Params, staging: Option<&Path>) -> Result<Basis> {
-        let mut files = vec![hash_input("scan", &inputs.scan)?, hash_input("atlas", &inputs.atlas)?];
+        Basis::build(inputs, params, staging, None)
+    }
+
+    /// The basis of a run that has read scan and atlas: their digests are the run's own
+    /// (`read`), so that they are hashed once and the record names the bytes the run used;
+    /// the other inputs are hashed here. The same record as [`Basis::of`] for unchanged inputs.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when an input cannot be read.
+    pub fn as_read(
+        inputs: &super::Inputs,
+        params: &Params,
+        staging: Option<&Path>,
+        read: ReadDigests,
+    ) -> Result<Basis> {
+        Basis::build(inputs, params, staging, Some(read))
+    }
+
+    fn build(
+        inputs: &super::Inputs,
+        params: &Params,
+        staging: Option<&Path>,
+        read: Option<ReadDigests>,
+    ) -> Result<Basis> {
+        let scan = match read {
+            Some(r) => known_input("scan", &inputs.scan, r.scan)?,
+            None => hash_input("scan", &inputs.scan)?,
+        };
+        let atlas = match read {
+            Some(r) if !inputs.atlas.is_dir() => known_input("atlas", &inputs.atlas, r.atlas)?,
+            _ => hash_input("atlas", &inputs.atlas)?,
+        };
+        let mut files = vec![scan, atlas];
         match &inputs.labels {
             Some(p) if p.exists() => files.push(hash_input("labels", p)?),
             Some(name) => files.push(named("labels", &name.display().to_string())),
@@ -92,6 +133,12 @@ fn named(name: &str, content: &str) -> FileRecord {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The record of an input file whose SHA-256 is known: its size is read from the file system.
+fn known_input(name: &str, path: &Path, sha256: &str) -> Result<FileRecord> {
+    let bytes = std::fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
+    Ok(FileRecord { name: name.into(), path: Some(path.display().to_string()), bytes, sha256: sha256.into() })
 }
 
 fn hash_input(name: &str, path: &Path) -> Result<FileRecord> {
@@ -158,7 +205,29 @@ pub fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+impl FileRecord {
+    /// An output's record from the bytes written to `name` (its path inside the unit folder).
+    pub fn written(name: &str, bytes: &[u8]) -> FileRecord {
+        FileRecord { name: name.into(), path: None, bytes: bytes.len() as u64, sha256: crate::io::sha256_hex(bytes) }
+    }
+}
+
 impl Provenance {
+    /// The record of `dir` (a unit's new folder) against `basis` from its outputs' records
+    /// made as they were written, when these name exactly the files under `dir`; otherwise
+    /// (something else is there) every file is read back ([`Provenance::record`]).
+    ///
+    /// # Errors
+    /// [`Error::Io`] when `dir` cannot be listed or a file read.
+    pub fn of_written(dir: &Path, basis: Basis, mut written: Vec<FileRecord>) -> Result<Provenance> {
+        written.sort_by(|a, b| Path::new(&a.name).cmp(Path::new(&b.name)));
+        let present: Vec<String> = files_under(dir)?.iter().map(|p| p.display().to_string()).collect();
+        if written.iter().map(|o| &o.name).eq(present.iter()) {
+            return Ok(Provenance { basis, outputs: written });
+        }
+        Provenance::record(dir, basis)
+    }
+
     /// Records every file under `dir` (a unit's new folder) against `basis`.
     ///
     /// # Errors
@@ -226,5 +295,30 @@ mod tests {
         std::fs::remove_file(out.join("stray")).unwrap();
         std::fs::write(&scan, b"scan2").unwrap();
         assert!(!back.is_current(&out, &Basis::of(&inputs, &Params::default(), None).unwrap(), own));
+    }
+
+    #[test]
+    fn records_from_what_was_read_and_written_match_records_read_back() {
+        let t = tempfile::tempdir().unwrap();
+        let (scan, atlas, out) = (t.path().join("s.nii"), t.path().join("a.nii"), t.path().join("out"));
+        std::fs::write(&scan, b"scan").unwrap();
+        std::fs::write(&atlas, b"atlas").unwrap();
+        let inputs = super::super::Inputs { scan, atlas, labels: None };
+        let (p, hex) = (Params::default(), crate::io::sha256_hex);
+        let read = ReadDigests { scan: &hex(b"scan"), atlas: &hex(b"atlas") };
+        let basis = Basis::of(&inputs, &p, None).unwrap();
+        assert_eq!(Basis::as_read(&inputs, &p, None, read).unwrap(), basis);
+        let files: [(&str, &[u8]); 3] = [("figures/b.png", b"png"), ("anat/x.tsv", b"x"), ("anat/a-b.json", b"{}")];
+        for (name, bytes) in files {
+            std::fs::create_dir_all(out.join(name).parent().unwrap()).unwrap();
+            std::fs::write(out.join(name), bytes).unwrap();
+        }
+        let written = || files.iter().map(|(n, b)| FileRecord::written(n, b)).collect::<Vec<_>>();
+        let from_disk = Provenance::record(&out, basis.clone()).unwrap();
+        assert_eq!(Provenance::of_written(&out, basis.clone(), written()).unwrap(), from_disk);
+        // A file the run did not report is found by reading the folder back.
+        std::fs::write(out.join("anat/stray"), b"?").unwrap();
+        let with_stray = Provenance::of_written(&out, basis, written()).unwrap();
+        assert!(with_stray.outputs.iter().any(|o| o.name == "anat/stray"));
     }
 }

@@ -26,11 +26,18 @@ pub struct RunMaps<'a, L> {
 }
 
 /// Encodes every file of the run described by `rep` and `m` and writes them into `out_dir`
-/// under `names`, all or nothing.
+/// under `names`, all or nothing; `written` is told each file staged (its path inside
+/// `out_dir` and its bytes).
 ///
 /// # Errors
 /// A picture that cannot be encoded, or the output folder ([`OutputSet`]).
-pub fn write<L: Label + Storable>(out_dir: &Path, names: &OutputNames, rep: &Report, m: &RunMaps<L>) -> Result<()> {
+pub fn write<L: Label + Storable>(
+    out_dir: &Path,
+    names: &OutputNames,
+    rep: &Report,
+    m: &RunMaps<L>,
+    written: &dyn Fn(&str, &[u8]),
+) -> Result<()> {
     let ((lesion_files, region_files), json) = rayon::join(
         || {
             rayon::join(
@@ -46,7 +53,12 @@ pub fn write<L: Label + Storable>(out_dir: &Path, names: &OutputNames, rep: &Rep
     let (map_bytes, png) = lesion_files;
     let (regions_map, regions_png) = region_files;
     let mut out = OutputSet::new(out_dir)?;
-    let mut add = |name: &str, bytes: &[u8]| out.add(&names.place(name), bytes);
+    let mut add = |name: &str, bytes: &[u8]| {
+        let placed = names.place(name);
+        out.add(&placed, bytes)?;
+        written(&placed, bytes);
+        Ok::<(), crate::error::Error>(())
+    };
     add("report.json", json.as_bytes())?;
     add("lesions.csv", report::to_csv(rep).as_bytes())?;
     add("lesions.nii.gz", &map_bytes)?;
