@@ -254,6 +254,7 @@ pub fn participant(cfg: &ParticipantConfig, obs: &dyn CohortObserver) -> Result<
             u.inputs.as_ref().ok().and_then(|i| schedule::estimate(&i.scan, &i.atlas)).unwrap_or(schedule::BASE_BYTES)
         })
         .collect();
+    schedule::reuse_freed_memory();
     let order: Vec<usize> = (0..units.len()).collect();
     let statuses = schedule::run_all(&order, &need, cfg.jobs, cfg.max_memory, |&k| {
         let unit = &units[k];
