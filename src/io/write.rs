@@ -237,18 +237,20 @@ pub fn encode<T: Storable>(
     // Whole numbers stored unscaled need no rounding (`round` is a libm call per voxel).
     let whole = T::WHOLE && slope == 1.0 && inter == 0.0;
     let store = |d: &[T], o: &mut [u8]| {
+        // One loop per case, so that none tests the case per voxel.
         macro_rules! put {
             ($t:ty) => {
-                for (o, v) in o.chunks_exact_mut(size).zip(d) {
-                    let x = if whole { v.to_f64() } else { (v.to_f64() - inter) / slope };
-                    let x = if float {
-                        x
-                    } else if whole {
-                        x.clamp(lo, hi)
-                    } else {
-                        x.round().clamp(lo, hi)
-                    };
-                    o.copy_from_slice(&(x as $t).to_le_bytes());
+                if float && whole {
+                    put_each(d, o, |x| (x as $t).to_le_bytes())
+                } else if float {
+                    put_each(d, o, |x| (((x - inter) / slope) as $t).to_le_bytes())
+                } else if whole {
+                    put_each(d, o, |x| (x.clamp(lo, hi) as $t).to_le_bytes())
+                } else if lo >= i32::MIN as f64 && hi <= i32::MAX as f64 {
+                    // Clamped before rounding: the same value, as the bounds are whole numbers.
+                    put_each(d, o, |x| (round_in_i32(((x - inter) / slope).clamp(lo, hi)) as $t).to_le_bytes())
+                } else {
+                    put_each(d, o, |x| (round_half_away(((x - inter) / slope).clamp(lo, hi)) as $t).to_le_bytes())
                 }
             };
         }
@@ -308,6 +310,53 @@ pub fn encode<T: Storable>(
     out
 }
 
+/// Stores each value of `d` as the `N` bytes `conv` makes of it, into `o`.
+fn put_each<T: Storable, const N: usize>(d: &[T], o: &mut [u8], conv: impl Fn(f64) -> [u8; N]) {
+    // Whole runs of values first, converted into an array (which the compiler vectorises).
+    let mut outs = o.chunks_exact_mut(N * STORE_RUN);
+    let mut ins = d.chunks_exact(STORE_RUN);
+    for (o, d) in (&mut outs).zip(&mut ins) {
+        let run: [[u8; N]; STORE_RUN] = std::array::from_fn(|i| conv(d[i].to_f64()));
+        o.copy_from_slice(run.as_flattened());
+    }
+    for (o, v) in outs.into_remainder().chunks_exact_mut(N).zip(ins.remainder()) {
+        o.copy_from_slice(&conv(v.to_f64()));
+    }
+}
+
+/// Values [`put_each`] converts at a time.
+const STORE_RUN: usize = 16;
+
+/// From this magnitude on every `f64` is a whole number.
+const WHOLE_FROM: f64 = (1u64 << 52) as f64;
+
+/// `x.round()` (halves away from zero) without a call into libm, so that a loop of it can be
+/// vectorised; the same value for every `x` (NaN and infinities pass through), up to the sign
+/// of a zero result, which a conversion to an integer does not see.
+fn round_half_away(x: f64) -> f64 {
+    if x.is_nan() || x.abs() >= WHOLE_FROM {
+        return x;
+    }
+    // Truncation by conversion is exact below 2^52, and so is the remainder.
+    let t = (x as i64) as f64;
+    let rest = x - t;
+    if rest >= 0.5 {
+        t + 1.0
+    } else if rest <= -0.5 {
+        t - 1.0
+    } else {
+        t
+    }
+}
+
+/// [`round_half_away`] of an `x` within the range of `i32` (or NaN, which gives 0), without
+/// branches.
+fn round_in_i32(x: f64) -> f64 {
+    let t = (x as i32) as f64;
+    let rest = x - t;
+    t + f64::from(u8::from(rest >= 0.5)) - f64::from(u8::from(rest <= -0.5))
+}
+
 fn crc32(bytes: &[u8]) -> flate2::Crc {
     let mut crc = flate2::Crc::new();
     crc.update(bytes);
@@ -358,4 +407,93 @@ pub fn write_volume<T: Storable>(
     reference: Option<&NiftiHeader>,
 ) -> Result<()> {
     write_atomic(path, &encode(vol, opts, reference, is_gz_path(path)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn rounding_halves_away_from_zero_as_round_does() {
+        let edges = [0.5, 1.5, 2.5, -0.5, -1.5, 0.49999999999999994, -0.49999999999999994, 4503599627370495.5];
+        let more = [WHOLE_FROM, -WHOLE_FROM, 1e300, f64::MAX, f64::MIN_POSITIVE, 0.0, -0.0, 32767.5, -32768.5];
+        for x in edges.into_iter().chain(more) {
+            assert_eq!(round_half_away(x), x.round(), "{x}");
+        }
+        for x in [f64::INFINITY, f64::NEG_INFINITY] {
+            assert_eq!(round_half_away(x), x);
+        }
+        assert!(round_half_away(f64::NAN).is_nan());
+        for x in edges.into_iter().take(7).chain([32767.5, -32768.5, 2147483646.5, -2147483647.5, 1e-300]) {
+            assert_eq!(round_in_i32(x), x.round(), "{x}");
+        }
+        assert_eq!(round_in_i32(f64::NAN), 0.0);
+    }
+
+    /// The stored bytes as the plain formula gives them: scaled, rounded half away from zero,
+    /// then clamped to the type (whole numbers unscaled are stored as they are).
+    fn plainly_stored<T: Storable>(d: &[T], dt: Datatype, slope: f32, inter: f32) -> Vec<u8> {
+        let (lo, hi) = dt.range();
+        let whole = T::WHOLE && slope == 1.0 && inter == 0.0;
+        let mut out = Vec::new();
+        for v in d {
+            let x = if whole { v.to_f64() } else { (v.to_f64() - inter as f64) / slope as f64 };
+            let x = if dt.is_float() {
+                x
+            } else if whole {
+                x.clamp(lo, hi)
+            } else {
+                x.round().clamp(lo, hi)
+            };
+            match dt {
+                Datatype::U8 => out.extend((x as u8).to_le_bytes()),
+                Datatype::I8 => out.extend((x as i8).to_le_bytes()),
+                Datatype::I16 => out.extend((x as i16).to_le_bytes()),
+                Datatype::U16 => out.extend((x as u16).to_le_bytes()),
+                Datatype::I32 => out.extend((x as i32).to_le_bytes()),
+                Datatype::U32 => out.extend((x as u32).to_le_bytes()),
+                Datatype::I64 => out.extend((x as i64).to_le_bytes()),
+                Datatype::U64 => out.extend((x as u64).to_le_bytes()),
+                Datatype::F32 => out.extend((x as f32).to_le_bytes()),
+                Datatype::F64 => out.extend(x.to_le_bytes()),
+            }
+        }
+        out
+    }
+
+    fn voxel_bytes<T: Storable>(d: Vec<T>, dt: Datatype, slope: f32, inter: f32) -> (Vec<u8>, Vec<u8>) {
+        let grid = Grid { dims: [d.len(), 1, 1], affine: Affine::from_spacing_origin([1.0; 3], [0.0; 3]) };
+        let want = plainly_stored(&d, dt, slope, inter);
+        let opts = WriteOptions { slope, inter, ..WriteOptions::new(dt) };
+        let got = encode(&Volume { grid, data: d }, &opts, None, false)[352..].to_vec();
+        (got, want)
+    }
+
+    #[test]
+    fn every_datatype_stores_what_the_plain_formula_gives() {
+        let special = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -0.0, 0.5, -0.5, 2.5, -2.5, 1e30, -1e30, 255.5];
+        let floats: Vec<f32> = special.into_iter().chain((0..3000).map(|i| (i as f32 - 1500.0) * 0.731)).collect();
+        let whole: Vec<u16> = (0..3000).map(|i| (i * 23) as u16).collect();
+        for dt in Datatype::ALL {
+            for (slope, inter) in [(1.0, 0.0), (0.37, -12.5), (2.0, 3.0)] {
+                let (got, want) = voxel_bytes(floats.clone(), dt, slope, inter);
+                assert!(got == want, "{dt:?} slope {slope} inter {inter} from f32");
+                let (got, want) = voxel_bytes(whole.clone(), dt, slope, inter);
+                assert!(got == want, "{dt:?} slope {slope} inter {inter} from u16");
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn rounding_matches_round(x in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL, k in -70000i32..70000) {
+            prop_assert_eq!(round_half_away(x), x.round());
+            let half = k as f64 / 2.0;
+            prop_assert_eq!(round_half_away(half), half.round());
+            prop_assert_eq!(round_in_i32(half), half.round());
+            let inside = x.clamp(i32::MIN as f64, i32::MAX as f64);
+            prop_assert_eq!(round_in_i32(inside), inside.round());
+        }
+    }
 }

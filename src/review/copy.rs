@@ -107,6 +107,28 @@ fn reduce_largest<L: Label>(map: &Volume<L>, f: [usize; 3]) -> Volume<u32> {
     Volume { grid, data }
 }
 
+/// Values [`finite_range`] takes side by side (independent minima and maxima that the
+/// compiler can keep in vector registers).
+const RANGE_LANES: usize = 16;
+
+/// The least and greatest finite values of `data` (infinite, the wrong way round, when none).
+fn finite_range(data: &[f32]) -> (f32, f32) {
+    let (mut lo, mut hi) = ([f32::INFINITY; RANGE_LANES], [f32::NEG_INFINITY; RANGE_LANES]);
+    let lanes = data.chunks_exact(RANGE_LANES);
+    let rest = lanes.remainder();
+    for chunk in lanes {
+        for ((l, h), &x) in lo.iter_mut().zip(hi.iter_mut()).zip(chunk) {
+            // Infinities and NaN compare false against a finite bound or take no part.
+            let finite = x.is_finite();
+            *l = if finite && x < *l { x } else { *l };
+            *h = if finite && x > *h { x } else { *h };
+        }
+    }
+    let fold = |(a, b): (f32, f32), &x: &f32| if x.is_finite() { (a.min(x), b.max(x)) } else { (a, b) };
+    let lanes = lo.iter().zip(&hi).fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), (&l, &h)| (a.min(l), b.max(h)));
+    rest.iter().fold(lanes, fold)
+}
+
 /// The scan's copy as `.nii.gz` bytes: block means (of finite values), int16 with a scaling
 /// that spans its finite range.
 pub fn scan_copy(scan: &Volume<f32>, f: [usize; 3]) -> Vec<u8> {
@@ -124,11 +146,10 @@ pub fn scan_copy(scan: &Volume<f32>, f: [usize; 3]) -> Vec<u8> {
         )
     });
     let vol = small.as_ref().unwrap_or(scan);
-    let range = |(a, b): (f32, f32), &x: &f32| if x.is_finite() { (a.min(x), b.max(x)) } else { (a, b) };
     let (lo, hi) = vol
         .data
         .par_chunks(1 << 16)
-        .map(|c| c.iter().fold((f32::INFINITY, f32::NEG_INFINITY), range))
+        .map(finite_range)
         .reduce(|| (f32::INFINITY, f32::NEG_INFINITY), |(a, b), (c, d)| (a.min(c), b.max(d)));
     let mut opts = WriteOptions::new(Datatype::I16);
     if lo.is_finite() && hi > lo {
@@ -143,9 +164,12 @@ pub fn scan_copy(scan: &Volume<f32>, f: [usize; 3]) -> Vec<u8> {
 /// (a lesion shows however small), else the value at its centre (a region, whose edges move
 /// by less than a block); uint8 where the values fit.
 pub fn label_copy<L: Label + io::Storable>(map: &Volume<L>, f: [usize; 3], largest: bool) -> Vec<u8> {
-    let small: Volume<u32> = if f == [1; 3] {
-        Volume { grid: map.grid, data: map.data.par_iter().map(|&l| l.into()).collect() }
-    } else if largest {
+    if f == [1; 3] {
+        // The map itself, stored in the type its largest value needs (as a reduced copy is).
+        let max = map.data.par_iter().copied().max().map_or(0, Into::into);
+        return io::encode(map, &label_options(max), None, true);
+    }
+    let small: Volume<u32> = if largest {
         reduce_largest(map, f)
     } else {
         let grid = reduced_grid(&map.grid, f);
@@ -161,8 +185,7 @@ pub fn label_copy<L: Label + io::Storable>(map: &Volume<L>, f: [usize; 3], large
         Volume { grid, data }
     };
     let max = small.data.par_iter().copied().max().unwrap_or(0);
-    let mut opts = WriteOptions::labels(max);
-    opts.description = "crmo-map review copy".into();
+    let opts = label_options(max);
     if max <= u8::MAX as u32 {
         let v = Volume { grid: small.grid, data: small.data.iter().map(|&x| x as u8).collect::<Vec<u8>>() };
         io::encode(&v, &opts, None, true)
@@ -172,9 +195,29 @@ pub fn label_copy<L: Label + io::Storable>(map: &Volume<L>, f: [usize; 3], large
     }
 }
 
+/// How a label copy whose largest value is `max` is stored.
+fn label_options(max: u32) -> WriteOptions {
+    let mut opts = WriteOptions::labels(max);
+    opts.description = "crmo-map review copy".into();
+    opts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_range_leaves_out_what_is_not_finite() {
+        let mut data: Vec<f32> = (0..1000).map(|i| ((i * 37 % 101) as f32 - 50.0) * 0.5).collect();
+        data[3] = f32::NAN;
+        data[500] = f32::INFINITY;
+        data[999] = f32::NEG_INFINITY;
+        data[998] = -30.0;
+        data[17] = 40.0;
+        assert_eq!(finite_range(&data), (-30.0, 40.0));
+        assert_eq!(finite_range(&data[..5]), (-25.0, 12.0));
+        assert_eq!(finite_range(&[f32::NAN; 40]), (f32::INFINITY, f32::NEG_INFINITY));
+    }
 
     #[test]
     fn small_grids_are_kept_and_large_ones_shrink_in_plane() {
