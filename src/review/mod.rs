@@ -202,6 +202,12 @@ pub fn files<L: Label + crate::io::Storable>(
     Ok(out)
 }
 
+/// The review page's files that are the same in every run (page, script, viewer and its
+/// licence), as [`files`] gives them.
+pub fn bundled() -> [&'static [u8]; 4] {
+    [PAGE.as_bytes(), APP.as_bytes(), NIIVUE, NIIVUE_LICENSE.as_bytes()]
+}
+
 /// Whether this build carries NiiVue (else the page shows its static pictures).
 pub fn has_viewer() -> bool {
     !NIIVUE.is_empty()
