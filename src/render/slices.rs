@@ -3,7 +3,7 @@
 //! at the top), cropped to the lesion with a margin, square pixels, the lesion outlined in its
 //! colour and captioned with its id and region.
 
-use super::canvas::{text_size, Canvas, Rect, WHITE};
+use super::canvas::{text_size, Canvas, WHITE};
 use super::{View, GAMMA, HEADER, MARGIN};
 use crate::palette::lesion_colour;
 use crate::volume::Volume;
@@ -39,29 +39,42 @@ pub fn lesion_slice(
     let (w_mm, h_mm) = (hs.len() as f64 * view.mm_h, vs.len() as f64 * view.mm_v);
     let px_per_mm = MIN_LONG_SIDE as f64 / w_mm.max(h_mm).max(1e-6);
     let (w, h) = (((w_mm * px_per_mm).round() as usize).max(1), ((h_mm * px_per_mm).round() as usize).max(1));
-    // The voxel under each picture pixel (display order: radiological, superior at the top).
-    let voxel = |x: usize, y: usize| {
-        let c = ((x as f64 + 0.5) / px_per_mm / view.mm_h) as usize;
-        let r = ((y as f64 + 0.5) / px_per_mm / view.mm_v) as usize;
-        let ih = if view.flip_h { hs.end - 1 - c.min(hs.len() - 1) } else { hs.start + c.min(hs.len() - 1) };
-        let iv = if view.flip_v { vs.end - 1 - r.min(vs.len() - 1) } else { vs.start + r.min(vs.len() - 1) };
+    // The crop's voxel under each picture column and row (display order: radiological,
+    // superior at the top); the picture enlarges the crop, so each voxel's grey level and
+    // lesion membership are worked out once, not per pixel.
+    let col: Vec<usize> =
+        (0..w).map(|x| (((x as f64 + 0.5) / px_per_mm / view.mm_h) as usize).min(hs.len() - 1)).collect();
+    let row: Vec<usize> =
+        (0..h).map(|y| (((y as f64 + 0.5) / px_per_mm / view.mm_v) as usize).min(vs.len() - 1)).collect();
+    let crop_w = hs.len();
+    let voxel = |c: usize, r: usize| {
+        let ih = if view.flip_h { hs.end - 1 - c } else { hs.start + c };
+        let iv = if view.flip_v { vs.end - 1 - r } else { vs.start + r };
         let mut ijk = [0; 3];
         (ijk[view.p], ijk[view.h], ijk[view.v]) = (at, ih, iv);
         scan.grid.index(ijk[0], ijk[1], ijk[2])
     };
+    let crop: Vec<usize> =
+        (0..vs.len()).flat_map(|r| (0..crop_w).map(move |c| (c, r))).map(|(c, r)| voxel(c, r)).collect();
+    let at_pixel = |x: usize, y: usize| row[y] * crop_w + col[x];
     let same_grid = lesion_map.grid.dims == dims && lesion_map.data.len() == scan.data.len();
-    let mine = |x: usize, y: usize| same_grid && lesion_map.data[voxel(x, y)] as u32 == id;
+    let inside: Vec<bool> = crop.iter().map(|&i| same_grid && lesion_map.data[i] as u32 == id).collect();
+    let mine = |x: usize, y: usize| inside[at_pixel(x, y)];
     let values: Vec<f32> =
-        (0..h).flat_map(|y| (0..w).map(move |x| (x, y))).map(|(x, y)| scan.data[voxel(x, y)]).collect();
+        (0..h).flat_map(|y| (0..w).map(move |x| (x, y))).map(|(x, y)| scan.data[crop[at_pixel(x, y)]]).collect();
     let (lo, hi) = super::window(&values);
+    let grey: Vec<f32> = crop
+        .iter()
+        .map(|&i| scan.data[i])
+        .map(|v| if v.is_finite() { ((v - lo) / (hi - lo)).clamp(0.0, 1.0).powf(GAMMA) } else { 0.0 })
+        .collect();
     let colour = lesion_colour(id);
     let caption = format!("{id} {region}");
     let canvas_w = (w + 2 * MARGIN).max(text_size(&caption, 2).0 + 2 * MARGIN);
     let mut canvas = Canvas::new(canvas_w, HEADER + h + MARGIN);
     for y in 0..h {
         for x in 0..w {
-            let v = values[y * w + x];
-            let g = if v.is_finite() { ((v - lo) / (hi - lo)).clamp(0.0, 1.0).powf(GAMMA) } else { 0.0 };
+            let g = grey[at_pixel(x, y)];
             let mut c = [g * 255.0; 3];
             if mine(x, y) {
                 let edge = x == 0 || y == 0 || x + 1 == w || y + 1 == h || {
@@ -70,7 +83,7 @@ pub fn lesion_slice(
                 c = [0, 1, 2]
                     .map(|i| if edge { colour[i] as f32 } else { c[i] * (1.0 - FILL) + colour[i] as f32 * FILL });
             }
-            canvas.fill(Rect { x: (MARGIN + x) as i64, y: (HEADER + y) as i64, w: 1, h: 1 }, c.map(|v| v as u8));
+            canvas.set((MARGIN + x) as i64, (HEADER + y) as i64, c.map(|v| v as u8));
         }
     }
     let (_, th) = text_size(&caption, 2);
