@@ -255,8 +255,9 @@ pub fn participant(cfg: &ParticipantConfig, obs: &dyn CohortObserver) -> Result<
         })
         .collect();
     schedule::reuse_freed_memory();
-    let order: Vec<usize> = (0..units.len()).collect();
-    let statuses = schedule::run_all(&order, &need, cfg.jobs, cfg.max_memory, |&k| {
+    let order = schedule::largest_first(&need);
+    let need_in_order: Vec<u64> = order.iter().map(|&k| need[k]).collect();
+    let statuses = schedule::run_all(&order, &need_in_order, cfg.jobs, cfg.max_memory, |&k| {
         let unit = &units[k];
         let start = Instant::now();
         obs.started(&unit.key());
@@ -280,9 +281,9 @@ pub fn participant(cfg: &ParticipantConfig, obs: &dyn CohortObserver) -> Result<
         };
         let _ = record_status(&cfg.out, &s);
         obs.finished(&s);
-        s
+        (k, s)
     });
-    Ok(Outcome { units: statuses })
+    Ok(Outcome { units: schedule::in_unit_order(statuses) })
 }
 
 fn one_line(e: &Error) -> String {

@@ -26,6 +26,21 @@ pub fn estimate(scan: &Path, atlas: &Path) -> Option<u64> {
     Some(BASE_BYTES + n * PEAK_BYTES_PER_VOXEL + atlas_voxels.saturating_mul(2))
 }
 
+/// The order to start units in: largest estimated need (a proxy for the scan's size, so for
+/// its time) first, ties in the units' own order, so that a long unit does not start last
+/// and keep one core busy while the others idle at the end.
+pub fn largest_first(need: &[u64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..need.len()).collect();
+    order.sort_by_key(|&k| std::cmp::Reverse(need[k]));
+    order
+}
+
+/// Results tagged with their unit's index, back in the units' order.
+pub fn in_unit_order<R>(mut tagged: Vec<(usize, R)>) -> Vec<R> {
+    tagged.sort_by_key(|(k, _)| *k);
+    tagged.into_iter().map(|(_, r)| r).collect()
+}
+
 /// Human-readable bytes (`1.5 GiB`).
 pub fn show_size(b: u64) -> String {
     let gib = b as f64 / (1u64 << 30) as f64;
@@ -165,6 +180,15 @@ mod tests {
         let seen = |jobs| run_all(&items, &[1; 6], jobs, 10, |_| rayon::current_num_threads());
         assert!(seen(1).iter().all(|&n| n == global));
         assert!(seen(2).iter().all(|&n| n == (global / 2).max(1)));
+    }
+
+    #[test]
+    fn the_largest_start_first_and_results_come_back_in_unit_order() {
+        let need = [10, 30, 10, 20, 30];
+        let order = largest_first(&need);
+        assert_eq!(order, [1, 4, 3, 0, 2]);
+        let tagged = order.iter().map(|&k| (k, k * 100)).collect();
+        assert_eq!(in_unit_order(tagged), [0, 100, 200, 300, 400]);
     }
 
     #[test]
