@@ -208,29 +208,43 @@ struct Columns {
     top: Vec<f32>,
     run: Vec<(u32, u32)>,
     counts: Vec<Vec<(u32, u32)>>,
+    /// Columns whose current run is of a region (not background).
+    open: usize,
 }
 
 impl Columns {
     fn new(n: usize) -> Columns {
-        Columns { top: vec![f32::NEG_INFINITY; n], run: vec![(0, 0); n], counts: vec![Vec::new(); n] }
+        Columns { top: vec![f32::NEG_INFINITY; n], run: vec![(0, 0); n], counts: vec![Vec::new(); n], open: 0 }
     }
 
     fn reset(&mut self) {
         self.top.fill(f32::NEG_INFINITY);
         self.run.fill((0, 0));
         self.counts.iter_mut().for_each(Vec::clear);
+        self.open = 0;
     }
 
     /// Adds one voxel per column (`flip`: the line runs from the last column to the first).
+    /// The maximum is taken in a loop of its own (it vectorises); a line of background whose
+    /// columns are all in background runs changes no tally (background is never counted), so
+    /// its labels are skipped: most lines of a whole-body scan hold no bone.
     fn add_line<L: Label>(&mut self, scan: &[f32], atlas: &[L], flip: bool) {
+        if flip {
+            self.top.iter_mut().rev().zip(scan).for_each(|(t, &v)| *t = t.max(v));
+        } else {
+            self.top.iter_mut().zip(scan).for_each(|(t, &v)| *t = t.max(v));
+        }
+        if self.open == 0 && !any_region(atlas) {
+            return;
+        }
         let n = self.top.len();
-        for (x, (&v, &l)) in scan.iter().zip(atlas).enumerate() {
+        for (x, &l) in atlas.iter().enumerate() {
             let col = if flip { n - 1 - x } else { x };
-            self.top[col] = self.top[col].max(v);
             let l: u32 = l.into();
             let run = &mut self.run[col];
             if l != run.0 {
                 tally(&mut self.counts[col], *run);
+                self.open = self.open + usize::from(l != 0) - usize::from(run.0 != 0);
                 *run = (l, 0);
             }
             run.1 += 1;
@@ -244,6 +258,11 @@ impl Columns {
             labels[col] = mode(&self.counts[col]);
         }
     }
+}
+
+/// Whether any voxel of `line` is labelled (a branch-free OR, so it vectorises).
+fn any_region<L: Label>(line: &[L]) -> bool {
+    line.iter().fold(0u32, |a, &l| a | Into::<u32>::into(l)) != 0
 }
 
 /// Adds a run of `n` voxels of `label` (background runs are not counted).
