@@ -38,18 +38,24 @@ pub fn write<L: Label + Storable>(
     m: &RunMaps<L>,
     written: &dyn Fn(&str, &[u8]),
 ) -> Result<()> {
-    let ((lesion_files, region_files), json) = rayon::join(
+    // The review page beside the maps: its copies are small (at most
+    // `review::copy::MAX_REVIEW_VOXELS` voxels of 16 bits or less, well under the scan's own
+    // 32 bits a voxel), and its work fills the cores where a map's picture runs on one.
+    let overview = names.overview_from_review();
+    let ((lesion_files, region_files), (json, review_files)) = rayon::join(
         || {
             rayon::join(
                 || encode_lesion_map(rep, m.lesion_map, m.scan),
                 || encode_region_map(m.scan, m.atlas, m.region_rows),
             )
         },
-        || report::to_json(rep),
+        || {
+            rayon::join(
+                || report::to_json(rep),
+                || review::files(rep, m.scan, m.lesion_map, m.atlas, m.region_rows, &overview),
+            )
+        },
     );
-    // The review page after the maps, so that its copies are not in memory beside theirs.
-    let overview = names.overview_from_review();
-    let review_files = review::files(rep, m.scan, m.lesion_map, m.atlas, m.region_rows, &overview);
     let (map_bytes, png) = lesion_files;
     let (regions_map, regions_png) = region_files;
     let mut out = OutputSet::new(out_dir)?;
