@@ -59,33 +59,37 @@ fn block_lines<T>(vol: &Volume<T>, f: [usize; 3], j: usize, k: usize) -> impl It
     })
 }
 
-/// `vol` reduced by `f`: each block's voxels folded into an accumulator (`add`) in memory
-/// order, then `finish`ed. Each reduced row reads its block's full rows once, in parallel
-/// over reduced rows.
-fn reduce<T: Copy + Sync, A: Clone + Send + Sync, U: Copy + Send + Default>(
-    vol: &Volume<T>,
-    f: [usize; 3],
-    empty: A,
-    add: impl Fn(&mut A, T) + Sync,
-    finish: impl Fn(&A) -> U + Sync,
-) -> Volume<U> {
-    let grid = reduced_grid(&vol.grid, f);
+/// `scan` reduced by `f`: each block to the mean of its finite values (0 where it has none),
+/// summed in memory order. Each reduced row reads its block's full rows once, in parallel over
+/// reduced rows; the sums are plain loops over the rows (no per-voxel closure), so they
+/// vectorise where the first axis is not reduced.
+fn block_means(scan: &Volume<f32>, f: [usize; 3]) -> Volume<f32> {
+    let grid = reduced_grid(&scan.grid, f);
     let [nx, ny, _] = grid.dims;
-    let mut data = vec![U::default(); grid.len()];
+    let mut data = vec![0f32; grid.len()];
     data.par_chunks_mut(nx.max(1)).enumerate().for_each_init(
-        || vec![empty.clone(); nx],
-        |acc, (row, out)| {
-            acc.iter_mut().for_each(|a| *a = empty.clone());
-            for line in block_lines(vol, f, row % ny, row / ny) {
+        || (vec![0f32; nx], vec![0u32; nx]),
+        |(sum, count), (row, out)| {
+            sum.fill(0.0);
+            count.fill(0);
+            for line in block_lines(scan, f, row % ny, row / ny) {
+                let add = |(s, n): (&mut f32, &mut u32), x: f32| {
+                    let finite = x.is_finite();
+                    *s += if finite { x } else { 0.0 };
+                    *n += u32::from(finite);
+                };
                 if f[0] == 1 {
-                    acc.iter_mut().zip(line).for_each(|(a, &v)| add(a, v));
+                    sum.iter_mut().zip(count.iter_mut()).zip(line).for_each(|(acc, &x)| add(acc, x));
                 } else {
-                    for (a, block) in acc.iter_mut().zip(line.chunks(f[0])) {
-                        block.iter().for_each(|&v| add(a, v));
+                    for (acc, block) in sum.iter_mut().zip(count.iter_mut()).zip(line.chunks(f[0])) {
+                        let (s, n) = acc;
+                        block.iter().for_each(|&x| add((&mut *s, &mut *n), x));
                     }
                 }
             }
-            out.iter_mut().zip(acc.iter()).for_each(|(o, a)| *o = finish(a));
+            for ((o, &s), &n) in out.iter_mut().zip(sum.iter()).zip(count.iter()) {
+                *o = if n == 0 { 0.0 } else { s / n as f32 };
+            }
         },
     );
     Volume { grid, data }
@@ -132,19 +136,7 @@ fn finite_range(data: &[f32]) -> (f32, f32) {
 /// The scan's copy as `.nii.gz` bytes: block means (of finite values), int16 with a scaling
 /// that spans its finite range.
 pub fn scan_copy(scan: &Volume<f32>, f: [usize; 3]) -> Vec<u8> {
-    let small = (f != [1; 3]).then(|| {
-        reduce(
-            scan,
-            f,
-            (0f32, 0u32),
-            |a, x| {
-                if x.is_finite() {
-                    *a = (a.0 + x, a.1 + 1);
-                }
-            },
-            |&(sum, n)| if n == 0 { 0.0 } else { sum / n as f32 },
-        )
-    });
+    let small = (f != [1; 3]).then(|| block_means(scan, f));
     let vol = small.as_ref().unwrap_or(scan);
     let (lo, hi) = vol
         .data
