@@ -4,6 +4,7 @@
 //! what it would do now and whose outputs are all there, intact.
 
 use crate::error::{Error, Result};
+use crate::io::hex;
 use crate::pipeline::Params;
 use crate::review;
 use serde::{Deserialize, Serialize};
@@ -131,10 +132,6 @@ impl Basis {
 fn named(name: &str, content: &str) -> FileRecord {
     let sha256 = crate::io::sha256_hex(content.as_bytes());
     FileRecord { name: name.into(), path: None, bytes: content.len() as u64, sha256 }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The record of an input file whose SHA-256 is known: its size is read from the file system.

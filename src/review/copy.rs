@@ -73,17 +73,11 @@ fn block_means(scan: &Volume<f32>, f: [usize; 3]) -> Volume<f32> {
             sum.fill(0.0);
             count.fill(0);
             for line in block_lines(scan, f, row % ny, row / ny) {
-                let add = |(s, n): (&mut f32, &mut u32), x: f32| {
-                    let finite = x.is_finite();
-                    *s += if finite { x } else { 0.0 };
-                    *n += u32::from(finite);
-                };
                 if f[0] == 1 {
-                    sum.iter_mut().zip(count.iter_mut()).zip(line).for_each(|(acc, &x)| add(acc, x));
+                    sum.iter_mut().zip(count.iter_mut()).zip(line).for_each(|((s, n), &x)| add_finite(s, n, x));
                 } else {
-                    for (acc, block) in sum.iter_mut().zip(count.iter_mut()).zip(line.chunks(f[0])) {
-                        let (s, n) = acc;
-                        block.iter().for_each(|&x| add((&mut *s, &mut *n), x));
+                    for ((s, n), block) in sum.iter_mut().zip(count.iter_mut()).zip(line.chunks(f[0])) {
+                        block.iter().for_each(|&x| add_finite(s, n, x));
                     }
                 }
             }
@@ -93,6 +87,14 @@ fn block_means(scan: &Volume<f32>, f: [usize; 3]) -> Volume<f32> {
         },
     );
     Volume { grid, data }
+}
+
+/// Adds `x` to a block's sum and count when it is finite (a branch-free form that vectorises).
+#[inline]
+fn add_finite(sum: &mut f32, count: &mut u32, x: f32) {
+    let finite = x.is_finite();
+    *sum += if finite { x } else { 0.0 };
+    *count += u32::from(finite);
 }
 
 /// `map` reduced by `f`, each block to its largest value, read in the rows that hold any
