@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # The review page's browser test (README): installs chromium and the npm packages
-# (scripts/browser-setup.sh), makes review pages with the release binary (a small
+# (scripts/browser-setup.sh), makes review pages with crmo-map (a small
 # founding-case phantom, the tiny fixture with a hostile region name, and each real sij-stir
 # scan when ../shared/realdata is there), then drives them with node's test runner
 # (tests/browser/review.test.mjs). Screenshots stay in target/browser-test/*/review-screenshot.png.
+#
+#   scripts/browser-test.sh [CRMO_MAP_BINARY]   (default: target/release/crmo-map, built if
+#                                                missing; scripts/test.sh passes the test build's)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CHROMIUM="$(scripts/browser-setup.sh)"
 export CHROMIUM
-cargo build --release --quiet
-bin=target/release/crmo-map
+if [ $# -gt 0 ]; then
+  bin="$(realpath "$1")"
+else
+  cargo build --release --quiet
+  bin=target/release/crmo-map
+fi
+[ -x "$bin" ] || { echo "browser test: $bin is not an executable" >&2; exit 1; }
 work=target/browser-test
 rm -rf "$work"
 mkdir -p "$work"

@@ -8,10 +8,12 @@ cd "$(dirname "$0")/.."
 CRMO_MAP_PYTHON="$(scripts/python-env.sh)"
 export CRMO_MAP_PYTHON
 cargo test --all-features "$@"
-cargo bench --no-run --quiet
+# The benchmarks build with the test build's profile (they are run, optimised, by
+# `cargo bench`): a second, release build of every dependency would double CI's compile time.
+cargo build --all-features --benches --quiet
 # The fuzz targets build (not instrumented; scripts/fuzz.sh runs them with cargo fuzz).
 cargo build --manifest-path fuzz/Cargo.toml --target-dir target --bins --quiet
 # Cohorts on a one-node Slurm cluster (installs Debian's slurm-wlm and munge once).
 bash scripts/slurm-test.sh target/debug/crmo-map
 # The review page in a real browser (installs Debian's chromium and the npm packages once).
-bash scripts/browser-test.sh
+bash scripts/browser-test.sh target/debug/crmo-map
