@@ -20,9 +20,9 @@ use rayon::prelude::*;
 pub const BLOCK_MM: f64 = 20.0;
 
 /// The local level lifts a voxel's level at most this many times its region's level. With
-/// the fine level's own lift on top ([`FINE_CLIP`](super::fine_level::FINE_CLIP), 1.3) a
-/// voxel is judged against at most about 2.1 times its region's marrow: the contrast of red
-/// to yellow marrow, and no further, so that oedema filling a whole neighbourhood of blocks
+/// the fine level's marrow up to [`FINE_EXCLUDE`](super::fine_level::FINE_EXCLUDE) (1.3) times
+/// that on top, a voxel is judged against at most about 2.1 times its region's marrow: the
+/// contrast of red to yellow marrow, and no further, so that oedema filling a whole neighbourhood of blocks
 /// stays brighter than its level. Chosen with docs/ACCURACY.md's rule (real scans and the
 /// tuning phantom suite together).
 pub const MAX_LIFT: f64 = 1.6;

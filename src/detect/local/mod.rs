@@ -80,10 +80,10 @@ pub struct LocalParams {
 impl Default for LocalParams {
     fn default() -> LocalParams {
         LocalParams {
-            seed_ratio: 1.5,
+            seed_ratio: 1.6,
             grow_ratio: 1.2,
             seed_core_mm3: 50.0,
-            noise_z: 14.0,
+            noise_z: 17.0,
             grow_noise_z: 2.5,
             fine_mm: 3.0,
             denoise_mm: 1.0,

@@ -275,12 +275,14 @@ fn the_marrow_level_of_a_small_region_does_not_move_when_the_scan_is_rounded() {
 
 #[test]
 fn oedema_filling_a_whole_neighbourhood_does_not_become_its_own_marrow() {
-    // A 20 cm bone whose region level is 100 (its normal marrow, the mode) with oedema at
-    // 250 over 10 cm of it: the block medians there are the oedema's, but the level a voxel
-    // is judged against stops at MAX_LIFT times the region's, so the oedema stays a lesion.
+    // A 20 cm bone whose region level is 100 (its normal marrow, the mode) with oedema over
+    // 10 cm of it, a little above the seed ratio times MAX_LIFT (about 2.8 x): the block
+    // medians there are the oedema's, but the level a voxel is judged against stops at
+    // MAX_LIFT times the region's, so the oedema stays a lesion.
+    let oedema = (1.1 * LocalParams::default().seed_ratio * MAX_LIFT * 100.0) as f32;
     let grid = Grid { dims: [200, 40, 20], affine: Affine::from_spacing_origin([1.0, 1.0, 3.0], [0.0; 3]) };
     let atlas = Volume::filled(grid, 1u16);
-    let scan = Volume::from_vec(grid, (0..grid.len()).map(|v| if v % 200 < 100 { 250.0 } else { 100.0 }).collect());
+    let scan = Volume::from_vec(grid, (0..grid.len()).map(|v| if v % 200 < 100 { oedema } else { 100.0 }).collect());
     let map = MarrowMap::new(&scan, &atlas);
     assert!(map.level([50, 20, 10], 1).unwrap() > 200.0, "the blocks see the oedema");
     let r = refs(100.0, 1.0);
