@@ -23,7 +23,7 @@ use rayon::prelude::*;
 /// Voxels brighter than this multiple of their coarse level are candidate oedema, not
 /// normal marrow, and carry no weight in the fine level. (It was a cap: such voxels counted
 /// at this multiple, so that a large lesion at under about 1.95 times its marrow lifted its
-/// own level out of reach of the 1.5 seed ratio; see docs/ACCURACY.md.)
+/// own level out of reach of a 1.5 seed ratio; see docs/ACCURACY.md.)
 pub const FINE_EXCLUDE: f64 = 1.3;
 
 /// Least edge length (mm) of the cells on which the weighted sums are kept (whole voxels along
