@@ -275,9 +275,11 @@ pub fn run_with_map(cfg: &RunConfig, obs: &dyn Observer) -> Result<(Report, Volu
         return map_scan(job, Some(table), scan, atlas);
     }
     let (scan, atlas) = rayon::join(|| io::read_scan(&cfg.scan), || io::read_atlas(&cfg.atlas));
-    match atlas? {
-        io::Atlas::U8(a) => map_scan(job, given, scan?, a),
-        io::Atlas::U16(a) => map_scan(job, given, scan?, a),
+    // When both fail, the scan's error is the one reported (as the command line names it first).
+    let (scan, atlas) = (scan?, atlas?);
+    match atlas {
+        io::Atlas::U8(a) => map_scan(job, given, scan, a),
+        io::Atlas::U16(a) => map_scan(job, given, scan, a),
     }
 }
 

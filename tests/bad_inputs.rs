@@ -42,6 +42,14 @@ fn specific_messages() {
 }
 
 #[test]
+fn when_scan_and_atlas_both_fail_the_scan_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (scan, atlas) = (tmp.path().join("no-scan.nii.gz"), fixture("bad/truncated.nii.gz"));
+    let err = run_fails(&scan, &atlas, &fixture("tiny/labels.tsv"), &tmp.path().join("out"));
+    assert!(err.contains("no-scan.nii.gz") && !err.contains("truncated"), "{err}");
+}
+
+#[test]
 fn a_failed_run_leaves_an_existing_output_folder_as_it_was() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
