@@ -13,6 +13,7 @@ usage: scripts/loo_seed_ratio.py [--bin target/release/crmo-map]
 """
 import argparse
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -41,8 +42,7 @@ def main():
                       if os.path.exists(os.path.join(readers, s, "oedema_R11.nii.gz")))
     if len(subjects) < 2:
         sys.exit(f"loo_seed_ratio.py: fewer than two annotated subjects in {readers}")
-    found = fp = 0.0
-    lesions = 0
+    found, lesions, fp = 0, 0, 0.0
     dice = []
     with tempfile.TemporaryDirectory() as tmp:
         for held in subjects:
@@ -57,13 +57,15 @@ def main():
                 if ok else min(SEEDS)
             te = froc(args.bin, test, args.labels, test + "-out", extra)[pick]
             n, sens = int(te["found_R1"]), float(te["sensitivity_R1"])
-            lesions += round(n / sens) if sens > 0 else 0
+            with open(os.path.join(test + "-out", "evaluation.json")) as f:
+                agreements = json.load(f)["agreements"]
+            lesions += next(a["lesions"] for a in agreements if (a["tested"], a["truth"]) == ("detector", "R1"))
             found += n
             fp += float(te["fp_per_scan_R1"])
             dice.append(float(te["dice_mean_R1"]))
             print(f"{held}: seed ratio {pick:g} chosen on the others; held out: sensitivity {sens:.3f} "
                   f"({n} found), FP/scan {float(te['fp_per_scan_R1']):.2f}, Dice {float(te['dice_mean_R1']):.3f}")
-    print(f"held-out subjects together: {int(found)} found" + (f" of about {lesions}" if lesions else "")
+    print(f"held-out subjects together: {found} of {lesions} found ({found / lesions:.3f})"
           + f", FP/scan {fp / len(subjects):.2f}, Dice mean {sum(dice) / len(dice):.3f}")
 
 

@@ -278,15 +278,22 @@ impl Provenance {
 mod tests {
     use super::*;
 
+    /// A scan and an atlas in `dir` (their bytes `scan` and `atlas`) as a unit's inputs, and
+    /// the unit's output folder there (not made).
+    fn inputs_in(dir: &Path) -> (super::super::Inputs, PathBuf) {
+        let (scan, atlas) = (dir.join("s.nii"), dir.join("a.nii"));
+        std::fs::write(&scan, b"scan").unwrap();
+        std::fs::write(&atlas, b"atlas").unwrap();
+        (super::super::Inputs { scan, atlas, labels: None }, dir.join("out"))
+    }
+
     #[test]
     fn a_record_is_current_until_an_input_or_output_changes() {
         let t = tempfile::tempdir().unwrap();
-        let (scan, atlas, out) = (t.path().join("s.nii"), t.path().join("a.nii"), t.path().join("out"));
-        std::fs::write(&scan, b"scan").unwrap();
-        std::fs::write(&atlas, b"atlas").unwrap();
+        let (inputs, out) = inputs_in(t.path());
+        let scan = inputs.scan.clone();
         std::fs::create_dir_all(out.join("anat")).unwrap();
         std::fs::write(out.join("anat/x.tsv"), b"x").unwrap();
-        let inputs = super::super::Inputs { scan: scan.clone(), atlas, labels: None };
         let basis = Basis::of(&inputs, &Params::default(), None).unwrap();
         let rec = Provenance::record(&out, basis.clone()).unwrap();
         assert_eq!(rec.outputs.len(), 1);
@@ -310,10 +317,7 @@ mod tests {
     #[test]
     fn records_from_what_was_read_and_written_match_records_read_back() {
         let t = tempfile::tempdir().unwrap();
-        let (scan, atlas, out) = (t.path().join("s.nii"), t.path().join("a.nii"), t.path().join("out"));
-        std::fs::write(&scan, b"scan").unwrap();
-        std::fs::write(&atlas, b"atlas").unwrap();
-        let inputs = super::super::Inputs { scan, atlas, labels: None };
+        let (inputs, out) = inputs_in(t.path());
         let (p, hex) = (Params::default(), crate::io::sha256_hex);
         let read = ReadDigests { scan: &hex(b"scan"), atlas: &hex(b"atlas") };
         let basis = Basis::of(&inputs, &p, None).unwrap();

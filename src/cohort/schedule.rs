@@ -89,8 +89,8 @@ pub fn inner_threads(jobs: usize, threads: usize) -> Option<usize> {
     (jobs > 1).then(|| (threads / jobs).max(1))
 }
 
-/// Runs `run` in a pool of `threads` threads, or in the global pool for `None` (also when a
-/// pool cannot be started: the work is the same, only its scheduling differs).
+/// Runs `run` in `pool`, or in the global pool for `None` (also used when a unit's pool could
+/// not be started: the work is the same, only its scheduling differs).
 fn in_pool<R: Send>(pool: Option<&rayon::ThreadPool>, run: impl FnOnce() -> R + Send) -> R {
     match pool {
         Some(p) => p.install(run),

@@ -12,9 +12,10 @@
 //! [`MarrowMap`](super::marrow_map::MarrowMap)'s) are candidate oedema and carry no weight,
 //! so that a lesion never lifts its own level: inside a large lesion the level comes from the
 //! marrow around it, or, where none is near, is the coarse level. Voxels darker than
-//! [`CORTEX_FRACTION`] of their coarse level are cortex and carry no weight either. The sums are kept on cells of at least [`FINE_CELL_MM`], cut on the world
-//! lattice ([`Grid::lattice`](crate::volume::Grid::lattice)) so that the storage order does
-//! not matter, and read back by trilinear interpolation: no full-size volume is made.
+//! [`CORTEX_FRACTION`] of their coarse level are cortex and carry no weight either. The sums
+//! are kept on cells of at least [`FINE_CELL_MM`], cut on the world lattice
+//! ([`Grid::lattice`](crate::volume::Grid::lattice)) so that the storage order does not
+//! matter, and read back by trilinear interpolation: no full-size volume is made.
 
 use super::local::CORTEX_FRACTION;
 use crate::volume::{Label, Volume};

@@ -20,10 +20,10 @@ use rayon::prelude::*;
 pub const BLOCK_MM: f64 = 20.0;
 
 /// The local level lifts a voxel's level at most this many times its region's level. With
-/// the fine level's marrow up to [`FINE_EXCLUDE`](super::fine_level::FINE_EXCLUDE) (1.3) times
-/// that on top, a voxel is judged against at most about 2.1 times its region's marrow: the
-/// contrast of red to yellow marrow, and no further, so that oedema filling a whole neighbourhood of blocks
-/// stays brighter than its level. Chosen with docs/ACCURACY.md's rule (real scans and the
+/// the fine level's marrow up to [`FINE_EXCLUDE`](super::fine_level::FINE_EXCLUDE) (1.3)
+/// times that on top, a voxel is judged against at most about 2.1 times its region's marrow:
+/// the contrast of red to yellow marrow, and no further, so that oedema filling a whole
+/// neighbourhood of blocks stays brighter than its level. Chosen with docs/ACCURACY.md's rule (real scans and the
 /// tuning phantom suite together).
 pub const MAX_LIFT: f64 = 1.6;
 
