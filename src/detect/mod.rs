@@ -64,6 +64,9 @@ pub struct Bones {
     /// The axis a growth plate of the label's bone lies across ([`shape::plate_axes`]);
     /// world z past the end.
     pub plate_axis: Vec<[f64; 3]>,
+    /// Whether the label is part of a tubular or foot bone, whose growth plates may be
+    /// curved (the femoral head's cap, the proximal humeral tent): [`shape::is_plate`].
+    pub tubular: Vec<bool>,
 }
 
 impl Bones {
@@ -83,7 +86,7 @@ impl Bones {
         let tubular: Vec<bool> =
             infos.iter().map(|info| info.as_ref().is_some_and(|i| i.bone_class.is_tubular_or_foot())).collect();
         let plate_axis = shape::plate_axes(atlas, &of, &tubular);
-        Bones { of, plate_axis }
+        Bones { of, plate_axis, tubular }
     }
 
     /// The bone number of label `l`.
@@ -94,6 +97,11 @@ impl Bones {
     /// The axis growth plates in label `l` lie across.
     pub fn plate_axis<L: Label>(&self, l: L) -> [f64; 3] {
         self.plate_axis.get(l.index()).copied().unwrap_or(shape::WORLD_Z)
+    }
+
+    /// Whether growth plates in label `l` may be curved (a tubular or foot bone's).
+    pub fn curved_plates<L: Label>(&self, l: L) -> bool {
+        self.tubular.get(l.index()).copied().unwrap_or(false)
     }
 }
 

@@ -16,6 +16,16 @@ pub struct Shape {
     pub long_axis: [f64; 3],
     /// Depth (mm) of one voxel along `thin_axis`: how thick a plate one voxel deep looks.
     pub voxel_depth: f64,
+    /// The component's thickness read from its straight runs of voxels across it: the mean
+    /// length (mm, over its voxels) of the run each voxel lies in along a fine voxel axis,
+    /// times the cosine between that axis and `thin_axis` (a plate tilted to the axis is
+    /// crossed obliquely), on the axis where that is least ([`Chords`]; 0 when not
+    /// measured). A curved plate (a cap, a tent) is as thin by this measure as a flat one,
+    /// where its spread along `thin_axis` takes in its curvature.
+    pub chord: f64,
+    /// The depth (mm) of one voxel along `thin_axis` as `chord`'s axis sees it: its spacing
+    /// times the same cosine.
+    pub chord_voxel: f64,
 }
 
 impl Shape {
@@ -32,6 +42,14 @@ pub const PLATE_ASPECT: f64 = 2.5;
 /// Largest angle (degrees) between a plate's thin axis and the axis it lies across.
 pub const PLATE_TILT_DEG: f64 = 50.0;
 
+/// How far (mm) a curved growth plate's rim lies from its apex along its thin axis, at most:
+/// the proximal humeral physis is a tent whose apex stands about a centimetre above its rim,
+/// the femoral head's a shallower cap. Its spread along that axis then reads as a thickness
+/// of up to `hypot(limit, PLATE_CURVE_MM)`, a flat plate's limit combined with its depth
+/// (the spread of a cap's heights adds to its own thickness's); a lesion fused with a plate
+/// is thicker still.
+pub const PLATE_CURVE_MM: f64 = 8.0;
+
 /// World z: the axis that intervertebral discs and the physes of flat bones lie across.
 pub const WORLD_Z: [f64; 3] = [0.0, 0.0, 1.0];
 
@@ -45,10 +63,148 @@ pub const WORLD_Z: [f64; 3] = [0.0, 0.0, 1.0];
 /// runs front to back), and a disc caught in a misregistered vertebra label is a slab of its
 /// endplate; a lesion, or a lesion fused with the physis it touches, is thicker, and a lesion
 /// that a flat bone (sternum, ilium, scapula) makes thin lies along the body, not across it.
-pub fn is_plate(shape: &Shape, plate_mm: f64, across: [f64; 3]) -> bool {
+///
+/// A curved plate (the femoral head's physis is a cap bulging into the head, the proximal
+/// humeral physis a tent) spreads along its thin axis by its curvature, several mm beyond its
+/// own thickness; its runs of voxels across it stay short ([`Shape::chord`]). So where plates
+/// may be `curved` (the tubular bones') a component is thin when either measure says so;
+/// elsewhere (the spine, the pelvis, where a thin subchondral strip of oedema lines a joint)
+/// only by its spread.
+pub fn is_plate(shape: &Shape, plate_mm: f64, across: [f64; 3], curved: bool) -> bool {
     let cos = |axis: [f64; 3]| (0..3).map(|a| shape.thin_axis[a] * axis[a]).sum::<f64>().abs();
     let lies_across = cos(across).max(cos(WORLD_Z)) >= PLATE_TILT_DEG.to_radians().cos();
-    shape.thickness() < plate_mm + shape.voxel_depth && shape.sd[1] >= PLATE_ASPECT * shape.sd[0] && lies_across
+    let limit = plate_mm + shape.voxel_depth;
+    let flat_thin = shape.thickness() < limit;
+    let curved_thin = curved
+        && shape.chord > 0.0
+        && shape.chord < plate_mm + shape.chord_voxel
+        && shape.thickness() < limit.hypot(PLATE_CURVE_MM);
+    (flat_thin || curved_thin) && shape.sd[1] >= PLATE_ASPECT * shape.sd[0] && lies_across
+}
+
+/// Axes along which [`Shape::chord`] is measured: those sampled at most this many times as
+/// coarsely as the finest axis...
+pub const CHORD_AXIS_RATIO: f64 = 1.5;
+
+/// ... and at most 60 degrees off the component's thin axis (this cosine).
+pub const CHORD_MIN_COS: f64 = 0.5;
+
+/// A component's voxels and, per voxel axis, the sum over its runs along that axis of their
+/// squared lengths (in voxels): the mean over its voxels of the length of the run each lies
+/// in is that sum over the voxels. Weighted by voxel, a run's mean reads a plate as its
+/// thickness and a lens-shaped blob as about 1.5 times its half-height (unweighted, the many
+/// short runs at a blob's rim would make it look thin).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Chords {
+    /// Voxels.
+    pub voxels: u64,
+    /// Per axis, the sum of the squared lengths of the component's runs along it.
+    pub squares: [u64; 3],
+}
+
+impl Chords {
+    /// Adds a voxel that is the `depth`-th (from 1) of its run along `axis`: the run's
+    /// squared length grows from `(depth - 1)^2` to `depth^2`.
+    fn add(&mut self, axis: usize, depth: u32) {
+        self.squares[axis] += 2 * depth as u64 - 1;
+    }
+
+    /// `shape` with its [`Shape::chord`] from these sums, on `grid`.
+    pub fn apply(&self, mut shape: Shape, grid: &crate::volume::Grid) -> Shape {
+        if self.voxels == 0 {
+            return shape;
+        }
+        let spacing = grid.spacing();
+        let m = grid.affine.0;
+        // Along a thick-slice axis a run of two slices is already as long as a plate's
+        // limit, and along an axis nearly in the plate's plane its runs measure its width:
+        // only fine axes within 60 degrees of the thin axis read a thickness.
+        let finest = spacing.iter().copied().fold(f64::INFINITY, f64::min);
+        let reads = (0..3).filter_map(|a| {
+            let cos = (0..3).map(|r| m[r][a] * shape.thin_axis[r]).sum::<f64>().abs() / spacing[a];
+            let fine = spacing[a] <= CHORD_AXIS_RATIO * finest && cos >= CHORD_MIN_COS;
+            let mean = self.squares[a] as f64 / self.voxels as f64 * spacing[a];
+            fine.then_some((mean * cos, spacing[a] * cos))
+        });
+        if let Some((chord, voxel)) = reads.min_by(|x, y| x.0.total_cmp(&y.0)) {
+            shape.chord = chord;
+            shape.chord_voxel = voxel;
+        }
+        shape
+    }
+}
+
+/// The runs of one row of components with, for each of their voxels in order, its depth in
+/// its run along an axis across the rows (1 where the voxel before it along that axis is not
+/// in its component).
+#[derive(Clone, Debug, Default)]
+struct RowDepths {
+    runs: Vec<(u32, u32, u32)>,
+    depth: Vec<u32>,
+}
+
+impl RowDepths {
+    /// The depths of the voxels of `runs` (one row), the row before it along the axis having
+    /// `before`.
+    fn after(before: &RowDepths, runs: &[(ccl::Run, u32)]) -> RowDepths {
+        let mut out = RowDepths { runs: Vec::with_capacity(runs.len()), depth: Vec::new() };
+        let (mut q, mut offset) = (0usize, 0usize);
+        for &(run, c) in runs {
+            out.runs.push((run.start, run.end, c));
+            for i in run.start..run.end {
+                while q < before.runs.len() && before.runs[q].1 <= i {
+                    offset += (before.runs[q].1 - before.runs[q].0) as usize;
+                    q += 1;
+                }
+                let under = match before.runs.get(q) {
+                    Some(&(s, _, bc)) if s <= i && bc == c => before.depth[offset + (i - s) as usize],
+                    _ => 0,
+                };
+                out.depth.push(under + 1);
+            }
+        }
+        out
+    }
+}
+
+/// [`Chords`] of every component (index = component label), in one pass over the rows that
+/// keeps the depths of the row before (along j) and of the slice before (along k).
+pub(crate) fn chords(comps: &ccl::Components) -> Vec<Chords> {
+    let [_, ny, nz] = comps.dims;
+    let mut out = vec![Chords::default(); comps.count + 1];
+    let (mut slice_before, mut slice) = (vec![RowDepths::default(); ny], vec![RowDepths::default(); ny]);
+    for k in 0..nz {
+        let mut row_before = RowDepths::default();
+        for j in 0..ny {
+            let runs: Vec<(ccl::Run, u32)> = comps.row(j + ny * k).collect();
+            // Along i: a run touching the one before it in the same component continues it.
+            let mut carried = (u32::MAX, 0u32, 0u32);
+            for &(run, c) in &runs {
+                let before = if carried.0 == run.start && carried.1 == c { carried.2 } else { 0 };
+                let e = &mut out[c as usize];
+                for d in before + 1..=before + run.end - run.start {
+                    e.add(0, d);
+                }
+                e.voxels += (run.end - run.start) as u64;
+                carried = (run.end, c, before + run.end - run.start);
+            }
+            let along_j = RowDepths::after(&row_before, &runs);
+            let along_k = RowDepths::after(&slice_before[j], &runs);
+            for (axis, depths) in [(1, &along_j), (2, &along_k)] {
+                let mut n = 0;
+                for &(s, e, c) in &depths.runs {
+                    for &d in &depths.depth[n..n + (e - s) as usize] {
+                        out[c as usize].add(axis, d);
+                    }
+                    n += (e - s) as usize;
+                }
+            }
+            row_before = along_j;
+            slice[j] = along_k;
+        }
+        std::mem::swap(&mut slice_before, &mut slice);
+    }
+    out
 }
 
 /// Per label (index = label): the axis its growth plates lie across ([`is_plate`]). For the
@@ -152,7 +308,14 @@ impl Moments {
         // A voxel's edges are the affine's columns; its depth along u is the sum of their
         // projections on u.
         let voxel_depth = (0..3).map(|c| (0..3).map(|r| lin[r][c] * thin_axis[r]).sum::<f64>().abs()).sum();
-        Shape { sd: ev.map(|x| x.max(0.0).sqrt()), thin_axis, long_axis: eigenvector(w, ev[2]), voxel_depth }
+        Shape {
+            sd: ev.map(|x| x.max(0.0).sqrt()),
+            thin_axis,
+            long_axis: eigenvector(w, ev[2]),
+            voxel_depth,
+            chord: 0.0,
+            chord_voxel: 0.0,
+        }
     }
 }
 
@@ -161,7 +324,7 @@ pub fn shapes(comps: &ccl::Components, grid: &crate::volume::Grid) -> Vec<Shape>
     let mut m = vec![Moments::default(); comps.count + 1];
     let ny = grid.dims[1];
     comps.for_each_run(|row, run, c| m[c as usize].add_run(row % ny, row / ny, run.start as usize, run.end as usize));
-    m.iter().map(|e| e.shape(grid)).collect()
+    m.iter().zip(chords(comps)).map(|(e, c)| c.apply(e.shape(grid), grid)).collect()
 }
 
 /// [`Shape`] of a list of voxels.
@@ -170,7 +333,24 @@ pub fn shape_of_voxels(voxels: &[[usize; 3]], grid: &crate::volume::Grid) -> Sha
     for &[i, j, k] in voxels {
         m.add_run(j, k, i, i + 1);
     }
-    m.shape(grid)
+    let mut indices: Vec<usize> = voxels.iter().map(|&[i, j, k]| grid.index(i, j, k)).collect();
+    indices.sort_unstable();
+    indices.dedup();
+    let [nx, ny, _] = grid.dims;
+    let stride = [1, nx, nx * ny];
+    let mut c = Chords { voxels: indices.len() as u64, squares: [0; 3] };
+    // Each voxel's depth in its run along each axis, from its predecessor's (earlier in
+    // memory order, so already known).
+    let mut depth = vec![[0u32; 3]; indices.len()];
+    for (n, &v) in indices.iter().enumerate() {
+        let ijk = [v % nx, (v / nx) % ny, v / (nx * ny)];
+        for a in 0..3 {
+            let before = if ijk[a] > 0 { indices[..n].binary_search(&(v - stride[a])).ok() } else { None };
+            depth[n][a] = before.map_or(0, |b| depth[b][a]) + 1;
+            c.add(a, depth[n][a]);
+        }
+    }
+    c.apply(m.shape(grid), grid)
 }
 
 /// A unit eigenvector of the symmetric 3x3 matrix `a` for its eigenvalue `lambda`: the
@@ -248,6 +428,98 @@ mod tests {
         for t in 0..3 {
             assert!((a.sd[t] - b.sd[t]).abs() < 1e-9 && (a.thin_axis[t].abs() - b.thin_axis[t].abs()).abs() < 1e-9);
         }
+        assert!(a.chord > 0.0 && (a.chord - b.chord).abs() < 1e-9 && a.chord_voxel == b.chord_voxel, "{a:?} {b:?}");
+    }
+
+    /// A set's voxels and, per axis, the sum over its voxels of the length of the run along
+    /// that axis each lies in, counted naively: each voxel walks both ways while it stays in.
+    fn naive_chords(mask: &[bool], grid: &Grid) -> Chords {
+        let mut c = Chords::default();
+        for v in (0..grid.len()).filter(|&v| mask[v]) {
+            c.voxels += 1;
+            let ijk = grid.ijk(v);
+            for a in 0..3 {
+                let inside = |t: i64| {
+                    let mut p = ijk;
+                    (0..grid.dims[a] as i64).contains(&t) && {
+                        p[a] = t as usize;
+                        mask[grid.index(p[0], p[1], p[2])]
+                    }
+                };
+                let at = ijk[a] as i64;
+                let (mut lo, mut hi) = (at, at);
+                while inside(lo - 1) {
+                    lo -= 1;
+                }
+                while inside(hi + 1) {
+                    hi += 1;
+                }
+                c.squares[a] += (hi - lo + 1) as u64;
+            }
+        }
+        c
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn chords_match_naive_run_lengths(seed in 0u64..1000) {
+            let grid = Grid { dims: [9, 7, 6], affine: Affine::from_spacing_origin([1.0, 4.0, 0.9], [0.0; 3]) };
+            let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+            let mask: Vec<bool> = (0..grid.len())
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state % 3 != 0
+                })
+                .collect();
+            let comps = comps_of(&mask, &grid);
+            let labels = comps.to_volume();
+            for (c, sums) in chords(&comps).iter().enumerate().skip(1) {
+                let own: Vec<bool> = labels.iter().map(|&l| l as usize == c).collect();
+                proptest::prop_assert_eq!(*sums, naive_chords(&own, &grid), "component {}", c);
+            }
+        }
+    }
+
+    #[test]
+    fn a_curved_physis_is_a_plate_in_a_tubular_bone_only() {
+        // 1 mm voxels: a spherical cap (sphere radius 17 mm, 2 mm thick, 14 mm rim radius)
+        // bulging 7 mm along z, like a femoral head's physis.
+        let grid = Grid { dims: [40, 40, 30], affine: Affine::from_spacing_origin([1.0; 3], [0.0; 3]) };
+        let cap: Vec<bool> = (0..grid.len())
+            .map(|v| {
+                let [i, j, k] = grid.ijk(v).map(|c| c as f64);
+                let (x, y, z) = (i - 20.0, j - 20.0, k - 5.0);
+                let r = (x * x + y * y + (z - 17.0).powi(2)).sqrt();
+                (15.0..17.0).contains(&r) && x * x + y * y <= 14.0 * 14.0 && z < 17.0
+            })
+            .collect();
+        let shape = shapes(&comps_of(&cap, &grid), &grid)[1];
+        assert!(shape.thickness() > 5.0, "its spread takes in the curvature: {shape:?}");
+        assert!(shape.chord < 4.0, "its runs across it are short: {shape:?}");
+        assert!(is_plate(&shape, 4.0, WORLD_Z, true), "{shape:?}");
+        assert!(!is_plate(&shape, 4.0, WORLD_Z, false), "{shape:?}");
+        // A lens-shaped lesion (an epiphysis filled with oedema: 12 x 12 x 4.5 mm half-axes)
+        // lies across the bone too, but its runs across it are long.
+        let lens: Vec<bool> = (0..grid.len())
+            .map(|v| {
+                let [i, j, k] = grid.ijk(v).map(|c| c as f64);
+                ((i - 20.0) / 12.0).powi(2) + ((j - 20.0) / 12.0).powi(2) + ((k - 15.0) / 4.5).powi(2) <= 1.0
+            })
+            .collect();
+        let lens = shapes(&comps_of(&lens, &grid), &grid)[1];
+        assert!(lens.chord > 5.0 && !is_plate(&lens, 4.0, WORLD_Z, true), "{lens:?}");
+        // The cap fused with a lesion beside it is thicker than any curved plate.
+        let fused: Vec<bool> = (0..grid.len())
+            .map(|v| {
+                let [i, j, k] = grid.ijk(v).map(|c| c as f64);
+                let ball = (i - 20.0).powi(2) + (j - 20.0).powi(2) + (k - 2.0).powi(2) <= 8.0 * 8.0;
+                cap[v] || ball
+            })
+            .collect();
+        let fused = shapes(&comps_of(&fused, &grid), &grid)[1];
+        assert!(!is_plate(&fused, 4.0, WORLD_Z, true), "{fused:?}");
     }
 
     #[test]
@@ -288,21 +560,21 @@ mod tests {
         let physis = shape(&make(&|i, j, k| (5..25).contains(&i) && (5..25).contains(&j) && (14..16).contains(&k)));
         assert!((physis.thickness() - 2.0).abs() < 0.05, "{physis:?}");
         assert!(physis.thin_axis[2].abs() > 0.99);
-        assert!(is_plate(&physis, 4.0, WORLD_Z));
+        assert!(is_plate(&physis, 4.0, WORLD_Z, false));
         // The limit is plate_mm plus one voxel's depth (1 mm here).
         assert!((physis.voxel_depth - 1.0).abs() < 1e-9, "{physis:?}");
-        assert!(!is_plate(&physis, 0.9, WORLD_Z), "thicker than the limit");
-        assert!(is_plate(&physis, 4.0, [0.0, 1.0, 0.0]), "across the body still counts in any bone");
+        assert!(!is_plate(&physis, 0.9, WORLD_Z, false), "thicker than the limit");
+        assert!(is_plate(&physis, 4.0, [0.0, 1.0, 0.0], false), "across the body still counts in any bone");
         // The same slab standing upright (a lesion in the sternum): thin along y.
         let upright = shape(&make(&|i, j, k| (5..25).contains(&i) && (14..16).contains(&j) && (5..25).contains(&k)));
-        assert!(!is_plate(&upright, 4.0, WORLD_Z), "{upright:?}");
-        assert!(is_plate(&upright, 4.0, [0.0, 1.0, 0.0]), "across a bone running front to back");
+        assert!(!is_plate(&upright, 4.0, WORLD_Z, false), "{upright:?}");
+        assert!(is_plate(&upright, 4.0, [0.0, 1.0, 0.0], false), "across a bone running front to back");
         // A ball of radius 4: not thin.
         let ball = shape(&make(&|i, j, k| {
             let d = |a: usize| (a as f64 - 15.0).powi(2);
             d(i) + d(j) + d(k) <= 16.0
         }));
-        assert!(ball.thickness() > 5.0 && !is_plate(&ball, 4.0, WORLD_Z), "{ball:?}");
+        assert!(ball.thickness() > 5.0 && !is_plate(&ball, 4.0, WORLD_Z, false), "{ball:?}");
         // One voxel deep along a 5 mm axis counts as 5 mm thick, not 0.
         let g5 = Grid { dims: [30, 3, 30], affine: Affine::from_spacing_origin([1.0, 5.0, 1.0], [0.0; 3]) };
         let mut m = vec![false; g5.len()];

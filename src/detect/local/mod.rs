@@ -187,7 +187,7 @@ pub fn local_components<L: Label>(
         )
     });
     let seeds = Seeds::new(scan, atlas, refs, &levels, bones, p);
-    let kept = seeds.keep(&grown);
+    let kept = seeds.keep(&grown, false);
     let cut = half_maximum_cuts(&seeds, &grown, &kept, p.peak_fraction);
     let trim = plate_trims(scan, atlas, bones, &grown, &kept, &cut, p.plate_mm, conn);
     let trimmed = ccl::label_classed_rows(scan.grid.dims, conn, |row, runs, classes| {
@@ -205,7 +205,7 @@ pub fn local_components<L: Label>(
         }
     });
     drop(grown);
-    let kept = seeds.keep(&trimmed);
+    let kept = seeds.keep(&trimmed, true);
     trimmed.retain(|c| kept[c as usize])
 }
 

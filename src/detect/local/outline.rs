@@ -39,18 +39,20 @@ pub(super) fn plate_trims<L: Label>(
     });
     // The grown component each cut-off piece came from: any voxel of the piece tells.
     let mut parent = vec![0u32; below.count + 1];
-    let mut across = vec![crate::detect::shape::WORLD_Z; below.count + 1];
+    let mut across = vec![(crate::detect::shape::WORLD_Z, false); below.count + 1];
     below.for_each_run(|row, run, piece| {
         if parent[piece as usize] == 0 {
             let voxel = run.start as usize;
-            across[piece as usize] = bones.plate_axis(atlas.data[row * nx + voxel]);
+            let l = atlas.data[row * nx + voxel];
+            across[piece as usize] = (bones.plate_axis(l), bones.curved_plates(l));
             parent[piece as usize] =
                 grown.row(row).find(|(r, _)| (r.start as usize..r.end as usize).contains(&voxel)).map_or(0, |(_, c)| c);
         }
     });
     let mut trim = vec![false; kept.len()];
     for (piece, shape) in shapes(&below, &scan.grid).iter().enumerate().skip(1) {
-        if is_plate(shape, plate_mm, across[piece]) {
+        let (axis, curved) = across[piece];
+        if is_plate(shape, plate_mm, axis, curved) {
             trim[parent[piece] as usize] = true;
         }
     }

@@ -28,6 +28,14 @@ pub(super) struct Seeds<'a, L> {
     plate_mm: f64,
 }
 
+/// A curved plate is a physis only when its signal is even ([`Seeds::uniform`]): this
+/// quantile of its intensities...
+pub const PLATE_PEAK_QUANTILE: f64 = 0.95;
+
+/// ... stays under this multiple of their median (a physis's noise and partial volume give
+/// about 1.2-1.3; a lesion at several times the marrow fused with it, 1.5 and more).
+pub const PLATE_PEAK_RATIO: f64 = 1.5;
+
 impl<'a, L: Label> Seeds<'a, L> {
     pub(super) fn new(
         scan: &'a Volume<f32>,
@@ -116,7 +124,11 @@ impl<'a, L: Label> Seeds<'a, L> {
     /// inside the atlas and are not next to a brighter voxel outside it) and, when `plate_mm > 0`,
     /// not shaped like a growth plate. The interior is worked out only in a box around each
     /// component with enough bright voxels.
-    pub(super) fn keep(&self, comps: &ccl::Components) -> Vec<bool> {
+    ///
+    /// `curved` allows curved growth plates ([`is_plate`]) in the tubular bones: the
+    /// components as grown are judged without (a lesion fused with a physis reads as thin
+    /// across, and the half-maximum cut first takes the physis off it), the cut pieces with.
+    pub(super) fn keep(&self, comps: &ccl::Components, curved: bool) -> Vec<bool> {
         let grid = &self.atlas.grid;
         let [nx, ny, _] = grid.dims;
         let mut bright: Vec<Vec<[usize; 3]>> = vec![Vec::new(); comps.count + 1];
@@ -156,19 +168,57 @@ impl<'a, L: Label> Seeds<'a, L> {
         if self.plate_mm > 0.0 {
             // A growth plate, as the whole component or as its seed core: a physis grown
             // into the marrow beside it is no longer thin, but its brightest voxels are.
+            let mut curved_only = Vec::new();
             for (c, shape) in shapes(comps, grid).iter().enumerate().skip(1) {
                 if !kept[c] {
                     continue;
                 }
                 let [i, j, k] = bright[c][0];
-                let across = self.bones.plate_axis(self.atlas.data[grid.index(i, j, k)]);
-                if is_plate(shape, self.plate_mm, across)
-                    || is_plate(&shape_of_voxels(&bright[c], grid), self.plate_mm, across)
+                let l = self.atlas.data[grid.index(i, j, k)];
+                let (across, curved) = (self.bones.plate_axis(l), curved && self.bones.curved_plates(l));
+                // A seed core is sparse, its runs short whatever its shape: only its spread
+                // tells a plate.
+                if is_plate(shape, self.plate_mm, across, false)
+                    || is_plate(&shape_of_voxels(&bright[c], grid), self.plate_mm, across, false)
                 {
                     kept[c] = false;
+                } else if is_plate(shape, self.plate_mm, across, curved) {
+                    curved_only.push(c);
                 }
+            }
+            for c in self.uniform(comps, &curved_only) {
+                kept[c] = false;
             }
         }
         kept
+    }
+
+    /// Those of the components `which` whose signal is even, as a physis's is: the
+    /// [`PLATE_PEAK_QUANTILE`] of their intensities under [`PLATE_PEAK_RATIO`] times their
+    /// median. A curved plate with a much brighter focus holds a lesion fused with a physis
+    /// (which the half-maximum cut could not take off it): it stays, outline and all.
+    fn uniform(&self, comps: &ccl::Components, which: &[usize]) -> Vec<usize> {
+        if which.is_empty() {
+            return Vec::new();
+        }
+        let nx = self.scan.grid.dims[0];
+        let mut slot = vec![usize::MAX; comps.count + 1];
+        which.iter().enumerate().for_each(|(n, &c)| slot[c] = n);
+        let mut values: Vec<Vec<f32>> = vec![Vec::new(); which.len()];
+        comps.for_each_run(|row, run, c| {
+            if let Some(v) = values.get_mut(slot[c as usize]) {
+                v.extend_from_slice(&self.scan.data[row * nx + run.start as usize..row * nx + run.end as usize]);
+            }
+        });
+        which
+            .iter()
+            .zip(values)
+            .filter_map(|(&c, mut v)| {
+                let n = v.len().max(1) - 1;
+                let mut at = |q: f64| *v.select_nth_unstable_by((n as f64 * q) as usize, f32::total_cmp).1;
+                let (median, peak) = (at(0.5), at(PLATE_PEAK_QUANTILE));
+                (peak < PLATE_PEAK_RATIO as f32 * median).then_some(c)
+            })
+            .collect()
     }
 }

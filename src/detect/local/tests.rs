@@ -292,3 +292,44 @@ fn oedema_filling_a_whole_neighbourhood_does_not_become_its_own_marrow() {
     let found = local_mask(&scan, &atlas, &r, &LocalParams { plate_mm: 0.0, ..bare() });
     assert!(found[grid.index(50, 20, 10)] && !found[grid.index(190, 20, 10)]);
 }
+
+#[test]
+fn a_curved_physis_is_dropped_in_a_tubular_bone_unless_a_brighter_focus_rides_on_it() {
+    // 40 x 40 x 30 voxels of 1 mm, one region (marrow 100). A spherical cap (sphere radius
+    // 17 mm, 3 mm thick, rim radius 12 mm, bulging 5 mm along z) at 250: a femoral head's
+    // physis. Its spread along z takes in the bulge, so only its short runs across it tell
+    // a plate, and only in a tubular bone.
+    let grid = Grid { dims: [40, 40, 30], affine: Affine::from_spacing_origin([1.0; 3], [0.0; 3]) };
+    let atlas = Volume::filled(grid, 1u16);
+    let in_cap = |v: usize| {
+        let [i, j, k] = grid.ijk(v).map(|c| c as f64);
+        let (x, y, z) = (i - 20.0, j - 20.0, k - 5.0);
+        let r = (x * x + y * y + (z - 17.0).powi(2)).sqrt();
+        (14.0..17.0).contains(&r) && x * x + y * y <= 12.0 * 12.0 && z < 17.0
+    };
+    let scan_with = |focus: f32| {
+        let data = (0..grid.len())
+            .map(|v| {
+                let [i, j, _] = grid.ijk(v);
+                match (in_cap(v), i >= 20 && j >= 20) {
+                    (true, true) => focus,
+                    (true, false) => 250.0,
+                    _ => 100.0,
+                }
+            })
+            .collect();
+        Volume::from_vec(grid, data)
+    };
+    let tubular =
+        Bones { of: vec![0, 0], plate_axis: vec![crate::detect::shape::WORLD_Z; 2], tubular: vec![false, true] };
+    let p = LocalParams { seed_ratio: 2.0, grow_ratio: 1.6, ..bare() };
+    let found = |scan: &Volume<f32>, bones: &Bones| {
+        local_components(scan, &atlas, &refs(100.0, 1.0), bones, &p, Connectivity::Corners26).count
+    };
+    let even = scan_with(250.0);
+    assert_eq!(found(&even, &tubular), 0, "an even curved physis in a tubular bone");
+    assert_eq!(found(&even, &Bones::default()), 1, "no curved plates outside the tubular bones");
+    // A quarter of it at 400 (a band of oedema along the physis, as bright again as the
+    // rest): too dim for the half-maximum cut to take the physis off, but not even.
+    assert_eq!(found(&scan_with(400.0), &tubular), 1);
+}
