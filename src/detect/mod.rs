@@ -9,6 +9,7 @@
 //! [`interior`] is the atlas-edge guard and [`shape`] the component shape and growth-plate
 //! test that the local detector uses.
 
+pub mod chords;
 pub mod fine_level;
 pub mod global;
 pub mod interior;
