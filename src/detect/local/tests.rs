@@ -329,7 +329,7 @@ fn a_curved_physis_is_dropped_in_a_tubular_bone_unless_a_brighter_focus_rides_on
     let even = scan_with(250.0);
     assert_eq!(found(&even, &tubular), 0, "an even curved physis in a tubular bone");
     assert_eq!(found(&even, &Bones::default()), 1, "no curved plates outside the tubular bones");
-    // A quarter of it at 400 (a band of oedema along the physis, as bright again as the
-    // rest): too dim for the half-maximum cut to take the physis off, but not even.
+    // A quarter of it at 400 (a band of oedema along the physis, 1.6 times the rest): too
+    // dim for the half-maximum cut to take the physis off, but not even.
     assert_eq!(found(&scan_with(400.0), &tubular), 1);
 }
