@@ -105,12 +105,11 @@ pub(crate) fn chords(comps: &ccl::Components) -> Vec<Chords> {
             let mut carried = (u32::MAX, 0u32, 0u32);
             for &(run, c) in &runs {
                 let before = if carried.0 == run.start && carried.1 == c { carried.2 } else { 0 };
-                let e = &mut out[c as usize];
-                for d in before + 1..=before + run.end - run.start {
-                    e.add(0, d);
-                }
-                e.voxels += (run.end - run.start) as u64;
-                carried = (run.end, c, before + run.end - run.start);
+                let (len, e) = (run.end - run.start, &mut out[c as usize]);
+                // The run's squared length grows from before^2 to (before + len)^2.
+                e.squares[0] += (before + len) as u64 * (before + len) as u64 - before as u64 * before as u64;
+                e.voxels += len as u64;
+                carried = (run.end, c, before + len);
             }
             let along_j = RowDepths::after(&row_before, &runs);
             let along_k = RowDepths::after(&slice_before[j], &runs);
@@ -129,28 +128,6 @@ pub(crate) fn chords(comps: &ccl::Components) -> Vec<Chords> {
         std::mem::swap(&mut slice_before, &mut slice);
     }
     out
-}
-
-/// [`Chords`] of a list of voxels (duplicates count once).
-pub fn chords_of_voxels(voxels: &[[usize; 3]], grid: &Grid) -> Chords {
-    let mut indices: Vec<usize> = voxels.iter().map(|&[i, j, k]| grid.index(i, j, k)).collect();
-    indices.sort_unstable();
-    indices.dedup();
-    let [nx, ny, _] = grid.dims;
-    let stride = [1, nx, nx * ny];
-    let mut c = Chords { voxels: indices.len() as u64, squares: [0; 3] };
-    // Each voxel's depth in its run along each axis, from its predecessor's (earlier in
-    // memory order, so already known).
-    let mut depth = vec![[0u32; 3]; indices.len()];
-    for (n, &v) in indices.iter().enumerate() {
-        let ijk = [v % nx, (v / nx) % ny, v / (nx * ny)];
-        for a in 0..3 {
-            let before = if ijk[a] > 0 { indices[..n].binary_search(&(v - stride[a])).ok() } else { None };
-            depth[n][a] = before.map_or(0, |b| depth[b][a]) + 1;
-            c.add(a, depth[n][a]);
-        }
-    }
-    c
 }
 
 #[cfg(test)]
