@@ -46,7 +46,7 @@ pub(crate) struct DetectArgs {
     /// Local detector: judge voxels against the marrow within about this distance (mm; 0: against the region's level).
     #[arg(long = "fine-mm", value_name = "MM", default_value_t = LocalParams::default().fine_mm, value_parser = non_negative)]
     pub(crate) fine_mm: f64,
-    /// Local detector: seeds are judged on the mean of bone voxels within this radius (mm).
+    /// Local detector: seeds, and lesion voxels beside their own value, are judged on the mean of bone voxels within this radius (mm; 0: each voxel alone).
     #[arg(long = "denoise-mm", value_name = "MM", default_value_t = LocalParams::default().denoise_mm, value_parser = non_negative)]
     pub(crate) denoise_mm: f64,
     /// Local detector: seeds lie at least this many mm inside the atlas.

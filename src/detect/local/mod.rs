@@ -10,7 +10,9 @@
 //! `fine_mm` > 0 (the default) voxels are judged against the marrow right beside them
 //! ([`FineLevel`], built on that coarse level), as radiologists judge oedema.
 //!
-//! Lesion voxels are bone voxels above `grow_ratio`; a connected group of them is a lesion
+//! Lesion voxels are bone voxels above `grow_ratio`, both on their own and as the denoised
+//! mean around them (so that bright speckle and streaks of marrow texture do not bridge into
+//! a lesion's outline, which stays as confluent as a radiologist draws it); a connected group of them is a lesion
 //! when it holds a seed core of at least `seed_core_mm3` of voxels whose denoised signal (the
 //! mean over bone voxels within `denoise_mm` along each axis) is above `seed_ratio` and
 //! `noise_z` noise levels, at least `edge_mm` inside the atlas (a thin subchondral strip
@@ -61,8 +63,9 @@ pub struct LocalParams {
     /// the marrow within about this distance ([`FineLevel`]) instead of the region's
     /// level; 0 turns it off.
     pub fine_mm: f64,
-    /// Denoising radius (mm): seeds are judged on the mean over bone voxels within this
-    /// distance along each axis (axes with voxels coarser than it are not averaged).
+    /// Denoising radius (mm): seeds, and lesion voxels beside their own value, are judged on
+    /// the mean over bone voxels within this distance along each axis (axes with voxels
+    /// coarser than it are not averaged); 0 judges every voxel on its own value.
     pub denoise_mm: f64,
     /// Seeds must lie at least this far (mm) inside the atlas.
     pub edge_mm: f64,
@@ -80,7 +83,7 @@ pub struct LocalParams {
 impl Default for LocalParams {
     fn default() -> LocalParams {
         LocalParams {
-            seed_ratio: 1.6,
+            seed_ratio: 1.55,
             grow_ratio: 1.2,
             seed_core_mm3: 50.0,
             noise_z: 17.0,
@@ -164,6 +167,7 @@ pub fn local_components<L: Label>(
     // Components stay inside one bone: oedema does not cross a joint, and a focus in the
     // acetabulum must not merge with one in the femoral head across it.
     let bone = |l: L| bones.of(l);
+    let seeds = Seeds::new(scan, atlas, refs, &levels, bones, p);
     let grown = ccl::label_classed_rows(scan.grid.dims, conn, |row, runs, classes| {
         let (base, j, k) = (row * nx, row % ny, row / ny);
         // Most rows of a whole-body scan hold no bone: find the row's bone span first.
@@ -174,19 +178,20 @@ pub fn local_components<L: Label>(
             to,
             |i| {
                 let (x, l) = (scan.data[base + i], atlas.data[base + i]);
-                // A lower bound first (cheap), then the voxel's own level.
-                let grows = |m: f64| x as f64 >= (p.grow_ratio * m).max(m + grow_noise);
-                let yes = l != L::default()
-                    && x.is_finite()
-                    && grows(levels.floor(l))
-                    && grows(levels.in_row(fine.as_ref(), [i, j, k], l));
+                let grows = |x: f64, m: f64| x >= (p.grow_ratio * m).max(m + grow_noise);
+                // A lower bound first (cheap), then the voxel's own level, then its
+                // neighbourhood's mean: bright speckle and streaks of marrow texture do
+                // not bridge into a lesion, so outlines stay confluent.
+                let yes = l != L::default() && x.is_finite() && grows(x as f64, levels.floor(l)) && {
+                    let m = levels.in_row(fine.as_ref(), [i, j, k], l);
+                    grows(x as f64, m) && grows(seeds.denoised([i, j, k]), m)
+                };
                 yes.then(|| bone(l))
             },
             runs,
             classes,
         )
     });
-    let seeds = Seeds::new(scan, atlas, refs, &levels, bones, p);
     let kept = seeds.keep(&grown, false);
     let cut = half_maximum_cuts(&seeds, &grown, &kept, p.peak_fraction);
     let trim = plate_trims(scan, atlas, bones, &grown, &kept, &cut, p.plate_mm, conn);

@@ -194,6 +194,39 @@ fn denoising_averages_bone_voxels_only() {
 }
 
 #[test]
+fn bright_speckle_beside_a_lesion_does_not_join_its_outline() {
+    // One 5 mm slice of 1 mm voxels, marrow 100. A lesion (300) at i 4..12, j 10..18; right
+    // of it (i 12..30) a checkerboard of 200 and 60: every bright square clears the growth
+    // ratio on its own, but the mean around it (5 bright and 4 dark voxels: 138) does not.
+    // (The bright squares are the ones the marrow map's every-other-voxel sampling skips.)
+    let grid = Grid { dims: [30, 28, 1], affine: Affine::from_spacing_origin([1.0, 1.0, 5.0], [0.0; 3]) };
+    let atlas = Volume::filled(grid, 1u16);
+    let scan = Volume::from_vec(
+        grid,
+        (0..grid.len())
+            .map(|v| {
+                let [i, j, _] = grid.ijk(v);
+                match (i, j) {
+                    (4..12, 10..18) => 300.0,
+                    (12.., _) if (i + j) % 2 == 1 => 200.0,
+                    (12.., _) => 60.0,
+                    _ => 100.0,
+                }
+            })
+            .collect(),
+    );
+    let p = LocalParams { grow_ratio: 1.4, plate_mm: 0.0, ..bare() };
+    let far = |mask: &[bool]| (0..grid.len()).filter(|&v| mask[v] && grid.ijk(v)[0] >= 14).count();
+    let raw = local_mask(&scan, &atlas, &refs(100.0, 1.0), &p);
+    assert!(far(&raw) > 100, "judged voxel by voxel the speckle percolates into the lesion");
+    let denoised = local_mask(&scan, &atlas, &refs(100.0, 1.0), &LocalParams { denoise_mm: 1.0, ..p });
+    assert_eq!(far(&denoised), 0, "judged on the mean around each voxel it does not");
+    for v in (0..grid.len()).filter(|&v| matches!(grid.ijk(v), [4..12, 10..18, _])) {
+        assert!(denoised[v], "the lesion keeps its voxels: {:?}", grid.ijk(v));
+    }
+}
+
+#[test]
 fn multiplying_every_intensity_by_a_constant_changes_nothing() {
     let grid = Grid { dims: [40, 30, 6], affine: Affine::from_spacing_origin([0.7, 0.7, 4.0], [0.0; 3]) };
     let atlas = Volume::filled(grid, 1u16);
