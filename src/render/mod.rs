@@ -169,13 +169,14 @@ pub fn encode_png_as(img: &RgbImage, name: &str) -> Result<Vec<u8>> {
 /// How a grid is projected and shown.
 #[derive(Clone, Copy, Debug)]
 struct View {
-    /// Voxel axis projected away (closest to world y).
+    /// Voxel axis projected away (closest to world y in the coronal view).
     p: usize,
-    /// Voxel axis shown horizontally (closest to world x).
+    /// Voxel axis shown horizontally (closest to world x in the coronal view).
     h: usize,
     /// Voxel axis shown vertically (closest to world z).
     v: usize,
-    /// Column 0 is the last index along `h` (the axis runs toward the subject's right).
+    /// Column 0 is the last index along `h` (the axis runs toward the subject's right, or
+    /// anterior in the sagittal view).
     flip_h: bool,
     /// Row 0 is the last index along `v` (the axis runs toward superior).
     flip_v: bool,
@@ -188,26 +189,27 @@ struct View {
 }
 
 impl View {
+    /// The coronal view: world y projected away, world x across, world z up.
     fn new(grid: &Grid) -> View {
+        View::along(grid, 1, 0)
+    }
+
+    /// The view that projects away the voxel axis closest to world axis `projected` and
+    /// shows the one closest to world axis `across` horizontally, world z up. Columns run so
+    /// that the world axis `across` decreases from the viewer's left (coronal: the subject's
+    /// right on the left, as radiologists look; sagittal: anterior on the left), rows so that
+    /// superior is at the top.
+    fn along(grid: &Grid, projected: usize, across: usize) -> View {
         let dirs = grid.affine.axis_directions();
         let axis_of = |world: usize| dirs.iter().position(|&(w, _)| w == world).unwrap_or(world);
-        let (p, h, v) = (axis_of(1), axis_of(0), axis_of(2));
+        let (p, h, v) = (axis_of(projected), axis_of(across), axis_of(2));
         let spacing = grid.spacing();
-        let mm = |a: usize| {
-            let s = spacing[a];
-            if s.is_finite() && s > 0.0 {
-                s
-            } else {
-                1.0
-            }
-        };
+        let mm = |a: usize| if spacing[a].is_finite() && spacing[a] > 0.0 { spacing[a] } else { 1.0 };
         View {
             p,
             h,
             v,
-            // Radiological: the subject's right (world +x) on the viewer's left.
             flip_h: !dirs[h].1,
-            // Superior (world +z) at the top.
             flip_v: !dirs[v].1,
             n_h: grid.dims[h].max(1),
             n_v: grid.dims[v].max(1),

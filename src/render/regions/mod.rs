@@ -19,7 +19,8 @@
 
 use super::legend::{Entry, Legend, GAP};
 use super::{
-    resample_grey, taps, text_size, window, Canvas, Rect, Tap, BLACK, GAMMA, HEADER, MARGIN, TARGET_LONG_SIDE, WHITE,
+    resample_grey, taps, text_size, window, Canvas, Rect, Tap, View, BLACK, GAMMA, HEADER, MARGIN, TARGET_LONG_SIDE,
+    WHITE,
 };
 use crate::labels::Side;
 use crate::palette::Rgb;
@@ -60,49 +61,18 @@ impl Look {
             Look::Sagittal => ["A", "P"],
         }
     }
-}
 
-/// The voxel axes of a panel: projected (`p`), horizontal (`h`) and vertical (`v`).
-#[derive(Clone, Copy, Debug)]
-struct Axes {
-    p: usize,
-    h: usize,
-    v: usize,
-    /// Column 0 is the last index along `h` (the axis runs toward world +x or +y).
-    flip_h: bool,
-    /// Row 0 is the last index along `v` (the axis runs toward superior).
-    flip_v: bool,
-    n_h: usize,
-    n_v: usize,
-    mm_h: f64,
-    mm_v: f64,
-}
-
-impl Axes {
-    fn new(grid: &Grid, look: Look) -> Axes {
-        let dirs = grid.affine.axis_directions();
-        let axis_of = |world: usize| dirs.iter().position(|&(w, _)| w == world).unwrap_or(world);
-        let (p, h) = match look {
-            Look::Coronal => (axis_of(1), axis_of(0)),
-            Look::Sagittal => (axis_of(0), axis_of(1)),
-        };
-        let v = axis_of(2);
-        let spacing = grid.spacing();
-        let mm = |a: usize| if spacing[a].is_finite() && spacing[a] > 0.0 { spacing[a] } else { 1.0 };
-        Axes {
-            p,
-            h,
-            v,
-            // Coronal: the subject's right (+x) on the viewer's left; sagittal: anterior (+y).
-            flip_h: !dirs[h].1,
-            flip_v: !dirs[v].1,
-            n_h: grid.dims[h].max(1),
-            n_v: grid.dims[v].max(1),
-            mm_h: mm(h),
-            mm_v: mm(v),
+    /// The panel's view of `grid` ([`View::along`]): coronal projects world y away and shows
+    /// world x across, sagittal projects world x away and shows world y across.
+    fn view(self, grid: &Grid) -> View {
+        match self {
+            Look::Coronal => View::along(grid, 1, 0),
+            Look::Sagittal => View::along(grid, 0, 1),
         }
     }
+}
 
+impl View {
     /// The voxel at display cell (`row`, `col`) and depth `t` along `p`.
     fn voxel(&self, row: usize, col: usize, t: usize) -> [usize; 3] {
         let mut ijk = [0; 3];
@@ -159,7 +129,7 @@ impl Ray {
 }
 
 /// Projects the scan (maximum) and the atlas (most frequent region) along `ax.p` over `slab`.
-fn project<L: Label>(scan: &Volume<f32>, atlas: &Volume<L>, ax: &Axes, slab: Range<usize>) -> Plane {
+fn project<L: Label>(scan: &Volume<f32>, atlas: &Volume<L>, ax: &View, slab: Range<usize>) -> Plane {
     let grid = scan.grid;
     let n = ax.n_h * ax.n_v;
     let usable = !grid.is_empty()
@@ -277,7 +247,7 @@ fn tally(counts: &mut Vec<(u32, u32)>, (label, n): (u32, u32)) {
 
 /// The range along `ax.p` that holds the midline regions' voxels (the whole axis when there is
 /// none).
-fn midline_slab<L: Label>(atlas: &Volume<L>, ax: &Axes, rows: &[RegionRow]) -> Range<usize> {
+fn midline_slab<L: Label>(atlas: &Volume<L>, ax: &View, rows: &[RegionRow]) -> Range<usize> {
     let dims = atlas.grid.dims;
     let full = 0..dims[ax.p];
     let max = rows.iter().map(|r| r.index as usize).max().unwrap_or(0);
@@ -338,7 +308,7 @@ struct Panel {
 impl Panel {
     /// Projects and resamples one panel at `scale` pixels per mm.
     fn new<L: Label>(scan: &Volume<f32>, atlas: &Volume<L>, rows: &[RegionRow], look: Look, scale: f64) -> Panel {
-        let ax = Axes::new(&scan.grid, look);
+        let ax = look.view(&scan.grid);
         let slab = match look {
             Look::Coronal => 0..scan.grid.dims[ax.p],
             Look::Sagittal => midline_slab(atlas, &ax, rows),
@@ -363,7 +333,7 @@ impl Panel {
 }
 
 /// Pixel size of a panel at `scale` pixels per mm (at least 1 x 1).
-fn panel_size(ax: &Axes, scale: f64) -> (usize, usize) {
+fn panel_size(ax: &View, scale: f64) -> (usize, usize) {
     let px = |mm: f64| ((mm * scale).round() as usize).clamp(1, 4 * TARGET_LONG_SIDE);
     (px(ax.n_h as f64 * ax.mm_h), px(ax.n_v as f64 * ax.mm_v))
 }
@@ -371,7 +341,7 @@ fn panel_size(ax: &Axes, scale: f64) -> (usize, usize) {
 /// Pixels per mm so that the picture's height, or the two panels' summed width, is
 /// [`TARGET_LONG_SIDE`].
 fn picture_scale(grid: &Grid) -> f64 {
-    let (c, s) = (Axes::new(grid, Look::Coronal), Axes::new(grid, Look::Sagittal));
+    let (c, s) = (Look::Coronal.view(grid), Look::Sagittal.view(grid));
     let height = c.n_v as f64 * c.mm_v;
     let width = c.n_h as f64 * c.mm_h + s.n_h as f64 * s.mm_h;
     TARGET_LONG_SIDE as f64 / height.max(width).max(1e-6)
