@@ -1,5 +1,5 @@
 //! Phantom suites: generating the suites and running the pipeline over a set of phantoms,
-//! each scored against its ground truth ([`super::score`], whose matching rules apply).
+//! each scored against its ground truth ([`super::score`](mod@super::score), whose matching rules apply).
 
 use crate::error::{Error, Result};
 use crate::io;

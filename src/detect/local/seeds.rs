@@ -9,7 +9,7 @@ use crate::detect::Bones;
 use crate::volume::{Label, Volume};
 use rayon::prelude::*;
 
-/// The seed test of [`local_components`] (see [`Seeds::keep`]).
+/// The seed test of [`local_components`](super::local_components) (see [`Seeds::keep`]).
 pub(super) struct Seeds<'a, L> {
     pub(super) scan: &'a Volume<f32>,
     pub(super) atlas: &'a Volume<L>,
