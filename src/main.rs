@@ -26,7 +26,7 @@ struct Cli {
     /// the memory available, from /proc/meminfo and a cgroup limit).
     #[arg(long, global = true, value_name = "SIZE", value_parser = crmo_map::limits::parse_size)]
     max_memory: Option<u64>,
-    /// No progress display on stderr.
+    /// No progress display on stderr (warnings about the inputs still print).
     #[arg(long, short, global = true)]
     quiet: bool,
     /// Print the wall time of each stage on stderr when the command ends.

@@ -444,6 +444,7 @@ fn input_info(cfg: &RunConfig, scan: &Loaded<f32>, facts: AtlasFacts, table: &La
         atlas_parcellated: facts.parcellated,
         labels_analysed: facts.bone_only.analysed,
         labels_ignored: facts.bone_only.ignored,
+        warnings: io::modality::scan_warnings(&cfg.scan, &scan.volume.data),
     })
 }
 

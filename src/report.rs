@@ -12,7 +12,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Version of the report layout; bumped when a field changes meaning or is removed.
-pub const SCHEMA_VERSION: &str = "1.1.0";
+pub const SCHEMA_VERSION: &str = "1.2.0";
 
 /// The software that wrote the report.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -75,6 +75,9 @@ pub struct InputInfo {
     /// The atlas's labels with voxels on the scan's grid that are not bone (bone class
     /// `other`): never searched, never in a reference (label order).
     pub labels_ignored: Vec<AtlasLabel>,
+    /// Findings about the inputs that do not stop the run but limit what its lesions mean,
+    /// one line each (a scan that looks like a CT, [`crate::io::modality`]); empty when none.
+    pub warnings: Vec<String>,
 }
 
 /// The detection parameters used.

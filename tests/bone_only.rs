@@ -24,9 +24,12 @@ fn real_mr_atlas_searches_bone_only() {
     let (scan, atlas) = (dir.join("mr.nii.gz"), dir.join("mr_total_mr.nii.gz"));
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    crmo_ok(&["run", "--quiet", "--scan", s(&scan), "--atlas", s(&atlas), "--out", s(&out)]);
+    let run = crmo_ok(&["run", "--quiet", "--scan", s(&scan), "--atlas", s(&atlas), "--out", s(&out)]);
     let rep = json(&out.join("report.json"));
     let input = &rep["input"];
+    // An MR: no warning that it looks like a CT, and nothing on stderr.
+    assert_eq!(input["warnings"], serde_json::json!([]));
+    assert!(run.stderr.is_empty(), "{}", String::from_utf8_lossy(&run.stderr));
     let (analysed, ignored) = (names(&input["labels_analysed"]), names(&input["labels_ignored"]));
     assert_eq!(analysed, ["vertebrae"], "{analysed:?}");
     for soft in ["stomach", "pancreas", "autochthon_left", "autochthon_right", "duodenum", "spinal_cord"] {

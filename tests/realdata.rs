@@ -37,6 +37,7 @@ fn real_lesions_do_not_change_when_every_intensity_is_multiplied_by_a_constant()
     let dir = tempfile::tempdir().unwrap();
     let base = run_sij(&sub.join("stir.nii.gz"), &sub.join("region.nii.gz"), &dir.path().join("base"), &[]);
     assert!(!base["lesions"].as_array().unwrap().is_empty(), "the detector finds oedema on sub-1016");
+    assert_eq!(base["input"]["warnings"], serde_json::json!([]), "a real STIR does not look like a CT");
     let scan = io::read_scan(&sub.join("stir.nii.gz")).unwrap();
     for k in [0.013f32, 7.3] {
         let mut v = scan.volume.clone();

@@ -142,7 +142,8 @@ fn totalsegmentator_style_atlas_maps_sub_regions_to_their_bone_labels() {
 }
 
 /// Regions that touch in the real CT pelvis map (TotalSegmentator masks, parcellated) have
-/// colours that look different.
+/// colours that look different. The run also says, on stderr (`--quiet` too) and in the
+/// report, that the scan looks like a CT.
 #[test]
 fn real_ct_pelvis_neighbouring_regions_have_distinct_colours() {
     let Some(real) = realdata("region map of the CT pelvis masks") else { return };
@@ -150,8 +151,15 @@ fn real_ct_pelvis_neighbouring_regions_have_distinct_colours() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let scan = ts.join("ct_pelvis.nii.gz");
-    crmo_ok(&["run", "--quiet", "--scan", s(&scan), "--atlas", s(&ts.join("ct_pelvis_masks")), "--out", s(&out)]);
+    let run =
+        crmo_ok(&["run", "--quiet", "--scan", s(&scan), "--atlas", s(&ts.join("ct_pelvis_masks")), "--out", s(&out)]);
     let rep = json(&out.join("report.json"));
+    let warnings = rep["input"]["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let w = warnings[0].as_str().unwrap();
+    assert!(w.starts_with(&format!("{}: ", scan.display())) && w.contains("looks like a CT"), "{w}");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(stderr.trim_end(), format!("crmo-map: warning: {w}"), "{stderr}");
     check_region_map(&scan, &out, &rep, false);
     let map = crmo_map::io::read_labels(&out.join("regions.nii.gz")).unwrap().volume;
     let rows = tsv_rows(&out);

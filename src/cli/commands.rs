@@ -24,10 +24,19 @@ pub fn run(a: RunArgs, progress: &Progress, quiet: bool) -> Result<String> {
     };
     let rep = pipeline::run(&cfg, progress)?;
     progress.done();
+    warn(&rep);
     if !quiet {
         eprintln!("{} lesion(s); outputs in {}", rep.summary.lesion_count, cfg.out.display());
     }
     Ok(String::new())
+}
+
+/// The report's warnings about its inputs on stderr, `--quiet` or not: they say what the
+/// lesions mean, not how far the run has got.
+fn warn(rep: &report::Report) {
+    for w in &rep.input.warnings {
+        eprintln!("crmo-map: warning: {w}");
+    }
 }
 
 /// `phantom`: generates and writes one phantom.
@@ -58,6 +67,7 @@ pub fn demo(a: DemoArgs, progress: &Progress) -> Result<String> {
     };
     let rep = pipeline::run(&cfg, progress)?;
     progress.done();
+    warn(&rep);
     Ok(format!("{}outputs: {}\n", report::text_table(&rep), a.out.display()))
 }
 

@@ -18,6 +18,7 @@
 
 mod header;
 mod masks;
+pub mod modality;
 mod read;
 #[cfg(test)]
 mod tests;
