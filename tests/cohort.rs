@@ -84,6 +84,13 @@ fn participant_then_group_with_a_broken_subject_then_resume() {
     assert_eq!(scans.lines().count(), 13);
     assert!(scans.lines().any(|l| l.starts_with("sub-07\t07\tn/a\tfailed: ")), "{scans}");
     assert_eq!(scans.lines().filter(|l| l.split('\t').nth(3) == Some("ok")).count(), 11);
+    // The last column counts each run's warnings about its inputs: none for these STIR
+    // phantoms, n/a for the scan that failed.
+    assert!(scans.lines().next().unwrap().ends_with("\twarnings"), "{scans}");
+    let last = |l: &str| l.rsplit('\t').next().unwrap().to_string();
+    let ok = scans.lines().filter(|l| l.split('\t').nth(3) == Some("ok"));
+    assert!(ok.map(last).all(|w| w == "0"), "{scans}");
+    assert!(scans.lines().any(|l| l.starts_with("sub-07\t") && last(l) == "n/a"), "{scans}");
     let summary = json(&out.join("group_summary.json"));
     assert_eq!(summary["children"], 11);
     assert_eq!(summary["scans_failed"], serde_json::json!(["sub-07"]));

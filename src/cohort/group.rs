@@ -173,7 +173,7 @@ impl Cohort {
     pub fn scans_tsv(&self) -> String {
         let mut s = String::from("unit\tsubject\tsession\tstatus\tlesions\tbones\tvertebral_levels");
         FLAGS.iter().for_each(|(f, _)| s.push_str(&format!("\t{f}")));
-        s.push('\n');
+        s.push_str("\twarnings\n");
         for scan in &self.scans {
             let st = &scan.status;
             // A unit skipped as current has its outputs: ok.
@@ -191,8 +191,12 @@ impl Cohort {
                         s.push_str(&format!("\t{}", cell(&text(r.pointer(p)))));
                     }
                     FLAGS.iter().for_each(|(_, p)| s.push_str(if flag(r, p) { "\ttrue" } else { "\tfalse" }));
+                    // How many warnings about its inputs the run gave (a report older than
+                    // schema 1.2.0 has none to give: n/a).
+                    let warnings = r.pointer("/input/warnings").and_then(Value::as_array).map(Vec::len);
+                    s.push_str(&warnings.map_or("\tn/a".into(), |n| format!("\t{n}")));
                 }
-                None => (0..3 + FLAGS.len()).for_each(|_| s.push_str("\tn/a")),
+                None => (0..4 + FLAGS.len()).for_each(|_| s.push_str("\tn/a")),
             }
             s.push('\n');
         }
