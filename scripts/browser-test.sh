@@ -2,7 +2,7 @@
 # The review page's browser test (README): installs chromium and the npm packages
 # (scripts/browser-setup.sh), makes review pages with crmo-map (a small
 # founding-case phantom, the tiny fixture with a hostile region name, and each real sij-stir
-# scan when ../shared/realdata is there), then drives them with node's test runner
+# scan and a real CT when ../shared/realdata is there), then drives them with node's test runner
 # (tests/browser/review.test.mjs). Screenshots stay in target/browser-test/*/review-screenshot.png.
 #
 #   scripts/browser-test.sh [CRMO_MAP_BINARY]   (default: target/release/crmo-map, built if
@@ -41,7 +41,11 @@ if [ -d "$sij" ]; then
       --out "$work/$name"
     dirs+="$PWD/$work/$name"$'\n'
   done
+  # A real CT (TotalSegmentator's abdomen example): the page heads with the warning.
+  ts=../shared/realdata/totalsegmentator
+  "$bin" run --quiet --scan "$ts/ct_abdomen.nii.gz" --atlas "$ts/ct_abdomen_total.nii.gz" --out "$work/ct" 2> /dev/null
+  dirs+="$PWD/$work/ct"$'\n'
 else
-  echo "browser test: ../shared/realdata is absent, so the real sij-stir pages are not checked" >&2
+  echo "browser test: ../shared/realdata is absent, so the real sij-stir and CT pages are not checked" >&2
 fi
 CRMO_REVIEW_DIRS="$dirs" node --test --test-concurrency=1 tests/browser/

@@ -26,6 +26,8 @@
     spine.className = sp.vertebral_involvement ? "yes" : "no";
     $("count").textContent = D.lesions.length + " lesion(s) in " + D.summary.bone_count + " bone(s)";
     $("source").textContent = D.scan + " · crmo-map " + D.version;
+    // What the lesions mean (a scan that looks like a CT): report.json's input.warnings.
+    $("warnings").textContent = (D.warnings || []).map((w) => "warning: " + w).join(" · ");
     document.title = "crmo-map review: " + D.scan;
   }
 

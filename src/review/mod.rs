@@ -130,6 +130,7 @@ fn data_js<L: Label + crate::io::Storable>(
     let f = copy::factors(&grid);
     let rest = json!({
         "scan": rep.input.scan,
+        "warnings": rep.input.warnings,
         "version": rep.software.version,
         "overview": overview,
         "reduced": f != [1, 1, 1],

@@ -4,7 +4,8 @@
 // the page opens from file:// and is ready within READY_MS, makes no request outside its
 // folder and none fails, draws the canvas, clicking each lesion row puts the crosshair on
 // that lesion, clicking a lesion in the image selects its row, the keys n / p walk the rows,
-// and a hostile name shows as text. Run by scripts/browser-test.sh.
+// a hostile name shows as text, and the report's warnings (a CT) head the page. Run by
+// scripts/browser-test.sh.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -60,6 +61,10 @@ for (const [dir, hostile] of dirs) {
       assert.deepEqual(outside, [], "no request outside the output folder");
       assert.deepEqual(failed, [], "no failed request");
       assert.deepEqual(errors, [], "no script error");
+      // The inputs' warnings (report.json input.warnings) head the page, as text.
+      assert.equal(await page.locator("#warnings").textContent(),
+        report.input.warnings.map((w) => "warning: " + w).join(" · "), "the warnings in the header");
+      assert.equal(await page.locator("#warnings").isVisible(), report.input.warnings.length > 0);
       // The canvas is drawn: a good share of its pixels are not background.
       const shot = await page.locator("#gl").screenshot();
       const lit = await page.evaluate(async (b64) => {
