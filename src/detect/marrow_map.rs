@@ -155,9 +155,11 @@ fn block_medians<L: Label>(
                     .filter(|run| run.len() >= MIN_BLOCK_SAMPLES)
                     .map(|run| {
                         // The median of the marrow: voxels darker than a fraction of the
-                        // block's median are cortex.
-                        let floor = super::local::CORTEX_FRACTION * run[run.len() / 2].1;
-                        let from = run.partition_point(|e| e.1 < floor);
+                        // block's median are cortex (where that median is positive: a scan
+                        // with negative values, a CT, has no such floor).
+                        let median = run[run.len() / 2].1;
+                        let floor = super::local::CORTEX_FRACTION * median;
+                        let from = if median > 0.0 { run.partition_point(|e| e.1 < floor) } else { 0 };
                         (run[0].0, run[from + (run.len() - from) / 2].1)
                     })
                     .collect::<Vec<(u32, f32)>>()
@@ -192,6 +194,17 @@ mod tests {
         assert!((near(150) - 105.0).abs() < 8.0, "{}", near(150));
         assert!((near(275) - 142.5).abs() < 8.0, "{}", near(275));
         assert_eq!(map.level([150, 9, 9], 4), None, "another label has no level here");
+    }
+
+    #[test]
+    fn negative_intensities_give_a_level_and_no_panic() {
+        // A CT-like scan: every value negative, so a fraction of the median lies above it.
+        let grid = Grid { dims: [40, 40, 10], affine: Affine::from_spacing_origin([1.0, 1.0, 4.0], [0.0; 3]) };
+        let atlas = Volume::filled(grid, 1u8);
+        let data = (0..grid.len()).map(|v| -1000.0 + (v % 7) as f32).collect();
+        let map = MarrowMap::new(&Volume::from_vec(grid, data), &atlas);
+        let level = map.level([20, 20, 5], 1).unwrap();
+        assert!((-1000.0..=-994.0).contains(&level), "{level}");
     }
 
     #[test]

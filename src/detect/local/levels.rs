@@ -26,8 +26,10 @@ pub fn marrow_level(values: &mut [f32]) -> Option<f64> {
         return None;
     }
     // Cortex and partial volume with it are dark on STIR: voxels under a fraction of the
-    // median are not marrow (in a flat bone they can be its commonest voxels).
-    let floor = CORTEX_FRACTION * *values.select_nth_unstable_by(n / 2, f32::total_cmp).1;
+    // median are not marrow (in a flat bone they can be its commonest voxels). A median at
+    // or below 0 (a scan with negative values, a CT) gives no such floor.
+    let median = *values.select_nth_unstable_by(n / 2, f32::total_cmp).1;
+    let floor = if median > 0.0 { CORTEX_FRACTION * median } else { f32::NEG_INFINITY };
     let mut marrow: Vec<f32> = values.iter().copied().filter(|&x| x >= floor).collect();
     histogram_mode(&mut marrow)
 }
