@@ -239,3 +239,39 @@ fn usage_errors_exit_2() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("not a BIDS dataset (no dataset_description.json)"), "{}", stderr(&o));
 }
+
+/// A unit whose scan looks like a CT (here a phantom with 1000 taken off every voxel, so that
+/// its background sits at -1000 like air in Hounsfield units) is mapped, and both its line on
+/// stderr and its row of `group_scans.tsv` say that its report holds a warning; the other
+/// unit's do not.
+#[test]
+fn a_unit_whose_scan_looks_like_a_ct_says_so() {
+    use crmo_map::io::{self, Datatype, WriteOptions};
+    let t = tempfile::tempdir().unwrap();
+    let ds = dataset(t.path(), 2, "none");
+    let scan = ds.join("sub-02/anat/sub-02_acq-STIR_T2w.nii.gz");
+    let read = io::read_scan(&scan).unwrap();
+    let mut ct = read.volume.clone();
+    ct.data.iter_mut().for_each(|x| *x -= 1000.0);
+    std::fs::write(&scan, io::encode(&ct, &WriteOptions::new(Datatype::F32), Some(&read.header), true)).unwrap();
+    let out = t.path().join("out");
+    let run = crmo(&["bids", s(&ds), s(&out), "participant", "--jobs", "1"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let err = stderr(&run);
+    let line = |unit: &str| err.lines().find(|l| l.contains(&format!("] {unit}: "))).unwrap_or_default().to_string();
+    assert!(line("sub-02").contains(": ok, 1 warning(s) in its report ("), "{err}");
+    assert!(line("sub-01").contains(": ok ("), "{err}");
+    let status = json(&out.join("logs/status/sub-02.json"));
+    assert_eq!((status["status"].as_str(), status["warnings"].as_u64()), (Some("ok"), Some(1)), "{status}");
+    let group = crmo(&["bids", s(&ds), s(&out), "group"]);
+    assert!(group.status.success(), "{}", stderr(&group));
+    let scans = std::fs::read_to_string(out.join("group_scans.tsv")).unwrap();
+    let warnings = |unit: &str| {
+        scans
+            .lines()
+            .find(|l| l.starts_with(&format!("{unit}\t")))
+            .and_then(|l| l.rsplit('\t').next())
+            .map(String::from)
+    };
+    assert_eq!((warnings("sub-01").as_deref(), warnings("sub-02").as_deref()), (Some("0"), Some("1")), "{scans}");
+}

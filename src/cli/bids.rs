@@ -4,7 +4,7 @@
 
 use anyhow::{bail, Result};
 use clap::Args;
-use crmo_map::cohort::{self, discover, BidsLayout, CohortObserver, Selection, Source, UnitStatus};
+use crmo_map::cohort::{self, discover, BidsLayout, CohortObserver, Selection, Source, Status, UnitStatus};
 use crmo_map::pipeline::Params;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
@@ -285,11 +285,16 @@ impl CohortObserver for Display {
         if let Some(line) = lines.remove(&s.unit) {
             line.finish_and_clear();
         }
+        // A unit whose run warned about its inputs (a scan that looks like a CT) says so.
+        let warned = match s.status {
+            Status::Ok { warnings: w @ 1.., .. } => format!(", {w} warning(s) in its report"),
+            _ => String::new(),
+        };
         if let Some(bar) = self.overall.get() {
             bar.inc(1);
-            bar.println(format!("{}: {} ({:.1} s)", s.unit, s.status.label(), s.seconds));
+            bar.println(format!("{}: {}{warned} ({:.1} s)", s.unit, s.status.label(), s.seconds));
         } else if !self.quiet {
-            eprintln!("crmo-map: [{n}/{total}] {}: {} ({:.1} s)", s.unit, s.status.label(), s.seconds);
+            eprintln!("crmo-map: [{n}/{total}] {}: {}{warned} ({:.1} s)", s.unit, s.status.label(), s.seconds);
         }
     }
 }

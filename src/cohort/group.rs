@@ -76,7 +76,9 @@ fn gather(out: &Path) -> Result<Cohort> {
     for (subject, session, report) in reports(out)? {
         let unit = unit_key(&subject, session.as_deref());
         let lesions = report.pointer("/summary/lesion_count").and_then(Value::as_u64).unwrap_or(0) as usize;
-        let status = UnitStatus { unit: unit.clone(), subject, session, status: Status::Ok { lesions }, seconds: 0.0 };
+        let warnings = report.pointer("/input/warnings").and_then(Value::as_array).map_or(0, Vec::len);
+        let status =
+            UnitStatus { unit: unit.clone(), subject, session, status: Status::Ok { lesions, warnings }, seconds: 0.0 };
         scans.entry(unit).or_insert(Scan { status, report: None }).report = Some(report);
     }
     if scans.is_empty() {
@@ -291,9 +293,14 @@ mod tests {
         };
         let c = Cohort {
             scans: vec![
-                scan("sub-01_ses-1", "01", Some(r(3, &["femur_left", "vertebra_T7"], true)), Status::Ok { lesions: 3 }),
-                scan("sub-01_ses-2", "01", Some(r(1, &["femur_left"], false)), Status::Ok { lesions: 1 }),
-                scan("sub-02", "02", Some(r(1, &["femur_left"], false)), Status::Ok { lesions: 1 }),
+                scan(
+                    "sub-01_ses-1",
+                    "01",
+                    Some(r(3, &["femur_left", "vertebra_T7"], true)),
+                    Status::Ok { lesions: 3, warnings: 0 },
+                ),
+                scan("sub-01_ses-2", "01", Some(r(1, &["femur_left"], false)), Status::Ok { lesions: 1, warnings: 0 }),
+                scan("sub-02", "02", Some(r(1, &["femur_left"], false)), Status::Ok { lesions: 1, warnings: 0 }),
                 scan("sub-03", "03", None, Status::Failed { reason: "scan x.nii: truncated".into() }),
             ],
         };
@@ -311,6 +318,10 @@ mod tests {
         assert!(lesions.contains("\t1234.57\t"));
         let scans = c.scans_tsv();
         assert!(scans.contains("sub-03\t03\tn/a\tfailed: scan x.nii: truncated\tn/a"));
-        assert_eq!(scans.lines().nth(1).unwrap().split('\t').count(), 7 + FLAGS.len());
+        // unit, subject, session, status, lesions, bones, levels, the flags, warnings.
+        assert_eq!(scans.lines().nth(1).unwrap().split('\t').count(), 7 + FLAGS.len() + 1);
+        assert!(scans.lines().all(|l| l.split('\t').count() == 8 + FLAGS.len()), "{scans}");
+        // A report before schema 1.2.0 has no warnings to count; sub-03 failed.
+        assert!(scans.lines().skip(1).all(|l| l.ends_with("\tn/a")), "{scans}");
     }
 }

@@ -127,6 +127,10 @@ pub enum Status {
     Ok {
         /// Lesions found.
         lesions: usize,
+        /// Warnings about its inputs (its report's `input.warnings`: a scan that looks like
+        /// a CT); 0 in a status recorded before they were counted.
+        #[serde(default)]
+        warnings: usize,
     },
     /// Not mapped, and why (its previous outputs, if any, are untouched).
     Failed {
@@ -323,12 +327,12 @@ fn map_unit(cfg: &ParticipantConfig, unit: &Unit, obs: &dyn CohortObserver) -> R
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&new);
     }
-    let lesions = result?;
+    let (lesions, warnings) = result?;
     if let Err(e) = publish::swap_in(&new, &dest) {
         let _ = std::fs::remove_dir_all(&new);
         return Err(e);
     }
-    Ok(Status::Ok { lesions })
+    Ok(Status::Ok { lesions, warnings })
 }
 
 /// Whether the unit's outputs in `dest` are current: its inputs are hashed only when it has
@@ -345,14 +349,14 @@ fn is_current(cfg: &ParticipantConfig, unit: &Unit, inputs: &Inputs, dest: &Path
 
 /// Runs the pipeline into `new` under BIDS names, adds the sidecars and the provenance record
 /// (the scan and atlas digests the run computed as it read them; each output hashed from the
-/// bytes written).
+/// bytes written). Returns the lesions found and the warnings about the inputs.
 fn write_unit(
     cfg: &ParticipantConfig,
     unit: &Unit,
     inputs: &Inputs,
     new: &Path,
     obs: &dyn CohortObserver,
-) -> Result<usize> {
+) -> Result<(usize, usize)> {
     let key = unit.key();
     let run = RunConfig {
         scan: inputs.scan.clone(),
@@ -384,7 +388,7 @@ fn write_unit(
     let json = serde_json::to_string_pretty(&record)
         .map_err(|e| Error::Output { path: new.into(), message: e.to_string() })?;
     publish::write_file(&new.join(provenance_name(unit)), json.as_bytes())?;
-    Ok(report.summary.lesion_count)
+    Ok((report.summary.lesion_count, report.input.warnings.len()))
 }
 
 /// The scan's path as a BIDS URI would name it: relative to the dataset when it is inside.
