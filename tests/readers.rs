@@ -135,6 +135,24 @@ fn detector_rows_froc_table_and_plot() {
     assert!(lines[1].starts_with(&format!("{default}\t1\t")) && lines[2].starts_with("4\t0\t"), "{tsv}");
     let png = image::open(out.join("froc.png")).unwrap();
     assert_eq!((png.width(), png.height()), (960, 640));
+    // Scan by scan: one row per value, scored subject and reader (sub-2015 has no masks), and
+    // the scans' counts add up to the pooled point's.
+    let by_subject = std::fs::read_to_string(out.join("froc_subjects.tsv")).unwrap();
+    let rows: Vec<Vec<&str>> = by_subject.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(rows[0], ["seed_ratio", "default", "subject", "truth", "lesions", "found", "false_positives", "dice"]);
+    assert_eq!(rows.len(), 1 + 2 * 2, "{by_subject}");
+    for (i, point) in froc.iter().enumerate() {
+        for (k, reader) in ["R1", "R2"].iter().enumerate() {
+            let r = &rows[1 + 2 * i + k];
+            assert_eq!((r[1], r[2], r[3]), (if i == 0 { "1" } else { "0" }, "sub-1013", *reader), "{by_subject}");
+            let pooled = &point["agreements"][k];
+            for (col, key) in [(4, "lesions"), (5, "found"), (6, "false_positives")] {
+                assert_eq!(r[col].parse::<u64>().unwrap(), pooled[key].as_u64().unwrap(), "{key}: {by_subject}");
+            }
+            let dice: f64 = r[7].parse().unwrap();
+            assert!((dice - pooled["dice_mean"].as_f64().unwrap()).abs() < 1e-4, "{by_subject}");
+        }
+    }
 }
 
 /// The default detector on all four annotated real scans against issue 10's yardstick: it

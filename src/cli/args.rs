@@ -269,7 +269,7 @@ pub(crate) struct EvaluateArgs {
     #[arg(long, value_enum, default_value_t = AtlasStyleArg::Fine)]
     pub(crate) atlas_style: AtlasStyleArg,
     /// Output folder: runs/<phantom or subject>/ with each run's outputs, evaluation.json,
-    /// evaluation.txt; with --readers also froc.tsv and froc.png.
+    /// evaluation.txt; with --readers also froc.tsv, froc_subjects.tsv and froc.png.
     #[arg(long, value_name = "DIR")]
     pub(crate) out: PathBuf,
     #[command(flatten)]

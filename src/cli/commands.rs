@@ -94,6 +94,9 @@ pub fn evaluate_readers(a: EvaluateArgs, progress: &Progress) -> Result<String> 
     set.add("evaluation.txt", ev.table().as_bytes())?;
     if let Some(froc) = &ev.froc {
         set.add("froc.tsv", froc.to_tsv(&ev.readers).as_bytes())?;
+        if let Some(by_subject) = ev.froc_subjects_tsv() {
+            set.add("froc_subjects.tsv", by_subject.as_bytes())?;
+        }
         let png = evaluate::plot::froc_plot(froc, &ev.readers, &ev.reader_agreements());
         set.add("froc.png", &crmo_map::render::encode_png(&png)?)?;
     }

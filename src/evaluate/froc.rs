@@ -107,6 +107,32 @@ impl Froc {
     }
 }
 
+/// `froc_subjects.tsv`: the FROC scan by scan, one row per value, subject and reader taken as
+/// truth (`subjects`: each subject's name and, per point of `froc` in its order, the detector
+/// against each reader). Where a pooled false-positive rate comes from, and which scan loses
+/// its lesions as the threshold rises, show here.
+pub fn subjects_tsv(froc: &Froc, subjects: &[(&str, &[Vec<super::run::Pair>])]) -> String {
+    let mut s = format!("{}\tdefault\tsubject\ttruth\tlesions\tfound\tfalse_positives\tdice\n", froc.parameter);
+    for (i, p) in froc.points.iter().enumerate() {
+        for (name, points) in subjects {
+            for pair in points.get(i).into_iter().flatten() {
+                let sc = &pair.score;
+                s.push_str(&format!(
+                    "{}\t{}\t{name}\t{}\t{}\t{}\t{}\t{}\n",
+                    p.value,
+                    p.default as u8,
+                    pair.truth,
+                    sc.lesions,
+                    sc.found,
+                    sc.false_positives,
+                    fmt(sc.dice, 4)
+                ));
+            }
+        }
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

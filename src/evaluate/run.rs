@@ -398,6 +398,14 @@ fn f3(v: f64) -> String {
 }
 
 impl ReaderEvaluation {
+    /// `froc_subjects.tsv` ([`froc::subjects_tsv`]): the FROC scan by scan; `None` without a
+    /// detector.
+    pub fn froc_subjects_tsv(&self) -> Option<String> {
+        let subjects: Vec<(&str, &[Vec<Pair>])> =
+            self.subjects.iter().map(|s| (s.name.as_str(), s.froc.as_slice())).collect();
+        self.froc.as_ref().map(|f| froc::subjects_tsv(f, &subjects))
+    }
+
     /// `evaluation.json` text.
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).expect("evaluation serialises");
