@@ -87,6 +87,23 @@ for pt in real_local["froc"]["points"]:
         f"| {pt['value']:g}{mark} | {r1['sensitivity']:.3f} | {r1['false_positives_per_scan']:.2f} | "
         f"{r1['dice_mean']:.3f} | {r1['dice_pooled']:.3f} | {r2['sensitivity']:.3f} | {r2['false_positives_per_scan']:.2f} |"
     )
+# The same sweep scan by scan (froc_subjects.tsv): which scan gives the false positives and
+# which loses its lesions as the threshold rises.
+with open(f"{work}/real-local/froc_subjects.tsv") as f:
+    header, *lines = [l.rstrip("\n").split("\t") for l in f]
+by_scan = [dict(zip(header, l)) for l in lines if l[header.index("truth")] == "R1"]
+values = sorted({float(r[header[0]]) for r in by_scan})
+subjects = sorted({r["subject"] for r in by_scan})
+out += ["", "By scan, against reader 1 (lesions found / reader 1's lesions, false positives; "
+        "`froc_subjects.tsv` of the same run):", "",
+        "| scan | " + " | ".join(f"{v:g}" + (" (default)" if v == det["operating_value"] else "") for v in values) + " |",
+        "|---|" + "---|" * len(values)]
+for sub in subjects:
+    cells = []
+    for v in values:
+        r = next(r for r in by_scan if r["subject"] == sub and float(r[header[0]]) == v)
+        cells.append(f"{r['found']}/{r['lesions']}, {r['false_positives']}")
+    out.append(f"| {sub} | " + " | ".join(cells) + " |")
 out += ["", f"The global detector's FROC (`{real_global['froc']['parameter']}`):", "",
         "| z threshold | sensitivity vs R1 | FP/scan vs R1 | Dice mean vs R1 |", "|---|---|---|---|"]
 for pt in real_global["froc"]["points"]:
