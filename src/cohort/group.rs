@@ -76,7 +76,7 @@ fn gather(out: &Path) -> Result<Cohort> {
     for (subject, session, report) in reports(out)? {
         let unit = unit_key(&subject, session.as_deref());
         let lesions = report.pointer("/summary/lesion_count").and_then(Value::as_u64).unwrap_or(0) as usize;
-        let warnings = report.pointer("/input/warnings").and_then(Value::as_array).map_or(0, Vec::len);
+        let warnings = warnings(&report).unwrap_or(0);
         let status =
             UnitStatus { unit: unit.clone(), subject, session, status: Status::Ok { lesions, warnings }, seconds: 0.0 };
         scans.entry(unit).or_insert(Scan { status, report: None }).report = Some(report);
@@ -119,6 +119,12 @@ fn reports(out: &Path) -> Result<Vec<(String, Option<String>, Value)>> {
         }
     }
     Ok(found)
+}
+
+/// How many warnings about its inputs a report holds (`input.warnings`); `None` for a
+/// report older than schema 1.2.0, which has none to give.
+fn warnings(report: &Value) -> Option<usize> {
+    report.pointer("/input/warnings").and_then(Value::as_array).map(Vec::len)
 }
 
 fn flag(report: &Value, pointer: &str) -> bool {
@@ -193,10 +199,7 @@ impl Cohort {
                         s.push_str(&format!("\t{}", cell(&text(r.pointer(p)))));
                     }
                     FLAGS.iter().for_each(|(_, p)| s.push_str(if flag(r, p) { "\ttrue" } else { "\tfalse" }));
-                    // How many warnings about its inputs the run gave (a report older than
-                    // schema 1.2.0 has none to give: n/a).
-                    let warnings = r.pointer("/input/warnings").and_then(Value::as_array).map(Vec::len);
-                    s.push_str(&warnings.map_or("\tn/a".into(), |n| format!("\t{n}")));
+                    s.push_str(&warnings(r).map_or("\tn/a".into(), |n| format!("\t{n}")));
                 }
                 None => (0..4 + FLAGS.len()).for_each(|_| s.push_str("\tn/a")),
             }

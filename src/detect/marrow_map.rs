@@ -155,11 +155,9 @@ fn block_medians<L: Label>(
                     .filter(|run| run.len() >= MIN_BLOCK_SAMPLES)
                     .map(|run| {
                         // The median of the marrow: voxels darker than a fraction of the
-                        // block's median are cortex (where that median is positive: a scan
-                        // with negative values, a CT, has no such floor).
-                        let median = run[run.len() / 2].1;
-                        let floor = super::local::CORTEX_FRACTION * median;
-                        let from = if median > 0.0 { run.partition_point(|e| e.1 < floor) } else { 0 };
+                        // block's median are cortex.
+                        let floor = super::local::cortex_floor(run[run.len() / 2].1);
+                        let from = run.partition_point(|e| e.1 < floor);
                         (run[0].0, run[from + (run.len() - from) / 2].1)
                     })
                     .collect::<Vec<(u32, f32)>>()

@@ -26,10 +26,8 @@ pub fn marrow_level(values: &mut [f32]) -> Option<f64> {
         return None;
     }
     // Cortex and partial volume with it are dark on STIR: voxels under a fraction of the
-    // median are not marrow (in a flat bone they can be its commonest voxels). A median at
-    // or below 0 (a scan with negative values, a CT) gives no such floor.
-    let median = *values.select_nth_unstable_by(n / 2, f32::total_cmp).1;
-    let floor = if median > 0.0 { CORTEX_FRACTION * median } else { f32::NEG_INFINITY };
+    // median are not marrow (in a flat bone they can be its commonest voxels).
+    let floor = cortex_floor(*values.select_nth_unstable_by(n / 2, f32::total_cmp).1);
     let mut marrow: Vec<f32> = values.iter().copied().filter(|&x| x >= floor).collect();
     histogram_mode(&mut marrow)
 }
@@ -37,6 +35,17 @@ pub fn marrow_level(values: &mut [f32]) -> Option<f64> {
 /// Voxels darker than this fraction of their region's (or block's) median are cortex, not
 /// marrow, for the marrow level.
 pub const CORTEX_FRACTION: f32 = 0.5;
+
+/// The intensity under which a voxel is cortex, for voxels whose median is `median`:
+/// [`CORTEX_FRACTION`] of it. A median at or below 0 (a scan with negative values, a CT)
+/// gives no floor: a fraction of it would lie above the median itself.
+pub fn cortex_floor(median: f32) -> f32 {
+    if median > 0.0 {
+        CORTEX_FRACTION * median
+    } else {
+        f32::NEG_INFINITY
+    }
+}
 
 /// The peak of the smoothed histogram of `values` (see [`marrow_level`]).
 fn histogram_mode(values: &mut [f32]) -> Option<f64> {

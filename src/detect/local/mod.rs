@@ -28,7 +28,7 @@ mod seeds;
 mod tests;
 
 pub use levels::{
-    marrow_level, noise_sigma, region_references, CORTEX_FRACTION, MODE_BINS, MODE_REFERENCE_SAMPLES,
+    cortex_floor, marrow_level, noise_sigma, region_references, CORTEX_FRACTION, MODE_BINS, MODE_REFERENCE_SAMPLES,
     MODE_SMOOTHING_BINS, NOISE_ROW_STRIDE, NOISE_VOXELS,
 };
 pub use outline::PEAK_QUANTILE;
