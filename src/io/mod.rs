@@ -27,7 +27,7 @@ mod write;
 pub use header::header_affine;
 pub use masks::{read_mask_folder, LabelNames, MaskTable};
 pub use read::{read_atlas, read_grid, read_labels, read_labels_as, read_scan, Atlas};
-pub use write::{encode, make_header, write_atomic, write_volume, Storable, WriteOptions};
+pub use write::{encode, encode_stored, make_header, write_atomic, write_volume, Storable, WriteOptions};
 
 use crate::volume::Volume;
 use nifti::{NiftiHeader, NiftiType};

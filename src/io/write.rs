@@ -222,6 +222,28 @@ pub fn encode<T: Storable>(
     reference: Option<&NiftiHeader>,
     gzip: bool,
 ) -> Vec<u8> {
+    encode_as(vol, opts, reference, gzip, true)
+}
+
+/// [`encode`] for voxels already in the stored units: the header carries `opts`' scaling, and
+/// the values are stored as they are (clamped to the datatype), not divided by it again.
+pub fn encode_stored<T: Storable>(
+    vol: &Volume<T>,
+    opts: &WriteOptions,
+    reference: Option<&NiftiHeader>,
+    gzip: bool,
+) -> Vec<u8> {
+    encode_as(vol, opts, reference, gzip, false)
+}
+
+/// [`encode`], scaling the voxels by `opts` when `scale`.
+fn encode_as<T: Storable>(
+    vol: &Volume<T>,
+    opts: &WriteOptions,
+    reference: Option<&NiftiHeader>,
+    gzip: bool,
+    scale: bool,
+) -> Vec<u8> {
     let mut h = make_header(&vol.grid, opts, reference);
     let ext = extension_bytes(&opts.extensions);
     h.vox_offset = (352 + ext.len()) as f32;
@@ -232,7 +254,7 @@ pub fn encode<T: Storable>(
     }
     let size = opts.datatype.size();
     let (lo, hi) = opts.datatype.range();
-    let (slope, inter) = (opts.slope as f64, opts.inter as f64);
+    let (slope, inter) = if scale { (opts.slope as f64, opts.inter as f64) } else { (1.0, 0.0) };
     let float = opts.datatype.is_float();
     // Whole numbers stored unscaled need no rounding (`round` is a libm call per voxel).
     let whole = T::WHOLE && slope == 1.0 && inter == 0.0;

@@ -59,34 +59,78 @@ fn block_lines<T>(vol: &Volume<T>, f: [usize; 3], j: usize, k: usize) -> impl It
     })
 }
 
-/// `scan` reduced by `f`: each block to the mean of its finite values (0 where it has none),
-/// summed in memory order. Each reduced row reads its block's full rows once, in parallel over
-/// reduced rows; the sums are plain loops over the rows (no per-voxel closure), so they
-/// vectorise where the first axis is not reduced.
-fn block_means(scan: &Volume<f32>, f: [usize; 3]) -> Volume<f32> {
+/// Reduced row `row` (of `ny` rows per reduced slice) of `scan` reduced by `f` into `out`:
+/// each block to the mean of its finite values (0 where it has none), summed in memory order
+/// into `sum` and `count` (scratch of the row's length). A reduced row reads its block's full
+/// rows once; the sums are plain loops over the rows (no per-voxel closure), so they vectorise
+/// where the first axis is not reduced.
+fn row_means(scan: &Volume<f32>, f: [usize; 3], (ny, row): (usize, usize), scratch: &mut RowScratch, out: &mut [f32]) {
+    let RowScratch { sum, count } = scratch;
+    sum.fill(0.0);
+    count.fill(0);
+    for line in block_lines(scan, f, row % ny, row / ny) {
+        if f[0] == 1 {
+            sum.iter_mut().zip(count.iter_mut()).zip(line).for_each(|((s, n), &x)| add_finite(s, n, x));
+        } else {
+            for ((s, n), block) in sum.iter_mut().zip(count.iter_mut()).zip(line.chunks(f[0])) {
+                block.iter().for_each(|&x| add_finite(s, n, x));
+            }
+        }
+    }
+    for ((o, &s), &n) in out.iter_mut().zip(sum.iter()).zip(count.iter()) {
+        *o = if n == 0 { 0.0 } else { s / n as f32 };
+    }
+}
+
+/// One reduced row's sums and counts.
+struct RowScratch {
+    sum: Vec<f32>,
+    count: Vec<u32>,
+}
+
+impl RowScratch {
+    fn new(n: usize) -> RowScratch {
+        RowScratch { sum: vec![0.0; n], count: vec![0; n] }
+    }
+}
+
+/// `scan` reduced by `f` ([`row_means`]) as int16 with a scaling that spans the means' finite
+/// range. The means are made twice, once for their range and once to store them, rather than
+/// kept as a float volume: at [`MAX_REVIEW_VOXELS`] that copy would be 32 MB more at the
+/// run's peak memory (the writing stage), for a pass that costs a few tens of milliseconds.
+fn reduced_scan(scan: &Volume<f32>, f: [usize; 3]) -> (Volume<i16>, WriteOptions) {
     let grid = reduced_grid(&scan.grid, f);
     let [nx, ny, _] = grid.dims;
-    let mut data = vec![0f32; grid.len()];
-    data.par_chunks_mut(nx.max(1)).enumerate().for_each_init(
-        || (vec![0f32; nx], vec![0u32; nx]),
-        |(sum, count), (row, out)| {
-            sum.fill(0.0);
-            count.fill(0);
-            for line in block_lines(scan, f, row % ny, row / ny) {
-                if f[0] == 1 {
-                    sum.iter_mut().zip(count.iter_mut()).zip(line).for_each(|((s, n), &x)| add_finite(s, n, x));
-                } else {
-                    for ((s, n), block) in sum.iter_mut().zip(count.iter_mut()).zip(line.chunks(f[0])) {
-                        block.iter().for_each(|&x| add_finite(s, n, x));
-                    }
-                }
-            }
-            for ((o, &s), &n) in out.iter_mut().zip(sum.iter()).zip(count.iter()) {
-                *o = if n == 0 { 0.0 } else { s / n as f32 };
-            }
-        },
-    );
-    Volume { grid, data }
+    let nx = nx.max(1);
+    let scratch = || (RowScratch::new(nx), vec![0f32; nx]);
+    let (lo, hi) = (0..grid.len() / nx)
+        .into_par_iter()
+        .map_init(scratch, |(sums, means), row| {
+            row_means(scan, f, (ny, row), sums, means);
+            finite_range(means)
+        })
+        .reduce(|| (f32::INFINITY, f32::NEG_INFINITY), |(a, b), (c, d)| (a.min(c), b.max(d)));
+    let opts = scan_options(lo, hi);
+    let (slope, inter) = (f64::from(opts.slope), f64::from(opts.inter));
+    let mut data = vec![0i16; grid.len()];
+    data.par_chunks_mut(nx).enumerate().for_each_init(scratch, |(sums, means), (row, out)| {
+        row_means(scan, f, (ny, row), sums, means);
+        for (q, &m) in out.iter_mut().zip(means.iter()) {
+            *q = ((f64::from(m) - inter) / slope).round().clamp(i16::MIN.into(), i16::MAX.into()) as i16;
+        }
+    });
+    (Volume { grid, data }, opts)
+}
+
+/// The review copy's storage: int16 scaled to span `lo..=hi` when that is a finite range.
+fn scan_options(lo: f32, hi: f32) -> WriteOptions {
+    let mut opts = WriteOptions::new(Datatype::I16);
+    if lo.is_finite() && hi > lo {
+        opts.slope = (hi - lo) / 32000.0;
+        opts.inter = lo;
+    }
+    opts.description = "crmo-map review copy".into();
+    opts
 }
 
 /// Adds `x` to a block's sum and count when it is finite (a branch-free form that vectorises).
@@ -99,14 +143,14 @@ fn add_finite(sum: &mut f32, count: &mut u32, x: f32) {
 
 /// `map` reduced by `f`, each block to its largest value, read in the rows that hold any
 /// (a lesion map is mostly background: whole rows of zeros are skipped at memory speed).
-fn reduce_largest<L: Label>(map: &Volume<L>, f: [usize; 3]) -> Volume<u32> {
+fn reduce_largest<L: Label>(map: &Volume<L>, f: [usize; 3]) -> Volume<L> {
     let grid = reduced_grid(&map.grid, f);
     let [nx, ny, _] = grid.dims;
-    let mut data = vec![0u32; grid.len()];
+    let mut data = vec![L::default(); grid.len()];
     data.par_chunks_mut(nx.max(1)).enumerate().for_each(|(row, out)| {
         for line in block_lines(map, f, row % ny, row / ny).filter(|l| l.iter().any(|&x| x != L::default())) {
             for (o, block) in out.iter_mut().zip(line.chunks(f[0])) {
-                *o = block.iter().fold(*o, |m, &l| m.max(l.into()));
+                *o = block.iter().fold(*o, |m, &l| m.max(l));
             }
         }
     });
@@ -138,20 +182,16 @@ fn finite_range(data: &[f32]) -> (f32, f32) {
 /// The scan's copy as `.nii.gz` bytes: block means (of finite values), int16 with a scaling
 /// that spans its finite range.
 pub fn scan_copy(scan: &Volume<f32>, f: [usize; 3]) -> Vec<u8> {
-    let small = (f != [1; 3]).then(|| block_means(scan, f));
-    let vol = small.as_ref().unwrap_or(scan);
-    let (lo, hi) = vol
+    if f != [1; 3] {
+        let (small, opts) = reduced_scan(scan, f);
+        return io::encode_stored(&small, &opts, None, true);
+    }
+    let (lo, hi) = scan
         .data
         .par_chunks(1 << 16)
         .map(finite_range)
         .reduce(|| (f32::INFINITY, f32::NEG_INFINITY), |(a, b), (c, d)| (a.min(c), b.max(d)));
-    let mut opts = WriteOptions::new(Datatype::I16);
-    if lo.is_finite() && hi > lo {
-        opts.slope = (hi - lo) / 32000.0;
-        opts.inter = lo;
-    }
-    opts.description = "crmo-map review copy".into();
-    io::encode(vol, &opts, None, true)
+    io::encode(scan, &scan_options(lo, hi), None, true)
 }
 
 /// A label map's copy as `.nii.gz` bytes: each block takes its largest value when `largest`
@@ -163,7 +203,9 @@ pub fn label_copy<L: Label + io::Storable>(map: &Volume<L>, f: [usize; 3], large
         let max = map.data.par_iter().copied().max().map_or(0, Into::into);
         return io::encode(map, &label_options(max), None, true);
     }
-    let small: Volume<u32> = if largest {
+    // Reduced in the map's own type (no wider copy), then stored in the type its largest
+    // value needs.
+    let small: Volume<L> = if largest {
         reduce_largest(map, f)
     } else {
         let grid = reduced_grid(&map.grid, f);
@@ -173,23 +215,15 @@ pub fn label_copy<L: Label + io::Storable>(map: &Volume<L>, f: [usize; 3], large
             .into_par_iter()
             .map(|v| {
                 let (i, j, k) = (v % nx, (v / nx) % ny, v / (nx * ny));
-                map.data[map.grid.index(centre(i, 0), centre(j, 1), centre(k, 2))].into()
+                map.data[map.grid.index(centre(i, 0), centre(j, 1), centre(k, 2))]
             })
             .collect();
         Volume { grid, data }
     };
-    let max = small.data.par_iter().copied().max().unwrap_or(0);
-    let opts = label_options(max);
-    if max <= u8::MAX as u32 {
-        let v = Volume { grid: small.grid, data: small.data.iter().map(|&x| x as u8).collect::<Vec<u8>>() };
-        io::encode(&v, &opts, None, true)
-    } else {
-        let v = Volume { grid: small.grid, data: small.data.iter().map(|&x| x as u16).collect::<Vec<u16>>() };
-        io::encode(&v, &opts, None, true)
-    }
+    let max = small.data.par_iter().copied().max().map_or(0, Into::into);
+    io::encode(&small, &label_options(max), None, true)
 }
 
-/// How a label copy whose largest value is `max` is stored.
 fn label_options(max: u32) -> WriteOptions {
     let mut opts = WriteOptions::labels(max);
     opts.description = "crmo-map review copy".into();
@@ -235,6 +269,44 @@ mod tests {
         let mean = [0, 1].map(|a| (w(&full, [0.0, 0.0, 0.0])[a] + w(&full, [1.0, 1.0, 0.0])[a]) / 2.0);
         assert_eq!(&w(&r, [0.0, 0.0, 0.0])[..2], &mean);
         assert_eq!(r.spacing(), [4.0, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn a_reduced_scan_copy_holds_the_block_means_of_finite_values() {
+        let dims = [5, 4, 3];
+        let grid = Grid { dims, affine: Affine::from_spacing_origin([1.0, 2.0, 1.0], [0.0; 3]) };
+        let mut data: Vec<f32> = (0..60).map(|i| ((i * 29 % 61) as f32 - 20.0) * 1.7).collect();
+        data[7] = f32::NAN;
+        data[33] = f32::INFINITY;
+        let scan = Volume { grid, data };
+        let f = [2, 1, 2];
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.nii.gz");
+        std::fs::write(&p, scan_copy(&scan, f)).unwrap();
+        let read = io::read_scan(&p).unwrap();
+        assert_eq!(read.volume.grid.dims, [3, 4, 2]);
+        // The naive oracle: every block's finite voxels averaged, block by block.
+        let (mut lo, mut hi, mut means) = (f32::INFINITY, f32::NEG_INFINITY, vec![]);
+        for k in 0..2 {
+            for j in 0..4 {
+                for i in 0..3 {
+                    let mut vals = vec![];
+                    for kk in 2 * k..(2 * k + 2).min(3) {
+                        for ii in 2 * i..(2 * i + 2).min(5) {
+                            vals.push(scan.data[scan.grid.index(ii, j, kk)]);
+                        }
+                    }
+                    vals.retain(|v| v.is_finite());
+                    let m = if vals.is_empty() { 0.0 } else { vals.iter().sum::<f32>() / vals.len() as f32 };
+                    (lo, hi) = (lo.min(m), hi.max(m));
+                    means.push(m);
+                }
+            }
+        }
+        let step = (hi - lo) / 32000.0;
+        for (got, want) in read.volume.data.iter().zip(&means) {
+            assert!((got - want).abs() <= step, "{got} vs {want}");
+        }
     }
 
     #[test]
