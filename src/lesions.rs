@@ -41,6 +41,10 @@ pub struct Intensity {
     pub z_max: f64,
     /// Mean intensity divided by the reference median.
     pub ratio_to_reference: f64,
+    /// Mean intensity divided by the normal-marrow level of the lesion's region, the local
+    /// detector's own measure (`None` until the report is assembled, and with the global
+    /// detector, which has no region levels).
+    pub ratio_to_marrow: Option<f64>,
 }
 
 /// A detected lesion.
@@ -216,6 +220,7 @@ pub fn measure<L: Label>(comps: &Components, inp: &Inputs<L>, min_volume_mm3: f6
                     z_mean: reference.z(mean),
                     z_max: reference.z(max),
                     ratio_to_reference: mean / reference.median,
+                    ratio_to_marrow: None,
                 },
             },
         ));

@@ -494,11 +494,10 @@ fn analyse_and_write<L: Label + Storable>(
     let parameters = parameters(&cfg.params, an.cutoff);
     let marrow = an.local.as_ref().map(|f| marrow_report(f, &samples.hist, table));
     let spacing_mm = grid.spacing();
-    let rep =
-        Report::assemble(input, parameters, an.reference.clone(), marrow, an.lesions, |lesions, summary, marrow| {
-            let inputs = staging::Inputs { lesions, summary, regions: &region_rows, marrow, spacing_mm };
-            staging::stage(&inputs, &job.staging)
-        });
+    let rep = Report::assemble(input, parameters, an.reference.clone(), marrow, an.lesions, |lesions, summary| {
+        let inputs = staging::Inputs { lesions, summary, regions: &region_rows, spacing_mm };
+        staging::stage(&inputs, &job.staging)
+    });
 
     let maps = RunMaps { scan: &scan, lesion_map: &an.lesion_map, atlas: &atlas, region_rows: &region_rows };
     run_files::write(&cfg.out, &cfg.names, &rep, &maps, &|name, bytes| obs.output(name, bytes))?;

@@ -12,7 +12,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Version of the report layout; bumped when a field changes meaning or is removed.
-pub const SCHEMA_VERSION: &str = "1.2.0";
+pub const SCHEMA_VERSION: &str = "1.3.0";
 
 /// The software that wrote the report.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -233,19 +233,24 @@ pub struct Report {
 }
 
 impl Report {
-    /// The report of a run: this software and schema version, the run's own parts, the
-    /// summary of its lesions and the staging summary that `staging` makes of them, rounded
-    /// for writing ([`round_report`]).
+    /// The report of a run: this software and schema version, the run's own parts, each
+    /// lesion's ratio to its region's normal marrow (from `marrow`, when the local detector
+    /// ran), the summary of the lesions and the staging summary that `staging` makes of them,
+    /// rounded for writing ([`round_report`]).
     pub fn assemble(
         input: InputInfo,
         parameters: Parameters,
         reference: Reference,
         marrow: Option<Marrow>,
         lesions: Vec<Lesion>,
-        staging: impl FnOnce(&[Lesion], &Summary, Option<&Marrow>) -> Staging,
+        staging: impl FnOnce(&[Lesion], &Summary) -> Staging,
     ) -> Report {
+        let mut lesions = lesions;
+        for l in &mut lesions {
+            l.intensity.ratio_to_marrow = marrow.as_ref().and_then(|m| m.ratio_of(l));
+        }
         let summary = Summary::of(&lesions);
-        let staging = staging(&lesions, &summary, marrow.as_ref());
+        let staging = staging(&lesions, &summary);
         let mut rep = Report {
             schema_version: SCHEMA_VERSION.into(),
             software: Software::current(),
@@ -299,6 +304,7 @@ pub fn round_report(rep: &mut Report) {
         i.z_mean = r(i.z_mean, 4);
         i.z_max = r(i.z_max, 4);
         i.ratio_to_reference = r(i.ratio_to_reference, 4);
+        i.ratio_to_marrow = i.ratio_to_marrow.map(|x| r(x, 4));
         for g in &mut l.regions {
             g.fraction_of_lesion = r(g.fraction_of_lesion, 6);
             g.fraction_of_region = r(g.fraction_of_region, 6);
@@ -325,7 +331,7 @@ pub fn to_json(rep: &Report) -> String {
 }
 
 /// Column names of `lesions.csv`.
-pub const CSV_COLUMNS: [&str; 30] = [
+pub const CSV_COLUMNS: [&str; 31] = [
     "id",
     "region",
     "bone_label",
@@ -356,6 +362,7 @@ pub const CSV_COLUMNS: [&str; 30] = [
     "z_mean",
     "z_max",
     "ratio_to_reference",
+    "ratio_to_marrow",
 ];
 
 fn csv_field(s: &str) -> String {
@@ -390,6 +397,7 @@ pub fn to_csv(rep: &Report) -> String {
         f.extend(l.bbox_voxel.iter().flatten().map(|v| v.to_string()));
         let i = &l.intensity;
         f.extend([i.mean, i.max, i.z_mean, i.z_max, i.ratio_to_reference].iter().map(|v| v.to_string()));
+        f.push(i.ratio_to_marrow.map_or(String::new(), |v| v.to_string()));
         let regions: Vec<String> =
             l.regions.iter().map(|g| format!("{}:{}:{}", g.name, g.fraction_of_lesion, g.fraction_of_region)).collect();
         f.push(csv_field(&regions.join(";")));

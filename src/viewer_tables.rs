@@ -80,7 +80,14 @@ mod tests {
             centroid_voxel: [0.0; 3],
             peak_mm: [0.0; 3],
             bbox_voxel: [[0; 3]; 2],
-            intensity: Intensity { mean: 1.0, max: 1.0, z_mean: 1.0, z_max: 1.0, ratio_to_reference: 1.0 },
+            intensity: Intensity {
+                mean: 1.0,
+                max: 1.0,
+                z_mean: 1.0,
+                z_max: 1.0,
+                ratio_to_reference: 1.0,
+                ratio_to_marrow: None,
+            },
         }
     }
 

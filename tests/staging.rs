@@ -66,3 +66,49 @@ fn a_bad_configuration_is_one_line_naming_the_file() {
     assert!(err.contains("bad.json") && err.contains("must increase"), "{err}");
     assert!(!out_dir.exists());
 }
+
+/// Each lesion's ratio to marrow is its mean over the normal-marrow level of its region in
+/// `marrow.regions`, in the report and in `lesions.csv`, and a bone unit's largest is its
+/// lesions' largest; the global detector has no region levels and says so (null, an empty
+/// cell).
+#[test]
+fn a_lesions_ratio_to_marrow_is_its_mean_over_its_regions_level() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (method, extra) in [("local", vec![]), ("global", vec!["--method", "global"])] {
+        let out = tmp.path().join(method);
+        let rep = run_tiny("labels.tsv", &out, &extra);
+        let lesions = rep["lesions"].as_array().unwrap();
+        assert!(!lesions.is_empty());
+        let csv = std::fs::read_to_string(out.join("lesions.csv")).unwrap();
+        let mut rows = csv.lines();
+        let col = rows.next().unwrap().split(',').position(|c| c == "ratio_to_marrow").unwrap();
+        for (l, row) in lesions.iter().zip(rows) {
+            let got = &l["intensity"]["ratio_to_marrow"];
+            let cell = row.split(',').nth(col).unwrap();
+            if method == "global" {
+                assert!(got.is_null() && cell.is_empty(), "{got} {cell:?}");
+                continue;
+            }
+            let level = rep["marrow"]["regions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["name"] == l["region"])
+                .and_then(|r| r["marrow"].as_f64())
+                .unwrap();
+            let want = l["intensity"]["mean"].as_f64().unwrap() / level;
+            let got = got.as_f64().unwrap();
+            assert!((got - want).abs() <= 1e-3 * want, "lesion {}: {got} vs {want}", l["id"]);
+            assert_eq!(cell.parse::<f64>().unwrap(), got);
+        }
+        for u in rep["staging"]["bone_units"].as_array().unwrap() {
+            let ids: Vec<u64> = u["lesion_ids"].as_array().unwrap().iter().map(|i| i.as_u64().unwrap()).collect();
+            let largest = lesions
+                .iter()
+                .filter(|l| ids.contains(&l["id"].as_u64().unwrap()))
+                .filter_map(|l| l["intensity"]["ratio_to_marrow"].as_f64())
+                .reduce(f64::max);
+            assert_eq!(u["max_ratio_to_marrow"].as_f64(), largest, "{}", u["unit"]);
+        }
+    }
+}

@@ -154,7 +154,7 @@ impl Cohort {
             ("centroid_x_mm", "/centroid_mm/0"),
             ("centroid_y_mm", "/centroid_mm/1"),
             ("centroid_z_mm", "/centroid_mm/2"),
-            ("ratio_to_marrow", "/intensity/ratio_to_reference"),
+            ("ratio_to_marrow", "/intensity/ratio_to_marrow"),
         ];
         let mut s = String::from("unit\tsubject\tsession\tlesion");
         cols.iter().for_each(|(c, _)| s.push_str(&format!("\t{c}")));

@@ -376,7 +376,14 @@ mod tests {
             centroid_voxel: [0.0; 3],
             peak_mm: [0.0; 3],
             bbox_voxel: [[0; 3]; 2],
-            intensity: Intensity { mean: 0.0, max: 0.0, z_mean: 0.0, z_max: 0.0, ratio_to_reference: 0.0 },
+            intensity: Intensity {
+                mean: 0.0,
+                max: 0.0,
+                z_mean: 0.0,
+                z_max: 0.0,
+                ratio_to_reference: 0.0,
+                ratio_to_marrow: None,
+            },
         }
     }
 

@@ -44,9 +44,9 @@ struct PageLesion<'a> {
     region: &'a str,
     side: &'a str,
     volume_mm3: f64,
-    /// Mean signal over its region's normal marrow (local detector), else over the whole-bone
-    /// reference.
-    ratio_to_marrow: f64,
+    /// Mean signal over its region's normal marrow (`None`, shown as a dash, with the global
+    /// detector).
+    ratio_to_marrow: Option<f64>,
     z_max: f64,
     fraction_of_region: f64,
     centroid_mm: [f64; 3],
@@ -84,7 +84,7 @@ fn page_lesions<'a>(rep: &'a Report, lesion_map: &Volume<u16>) -> Vec<PageLesion
             region: &l.region,
             side: &l.side,
             volume_mm3: l.volume_mm3,
-            ratio_to_marrow: rep.marrow.as_ref().and_then(|m| m.ratio_of(l)).unwrap_or(l.intensity.ratio_to_reference),
+            ratio_to_marrow: l.intensity.ratio_to_marrow,
             z_max: l.intensity.z_max,
             fraction_of_region: l.fraction_of_region,
             centroid_mm: l.centroid_mm,

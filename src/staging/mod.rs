@@ -25,7 +25,7 @@ use crate::io::sha256_hex;
 use crate::labels::BoneClass;
 use crate::lesions::Lesion;
 use crate::regions::RegionRow;
-use crate::report::{Marrow, Summary};
+use crate::report::Summary;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -212,8 +212,6 @@ pub struct Inputs<'a> {
     pub summary: &'a Summary,
     /// The region map's rows (every region with voxels).
     pub regions: &'a [RegionRow],
-    /// The local detector's marrow levels, when it ran.
-    pub marrow: Option<&'a Marrow>,
     /// World mm per voxel along i, j, k (for the largest lesion's extent).
     pub spacing_mm: [f64; 3],
 }
@@ -307,7 +305,6 @@ fn bone_units(inputs: &Inputs, config: &StagingConfig) -> Vec<BoneUnit> {
             let (rows, voxels) = units.remove(&unit).unwrap_or_default();
             let fraction = if voxels > 0 { (lesion_voxels as f64 / voxels as f64).min(1.0) } else { 0.0 };
             let grade = g.grade(fraction);
-            let ratio_to_marrow = |l: &&Lesion| inputs.marrow.and_then(|m| m.ratio_of(l));
             let first = rows.first();
             BoneUnit {
                 regions: rows.iter().map(|r| r.name.clone()).collect(),
@@ -321,7 +318,7 @@ fn bone_units(inputs: &Inputs, config: &StagingConfig) -> Vec<BoneUnit> {
                 extent_grade_provisional: !g.verified,
                 lesion_count: lesions.len(),
                 lesion_ids: lesions.iter().map(|l| l.id).collect(),
-                max_ratio_to_marrow: lesions.iter().filter_map(ratio_to_marrow).reduce(f64::max),
+                max_ratio_to_marrow: lesions.iter().filter_map(|l| l.intensity.ratio_to_marrow).reduce(f64::max),
                 max_ratio_to_reference: lesions.iter().map(|l| l.intensity.ratio_to_reference).fold(0.0, f64::max),
                 max_z: lesions.iter().map(|l| l.intensity.z_max).fold(f64::NEG_INFINITY, f64::max),
                 unit,

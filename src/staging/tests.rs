@@ -4,7 +4,7 @@ use super::*;
 use crate::labels::{RegionInfo, Side};
 use crate::lesions::{Intensity, RegionOverlap};
 use crate::palette::Rgb;
-use crate::report::RegionMarrow;
+use crate::report::{Marrow, RegionMarrow};
 
 fn row(index: u32, name: &str, voxels: u64) -> RegionRow {
     let info = RegionInfo::from_name(name);
@@ -50,13 +50,26 @@ fn lesion(id: u32, overlaps: &[(&str, u32, u64)]) -> Lesion {
         centroid_voxel: [0.0; 3],
         peak_mm: [0.0; 3],
         bbox_voxel: [[0, 0, 0], [4, 2, 1]],
-        intensity: Intensity { mean: 300.0, max: 400.0, z_mean: 5.0, z_max: 8.0 + id as f64, ratio_to_reference: 3.0 },
+        intensity: Intensity {
+            mean: 300.0,
+            max: 400.0,
+            z_mean: 5.0,
+            z_max: 8.0 + id as f64,
+            ratio_to_reference: 3.0,
+            ratio_to_marrow: None,
+        },
     }
 }
 
+/// Stages `lesions` with their ratios to marrow from `marrow`, as a report is assembled.
 fn staged(lesions: &[Lesion], regions: &[RegionRow], marrow: Option<&Marrow>) -> Staging {
+    let mut lesions = lesions.to_vec();
+    for l in &mut lesions {
+        l.intensity.ratio_to_marrow = marrow.and_then(|m| m.ratio_of(l));
+    }
+    let lesions = &lesions[..];
     let summary = Summary::of(lesions);
-    let inputs = Inputs { lesions, summary: &summary, regions, marrow, spacing_mm: [1.0, 1.0, 2.0] };
+    let inputs = Inputs { lesions, summary: &summary, regions, spacing_mm: [1.0, 1.0, 2.0] };
     stage(&inputs, &Configured::load(None).unwrap())
 }
 
