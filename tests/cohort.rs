@@ -97,6 +97,17 @@ fn participant_then_group_with_a_broken_subject_then_resume() {
     let lesions = std::fs::read_to_string(out.join("group_lesions.tsv")).unwrap();
     let total: u64 = summary["lesions_per_child_counts"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).sum();
     assert_eq!(lesions.lines().count() as u64, 1 + total);
+    // Its last column is each lesion's ratio to its region's normal marrow, from its report
+    assert!(lesions.lines().next().unwrap().ends_with("\tratio_to_marrow"), "{lesions}");
+    for row in lesions.lines().skip(1) {
+        let f: Vec<&str> = row.split('\t').collect();
+        let report = json(&out.join(format!("{}/anat/{}_desc-crmomap_report.json", f[0], f[0])));
+        let id: u64 = f[3].parse().unwrap();
+        let l = report["lesions"].as_array().unwrap().iter().find(|l| l["id"] == id).unwrap();
+        let ratio = l["intensity"]["ratio_to_marrow"].as_f64().unwrap();
+        // (to the table's two decimals).
+        assert!((f.last().unwrap().parse::<f64>().unwrap() - ratio).abs() <= 0.005, "{row}: {ratio}");
+    }
     assert!(out.join("group_summary.png").is_file());
 
     // Fixed input: only sub-07 is mapped; then nothing is left to do.
