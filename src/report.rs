@@ -407,17 +407,22 @@ pub fn to_csv(rep: &Report) -> String {
     s
 }
 
-/// A short human-readable table of lesions (what `crmo-map demo` prints).
+/// A short human-readable table of lesions (what `crmo-map demo` prints): with the local
+/// detector, each lesion's signal over its region's normal marrow (`x marrow`).
 pub fn text_table(rep: &Report) -> String {
-    let mut s =
-        format!("{:>3}  {:<36} {:<8} {:>10} {:>7}  centroid RAS mm\n", "id", "region", "side", "volume mm3", "z max");
+    let mut s = format!(
+        "{:>3}  {:<36} {:<8} {:>10} {:>8} {:>7}  centroid RAS mm\n",
+        "id", "region", "side", "volume mm3", "x marrow", "z max"
+    );
     for l in &rep.lesions {
+        let ratio = l.intensity.ratio_to_marrow.map_or("-".to_string(), |r| format!("{r:.2}"));
         s.push_str(&format!(
-            "{:>3}  {:<36} {:<8} {:>10.1} {:>7.1}  ({:.1}, {:.1}, {:.1})\n",
+            "{:>3}  {:<36} {:<8} {:>10.1} {:>8} {:>7.1}  ({:.1}, {:.1}, {:.1})\n",
             l.id,
             l.region,
             l.side,
             l.volume_mm3,
+            ratio,
             l.intensity.z_max,
             l.centroid_mm[0],
             l.centroid_mm[1],

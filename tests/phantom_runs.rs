@@ -50,6 +50,13 @@ fn demo_finds_the_founding_case() {
     assert_eq!(map_ids(&dir.join("input/scan.nii.gz"), &dir.join("lesions.nii.gz")), report_ids);
     // Ids run head to foot: T7 first.
     assert_eq!(rep["lesions"][0]["region"], "vertebra_T7");
+    // The printed table gives each lesion's signal over its region's marrow, as the report.
+    assert!(stdout.contains("x marrow"), "{stdout}");
+    for l in rep["lesions"].as_array().unwrap() {
+        let ratio = format!("{:.2}", l["intensity"]["ratio_to_marrow"].as_f64().unwrap());
+        let row = stdout.lines().find(|r| r.split_whitespace().next() == Some(&l["id"].to_string())).unwrap();
+        assert_eq!(row.split_whitespace().nth(4), Some(ratio.as_str()), "{row}");
+    }
     check_contract(&dir.join("input/scan.nii.gz"), &dir);
     assert!(dir.join("overview.png").exists());
 }
