@@ -118,6 +118,14 @@ impl Marrow {
     }
 }
 
+/// Sets each lesion's `intensity.ratio_to_marrow` from `marrow` ([`Marrow::ratio_of`]; `None`
+/// without region levels), as [`Report::assemble`] does.
+pub fn set_ratios_to_marrow(lesions: &mut [Lesion], marrow: Option<&Marrow>) {
+    for l in lesions {
+        l.intensity.ratio_to_marrow = marrow.and_then(|m| m.ratio_of(l));
+    }
+}
+
 /// One region's normal-marrow level.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RegionMarrow {
@@ -242,13 +250,10 @@ impl Report {
         parameters: Parameters,
         reference: Reference,
         marrow: Option<Marrow>,
-        lesions: Vec<Lesion>,
+        mut lesions: Vec<Lesion>,
         staging: impl FnOnce(&[Lesion], &Summary) -> Staging,
     ) -> Report {
-        let mut lesions = lesions;
-        for l in &mut lesions {
-            l.intensity.ratio_to_marrow = marrow.as_ref().and_then(|m| m.ratio_of(l));
-        }
+        set_ratios_to_marrow(&mut lesions, marrow.as_ref());
         let summary = Summary::of(&lesions);
         let staging = staging(&lesions, &summary);
         let mut rep = Report {

@@ -109,7 +109,7 @@ fn reduced_scan(scan: &Volume<f32>, f: [usize; 3]) -> (Volume<i16>, WriteOptions
             row_means(scan, f, (ny, row), sums, means);
             finite_range(means)
         })
-        .reduce(|| (f32::INFINITY, f32::NEG_INFINITY), |(a, b), (c, d)| (a.min(c), b.max(d)));
+        .reduce(|| EMPTY_RANGE, union);
     let opts = scan_options(lo, hi);
     let (slope, inter) = (f64::from(opts.slope), f64::from(opts.inter));
     let mut data = vec![0i16; grid.len()];
@@ -163,7 +163,7 @@ const RANGE_LANES: usize = 16;
 
 /// The least and greatest finite values of `data` (infinite, the wrong way round, when none).
 fn finite_range(data: &[f32]) -> (f32, f32) {
-    let (mut lo, mut hi) = ([f32::INFINITY; RANGE_LANES], [f32::NEG_INFINITY; RANGE_LANES]);
+    let (mut lo, mut hi) = ([EMPTY_RANGE.0; RANGE_LANES], [EMPTY_RANGE.1; RANGE_LANES]);
     let lanes = data.chunks_exact(RANGE_LANES);
     let rest = lanes.remainder();
     for chunk in lanes {
@@ -175,8 +175,16 @@ fn finite_range(data: &[f32]) -> (f32, f32) {
         }
     }
     let fold = |(a, b): (f32, f32), &x: &f32| if x.is_finite() { (a.min(x), b.max(x)) } else { (a, b) };
-    let lanes = lo.iter().zip(&hi).fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), (&l, &h)| (a.min(l), b.max(h)));
+    let lanes = lo.iter().zip(&hi).fold(EMPTY_RANGE, |r, (&l, &h)| union(r, (l, h)));
     rest.iter().fold(lanes, fold)
+}
+
+/// The range of no value, which [`union`] with any range leaves as it is.
+const EMPTY_RANGE: (f32, f32) = (f32::INFINITY, f32::NEG_INFINITY);
+
+/// The smallest range holding both `(lo, hi)` ranges.
+fn union((a, b): (f32, f32), (c, d): (f32, f32)) -> (f32, f32) {
+    (a.min(c), b.max(d))
 }
 
 /// The scan's copy as `.nii.gz` bytes: block means (of finite values), int16 with a scaling
@@ -186,11 +194,7 @@ pub fn scan_copy(scan: &Volume<f32>, f: [usize; 3]) -> Vec<u8> {
         let (small, opts) = reduced_scan(scan, f);
         return io::encode_stored(&small, &opts, None, true);
     }
-    let (lo, hi) = scan
-        .data
-        .par_chunks(1 << 16)
-        .map(finite_range)
-        .reduce(|| (f32::INFINITY, f32::NEG_INFINITY), |(a, b), (c, d)| (a.min(c), b.max(d)));
+    let (lo, hi) = scan.data.par_chunks(1 << 16).map(finite_range).reduce(|| EMPTY_RANGE, union);
     io::encode(scan, &scan_options(lo, hi), None, true)
 }
 
@@ -199,12 +203,9 @@ pub fn scan_copy(scan: &Volume<f32>, f: [usize; 3]) -> Vec<u8> {
 /// by less than a block); uint8 where the values fit.
 pub fn label_copy<L: Label + io::Storable>(map: &Volume<L>, f: [usize; 3], largest: bool) -> Vec<u8> {
     if f == [1; 3] {
-        // The map itself, stored in the type its largest value needs (as a reduced copy is).
-        let max = map.data.par_iter().copied().max().map_or(0, Into::into);
-        return io::encode(map, &label_options(max), None, true);
+        return encode_labels(map);
     }
-    // Reduced in the map's own type (no wider copy), then stored in the type its largest
-    // value needs.
+    // Reduced in the map's own type (no wider copy).
     let small: Volume<L> = if largest {
         reduce_largest(map, f)
     } else {
@@ -220,14 +221,15 @@ pub fn label_copy<L: Label + io::Storable>(map: &Volume<L>, f: [usize; 3], large
             .collect();
         Volume { grid, data }
     };
-    let max = small.data.par_iter().copied().max().map_or(0, Into::into);
-    io::encode(&small, &label_options(max), None, true)
+    encode_labels(&small)
 }
 
-fn label_options(max: u32) -> WriteOptions {
+/// A label map as `.nii.gz` bytes in the narrowest type its largest value needs.
+fn encode_labels<L: Label + io::Storable>(map: &Volume<L>) -> Vec<u8> {
+    let max = map.data.par_iter().copied().max().map_or(0, Into::into);
     let mut opts = WriteOptions::labels(max);
     opts.description = "crmo-map review copy".into();
-    opts
+    io::encode(map, &opts, None, true)
 }
 
 #[cfg(test)]

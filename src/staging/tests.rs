@@ -64,9 +64,7 @@ fn lesion(id: u32, overlaps: &[(&str, u32, u64)]) -> Lesion {
 /// Stages `lesions` with their ratios to marrow from `marrow`, as a report is assembled.
 fn staged(lesions: &[Lesion], regions: &[RegionRow], marrow: Option<&Marrow>) -> Staging {
     let mut lesions = lesions.to_vec();
-    for l in &mut lesions {
-        l.intensity.ratio_to_marrow = marrow.and_then(|m| m.ratio_of(l));
-    }
+    crate::report::set_ratios_to_marrow(&mut lesions, marrow);
     let lesions = &lesions[..];
     let summary = Summary::of(lesions);
     let inputs = Inputs { lesions, summary: &summary, regions, spacing_mm: [1.0, 1.0, 2.0] };
