@@ -5,8 +5,11 @@
 #      the local and the global detector beside the readers, with the FROC of each;
 #   2. the broadened hard phantom suite (COUNT phantoms, seeds from 15000; kept in
 #      target/accuracy/phantoms so a rerun only re-scores), local and global;
-#   3. the basic suite (20 phantoms, seed 1000) and the founding case.
-# usage: scripts/accuracy.sh [COUNT]   (about 10 minutes for 30 hard phantoms on 2 cores)
+#   3. the same hard suite at other noise levels (--noise-scale 0, 0.25, 0.5 and 2; kept in
+#      target/accuracy/hard-noise-x<F>/phantoms), local;
+#   4. the basic suite (20 phantoms, seed 1000) and the founding case.
+# usage: scripts/accuracy.sh [COUNT]   (about 20 minutes for 30 hard phantoms on 2 cores the
+#        first time, 4 minutes for 12; a rerun only re-scores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count="${1:-30}"
@@ -24,6 +27,9 @@ table=fixtures/realdata/sij-region.tsv
 "$bin" evaluate --quiet --readers "$real" --labels "$table" --out "$work/real-global" --method global > /dev/null
 "$bin" evaluate --quiet --suite hard --count "$count" --seed "$seed" --out "$work/hard-local" > /dev/null
 "$bin" evaluate --quiet --phantoms "$work/hard-local/phantoms" --out "$work/hard-global" --method global > /dev/null
+for f in 0 0.25 0.5 2; do
+  "$bin" evaluate --quiet --suite hard --count "$count" --seed "$seed" --noise-scale "$f" --out "$work/hard-noise-x$f" > /dev/null
+done
 "$bin" evaluate --quiet --suite basic --count 20 --seed 1000 --out "$work/basic-local" > /dev/null
 "$bin" --quiet demo --out "$work/demo" > /dev/null
 cp "$work/real-local/froc.png" docs/froc-sij-stir.png

@@ -192,6 +192,70 @@ out += [
     "scan is noisier per volume than a dedicated sacroiliac one, but by how much these files cannot",
     "say: the suite's noise is left as it is until real whole-body scans can set it.",
 ]
+NOISE_SCALES = ["0", "0.25", "0.5", "1", "2"]
+sweep = {f: (hard_local if f == "1" else load(f"hard-noise-x{f}")) for f in NOISE_SCALES}
+sweep_noise = {f: relative_noise("hard-local" if f == "1" else f"hard-noise-x{f}")[1] for f in NOISE_SCALES}
+quiet, default_point = sweep["0"]["summary"], hard_local["summary"]
+
+
+def median(v):
+    return sorted(v)[len(v) // 2]
+
+
+nearest_scale = min(NOISE_SCALES, key=lambda f: abs(median(sweep_noise[f]) - median(real_noise[1])))
+out += [
+    "",
+    "### The same suite at other noise levels",
+    "",
+    "How the operating point carries over between scanners: the held-out suite again, every",
+    "phantom's noise sigma multiplied by a factor (`--noise-scale F`; the anatomy, lesions and",
+    "noise pattern are the same), scored with the default settings. The noise column is the",
+    "measured noise over the marrow per 1 mm3 of tissue, as above (the real scans: "
+    f"{spread(real_noise[1])}).",
+    "",
+    "| noise x | noise / marrow per 1 mm3 | sensitivity | FP/scan | FP/healthy | < 1.5 | 1.5-2 | 2-3 | >= 3 |",
+    "|---|---|---|---|---|---|---|---|---|",
+]
+for f in NOISE_SCALES:
+    s_ = sweep[f]["summary"]
+    bands = " | ".join(fmt(b["sensitivity"], "{:.2f}") for b in s_["sensitivity_by_ratio"])
+    name = f"**{f}** (the suite)" if f == "1" else f
+    out.append(
+        f"| {name} | {spread(sweep_noise[f])} | {s_['sensitivity']:.3f} | {s_['false_positives_per_scan']:.2f} | "
+        f"{fmt(s_['false_positives_per_healthy'], '{:.2f}')} | {bands} |"
+    )
+
+
+def fp_sites(ev, most=6):
+    """The commonest regions of a suite's false positives, sides and levels merged."""
+    counts = {}
+    for sc in ev["scans"]:
+        for fp in sc["false_positive_lesions"]:
+            name = fp["region"].removesuffix("_left").removesuffix("_right")
+            name = "vertebra" if name.startswith("vertebra_") else name
+            counts[name] = counts.get(name, 0) + 1
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:most]
+    return ", ".join(f"{k} {v}" for k, v in top)
+
+
+out += [
+    "",
+    f"Without noise the detector finds {quiet['sensitivity']:.3f} of the lesions with "
+    f"{quiet['false_positives_per_scan']:.2f} false positives per scan ({fmt(quiet['false_positives_per_healthy'], '{:.2f}')} per healthy control),",
+    f"against {default_point['sensitivity']:.3f} at {default_point['false_positives_per_scan']:.2f} at the suite's noise. Where the noiseless false positives lie",
+    f"(count): {fp_sites(sweep['0'])}; at the suite's noise: {fp_sites(hard_local)}.",
+    "These are the phantom's normal anatomy: among them red marrow graded into shafts and",
+    "metaphyses whose commonest marrow is yellow (on hard-008 the distal tibial metaphysis holds",
+    "yellow marrow near its region's level and red marrow at about 2.3 times it, above the lift",
+    "cap), and the calcaneal apophysis (see below). At the suite's noise the seed noise",
+    "demand keeps most of it out; with less noise it no longer does, and the ratio to the marrow",
+    "alone does not tell that anatomy from oedema. The phantom's anatomy is a model, but a quiet",
+    "whole-body scan of a child holds the same kinds of normal bright marrow: this is the",
+    "detector's main open risk on such scans, and why the noise level is reported",
+    "(`marrow.noise_sigma`).",
+    f"The measured noise of the real scans ({median(real_noise[1]):.3f} per 1 mm3, median) is nearest the row x {nearest_scale}",
+    "(the estimate counts fine marrow texture as noise, so even the noiseless phantoms measure some).",
+]
 out += [
     "",
     f"The basic suite (`--suite basic --count 20 --seed 1000`, fixed bright lesions over quiet marrow),",

@@ -37,6 +37,17 @@ pub fn parse_scale(s: &str) -> Result<f64, String> {
     Some(positive(s)?).filter(|v| (lo..=hi).contains(v)).ok_or_else(|| format!("must be from {lo:e} to {hi:e}"))
 }
 
+/// `--noise-scale`: from 0 to [`MAX_NOISE_SCALE`].
+pub fn parse_noise_scale(s: &str) -> Result<f64, String> {
+    Some(non_negative(s)?)
+        .filter(|v| *v <= MAX_NOISE_SCALE)
+        .ok_or_else(|| format!("must be from 0 to {MAX_NOISE_SCALE}"))
+}
+
+/// The largest `--noise-scale`: the hard suite's noisiest phantoms reach the phantom's
+/// largest noise sigma.
+pub const MAX_NOISE_SCALE: f64 = phantom::MAX_NOISE_SIGMA / phantom::SUITE_NOISE_SIGMAS[3];
+
 pub fn parse_lesions(s: &str) -> Result<usize, String> {
     let n: usize = s.trim().parse().map_err(|_| format!("{s:?} is not a whole number"))?;
     let max = phantom::MAX_LESIONS;

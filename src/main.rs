@@ -74,6 +74,7 @@ fn check_flags(cli: &Cli) -> Result<(), crmo_map::error::Error> {
         }
         Command::Demo(a) => a.detect.params().validate(),
         Command::Evaluate(a) => {
+            a.check_companions()?;
             let params = a.detect.params();
             params.validate()?;
             for &v in a.froc_values.iter().flatten() {

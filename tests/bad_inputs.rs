@@ -186,6 +186,29 @@ fn r14_flag_values_exit_2() {
     }
     let res = crmo(&["evaluate", "--suite", "basic", "--count", "0", "--out", s(&out)]);
     assert_eq!(res.status.code(), Some(2));
+    // --noise-scale: 0 to 8 (the suite's noisiest phantoms reach the largest noise sigma), and
+    // only for a generated suite.
+    for (scale, suite) in [("8.5", true), ("-1", true), ("nan", true), ("0.5", false)] {
+        let mut args = vec!["evaluate", "--noise-scale", scale, "--count", "1", "--out", s(&out)];
+        args.extend(if suite { ["--suite", "hard"] } else { ["--phantoms", s(tmp.path())] });
+        let res = crmo(&args);
+        assert_eq!(res.status.code(), Some(2), "--noise-scale {scale}: {}", String::from_utf8_lossy(&res.stderr));
+        assert!(!out.exists());
+    }
+    // A flag that needs another, which clap cannot require when the other conflicts with a
+    // flag given: one line naming both.
+    for (flag, value, needs) in [
+        ("--noise-scale", Some("0.5"), "--suite"),
+        ("--labels", Some("t.tsv"), "--readers"),
+        ("--readers-only", None, "--readers"),
+        ("--froc-values", Some("1.5"), "--readers"),
+    ] {
+        let mut args = vec!["evaluate", "--phantoms", s(tmp.path()), "--out", s(&out), flag];
+        args.extend(value);
+        let err = one_error_line(&crmo(&args), 2);
+        assert!(err.contains(&format!("{flag} works only with {needs}")), "{err}");
+        assert!(!out.exists());
+    }
 }
 
 /// r14: --max-memory refuses a volume before it is read, naming the file.

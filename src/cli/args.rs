@@ -5,6 +5,7 @@ use crate::flag_values::*;
 use clap::{Args, ValueEnum};
 use crmo_map::ccl::Connectivity;
 use crmo_map::detect::{LocalParams, Method};
+use crmo_map::error::Error;
 use crmo_map::evaluate::readers::Rules;
 use crmo_map::io::Datatype;
 use crmo_map::phantom::{AtlasStyle, Case, PhantomOptions, PhantomStorage};
@@ -268,12 +269,38 @@ pub(crate) struct EvaluateArgs {
     /// How the suite's atlases are written (as `crmo-map phantom --atlas-style`).
     #[arg(long, value_enum, default_value_t = AtlasStyleArg::Fine)]
     pub(crate) atlas_style: AtlasStyleArg,
+    /// With --suite: multiply every phantom's noise level by this (0 to 8; 0 is noiseless; default
+    /// 1), the anatomy, lesions and noise pattern staying the same: how the detector fares at
+    /// another signal-to-noise ratio.
+    #[arg(long, value_name = "F", requires = "suite", value_parser = parse_noise_scale)]
+    pub(crate) noise_scale: Option<f64>,
     /// Output folder: runs/<phantom or subject>/ with each run's outputs, evaluation.json,
     /// evaluation.txt; with --readers also froc.tsv, froc_subjects.tsv and froc.png.
     #[arg(long, value_name = "DIR")]
     pub(crate) out: PathBuf,
     #[command(flatten)]
     pub(crate) detect: DetectArgs,
+}
+
+impl EvaluateArgs {
+    /// Flags that only mean something beside another: clap leaves these unchecked when the
+    /// other conflicts with a flag given (`--noise-scale` with `--phantoms`, say), so they are
+    /// checked here.
+    ///
+    /// # Errors
+    /// [`Error::Parameter`] naming the flag and the one it needs.
+    pub(crate) fn check_companions(&self) -> Result<(), Error> {
+        let needs = [
+            ("--noise-scale", "--suite", self.noise_scale.is_some() && self.suite.is_none()),
+            ("--labels", "--readers", self.labels.is_some() && self.readers.is_none()),
+            ("--readers-only", "--readers", self.readers_only && self.readers.is_none()),
+            ("--froc-values", "--readers", self.froc_values.is_some() && self.readers.is_none()),
+        ];
+        match needs.iter().find(|n| n.2) {
+            Some((flag, other, _)) => Err(Error::Parameter(format!("{flag} works only with {other}"))),
+            None => Ok(()),
+        }
+    }
 }
 
 pub(crate) fn phantom_options(case: Case, seed: u64, lesions: usize, spacing: Option<&[f64]>) -> PhantomOptions {

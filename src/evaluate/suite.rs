@@ -147,6 +147,16 @@ pub fn hard_suite(count: usize, seed: u64) -> Vec<SuiteMember> {
         .collect()
 }
 
+/// Multiplies the noise of every member by `factor` ([`phantom::Hardness::with_noise_scaled`]):
+/// the same suite at another signal-to-noise ratio, for how the detector's operating point
+/// carries over between scanners. A factor of 1 leaves the members as they are (and so their
+/// folders, when a suite is resumed).
+pub fn scale_noise(members: &mut [SuiteMember], factor: f64) {
+    if factor != 1.0 {
+        members.iter_mut().for_each(|m| m.options.hard = m.options.hard.with_noise_scaled(factor));
+    }
+}
+
 /// Name of the file in each generated phantom folder that records how it was generated.
 pub const MEMBER_STAMP: &str = "generated-with.txt";
 
@@ -256,5 +266,33 @@ impl Evaluation {
         let mut s = serde_json::to_string_pretty(self).expect("evaluation serialises");
         s.push('\n');
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phantom::{Hardness, NOISE_SIGMA};
+
+    #[test]
+    fn scaling_a_suites_noise_changes_its_noise_alone() {
+        let suite = hard_suite(6, 42);
+        let mut same = suite.clone();
+        scale_noise(&mut same, 1.0);
+        // A factor of 1 leaves the members (and so the stamps of a resumed suite) as they are.
+        assert!(same.iter().zip(&suite).all(|(a, b)| a.options == b.options));
+        for factor in [0.0, 0.5, 2.0] {
+            let mut scaled = suite.clone();
+            scale_noise(&mut scaled, factor);
+            for (a, b) in scaled.iter().zip(&suite) {
+                assert_eq!(a.options.hard.noise_sigma, Some(b.options.hard.noise_sigma.unwrap() * factor));
+                let back = Hardness { noise_sigma: b.options.hard.noise_sigma, ..a.options.hard.clone() };
+                assert_eq!(PhantomOptions { hard: back, ..a.options.clone() }, b.options);
+            }
+        }
+        // Phantoms without a noise of their own scale the standard one.
+        let mut basic = basic_suite(2, 1);
+        scale_noise(&mut basic, 0.5);
+        assert!(basic.iter().all(|m| m.options.hard.noise_sigma == Some(NOISE_SIGMA * 0.5)));
     }
 }

@@ -13,6 +13,12 @@ use serde::{Deserialize, Serialize};
 /// Largest number of normal-variant foci.
 pub const MAX_VARIANT_FOCI: usize = 20;
 
+/// The noise sigmas [`Hardness::suite`] draws from.
+pub const SUITE_NOISE_SIGMAS: [f64; 4] = [8.0, 12.0, 18.0, 25.0];
+
+/// Largest noise sigma a phantom takes (the marrow is 60-150 on the phantom's scale).
+pub const MAX_NOISE_SIGMA: f64 = 200.0;
+
 /// Range of the lesions' ratios to marrow in [`Hardness::suite`].
 pub const SUITE_RATIO: (f64, f64) = (1.2, 6.0);
 
@@ -33,8 +39,8 @@ pub struct Hardness {
     /// Amplitude of the smooth multiplicative bias field: the gain stays within 1 +- `bias`.
     /// 0 keeps the standard amplitude (0.13); otherwise 0 < `bias` <= 0.9 (0.3 is strong).
     pub bias: f64,
-    /// Standard deviation of each Gaussian channel of the Rician noise (at most 200);
-    /// `None` keeps the standard 12.
+    /// Standard deviation of each Gaussian channel of the Rician noise (at most
+    /// [`MAX_NOISE_SIGMA`]); `None` keeps the standard 12.
     pub noise_sigma: Option<f64>,
     /// World vector (mm, RAS+) by which the **atlas labels** are translated, as after a
     /// registration or segmentation error; rounded to whole voxels along each axis (the
@@ -119,7 +125,7 @@ impl Hardness {
         let mut rng = SplitMix64::new(seed, 8);
         let stations = 3 + (rng.next_u64() % 4) as usize;
         let bias = rng.range(0.15, 0.3);
-        let noise_sigma = Some([8.0, 12.0, 18.0, 25.0][(rng.next_u64() % 4) as usize]);
+        let noise_sigma = Some(SUITE_NOISE_SIGMAS[(rng.next_u64() % 4) as usize]);
         let length = rng.range(0.0, 4.0);
         let atlas_shift_mm = rng.direction().map(|d| d * length);
         let variant_foci = (rng.next_u64() % 7) as usize;
@@ -148,6 +154,12 @@ impl Hardness {
         }
     }
 
+    /// This configuration with its noise sigma (the standard 12 when unset) times `factor`:
+    /// the same anatomy, lesions and acquisition at another signal-to-noise ratio.
+    pub fn with_noise_scaled(&self, factor: f64) -> Hardness {
+        Hardness { noise_sigma: Some(self.noise_sigma.unwrap_or(super::render::NOISE_SIGMA) * factor), ..self.clone() }
+    }
+
     /// Checks every setting against its documented range.
     pub(super) fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::Parameter(m));
@@ -158,8 +170,8 @@ impl Hardness {
             return bad(format!("phantom bias amplitude must be 0 to 0.9; got {}", self.bias));
         }
         if let Some(s) = self.noise_sigma {
-            if !(0.0..=200.0).contains(&s) {
-                return bad(format!("phantom noise sigma must be 0 to 200; got {s}"));
+            if !(0.0..=MAX_NOISE_SIGMA).contains(&s) {
+                return bad(format!("phantom noise sigma must be 0 to {MAX_NOISE_SIGMA}; got {s}"));
             }
         }
         if self.atlas_shift_mm.iter().any(|v| !(-MAX_SHIFT_MM..=MAX_SHIFT_MM).contains(v)) {

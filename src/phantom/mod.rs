@@ -44,7 +44,8 @@ mod thin;
 pub mod totalseg;
 mod write;
 
-pub use hard::{Hardness, VariantFocus, MAX_VARIANT_FOCI};
+pub use hard::{Hardness, VariantFocus, MAX_NOISE_SIGMA, MAX_VARIANT_FOCI, SUITE_NOISE_SIGMAS};
+pub use render::NOISE_SIGMA;
 pub use write::{write_phantom, AtlasStyle, PhantomStorage, SCALE_RANGE};
 
 use crate::error::{Error, Result};
@@ -67,7 +68,7 @@ pub enum Case {
 }
 
 /// Options of [`generate`].
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PhantomOptions {
     /// Founding case or random lesions.
     pub case: Case,
