@@ -28,6 +28,9 @@ def main():
     with open(os.path.join(ev_dir, "evaluation.json")) as f:
         ev = json.load(f)
     found = {(s["name"], l["id"]): l["matched"] is not None for s in ev["scans"] for l in s["lesions"]}
+    if not glob.glob(os.path.join(ev_dir, "phantoms", "*", "truth.json")):
+        sys.exit(f"hard_misses.py: no phantoms in {os.path.join(ev_dir, 'phantoms')}: give the --out of "
+                 "`crmo-map evaluate --suite ...`, which keeps its phantoms there")
     rows = []
     for d in sorted(glob.glob(os.path.join(ev_dir, "phantoms", "*"))):
         name = os.path.basename(d)

@@ -11,20 +11,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-const FOUNDING: [&str; 7] = [
-    "acetabulum_posterior_column_left",
-    "acetabulum_roof_right",
-    "femur_neck_left",
-    "vertebra_S2",
-    "vertebra_S3",
-    "vertebra_S4",
-    "vertebra_T7",
-];
-
-fn regions(rep: &Value) -> Vec<String> {
-    rep["summary"]["regions_involved"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
-}
-
 /// `crmo-map run` on a scan and an atlas (file or folder), with a table when given.
 fn run(scan: &Path, atlas: &Path, labels: Option<&str>, out: &Path, extra: &[&str]) -> Output {
     let mut args = vec!["run", "--quiet", "--scan", s(scan), "--atlas", s(atlas), "--out", s(out)];

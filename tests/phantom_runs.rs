@@ -4,20 +4,6 @@ use crate::util::*;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-const FOUNDING: [&str; 7] = [
-    "acetabulum_posterior_column_left",
-    "acetabulum_roof_right",
-    "femur_neck_left",
-    "vertebra_S2",
-    "vertebra_S3",
-    "vertebra_S4",
-    "vertebra_T7",
-];
-
-fn regions(rep: &Value) -> Vec<String> {
-    rep["summary"]["regions_involved"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
-}
-
 /// Lesion ids present in a lesion map, read back with the library's reader; also checks the
 /// map's grid against the scan's.
 fn map_ids(scan: &std::path::Path, map: &std::path::Path) -> BTreeSet<u64> {

@@ -30,6 +30,22 @@ pub fn crmo_ok<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(args: &[S]) -> Outpu
     out
 }
 
+/// The founding case's regions, as a report's `summary.regions_involved` lists them.
+pub const FOUNDING: [&str; 7] = [
+    "acetabulum_posterior_column_left",
+    "acetabulum_roof_right",
+    "femur_neck_left",
+    "vertebra_S2",
+    "vertebra_S3",
+    "vertebra_S4",
+    "vertebra_T7",
+];
+
+/// A report's `summary.regions_involved`.
+pub fn regions(rep: &Value) -> Vec<String> {
+    rep["summary"]["regions_involved"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+}
+
 /// Path as &str.
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
