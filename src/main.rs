@@ -3,7 +3,7 @@
 mod flag_values;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 pub(crate) use cli::args::DetectArgs;
 use cli::args::{case, phantom_options, phantom_storage, DemoArgs, EvaluateArgs, PhantomArgs, RunArgs};
 use cli::commands;
@@ -60,7 +60,7 @@ enum Command {
 /// The one place where flag values are checked beyond each flag's own parser: ranges that
 /// depend on other flags (the library's validators) and `--out` against the inputs. A
 /// failure is a malformed command line: exit 2, as for clap's own rejections.
-fn check_flags(cli: &Cli) -> Result<(), crmo_map::error::Error> {
+fn check_flags(cli: &Cli, matches: &clap::ArgMatches) -> Result<(), crmo_map::error::Error> {
     use crmo_map::guard::check_outputs_spare_inputs;
     match &cli.command {
         Command::Run(a) => {
@@ -74,7 +74,9 @@ fn check_flags(cli: &Cli) -> Result<(), crmo_map::error::Error> {
         }
         Command::Demo(a) => a.detect.params().validate(),
         Command::Evaluate(a) => {
-            a.check_companions()?;
+            let sub = matches.subcommand_matches("evaluate");
+            let given = |id: &str| sub.and_then(|m| m.value_source(id)) == Some(clap::parser::ValueSource::CommandLine);
+            a.check_companions(&given)?;
             let params = a.detect.params();
             params.validate()?;
             for &v in a.froc_values.iter().flatten() {
@@ -140,8 +142,9 @@ fn ignore_file_size_signal() {
 
 fn main() -> ExitCode {
     ignore_file_size_signal();
-    let cli = Cli::parse();
-    if let Err(e) = check_flags(&cli) {
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if let Err(e) = check_flags(&cli, &matches) {
         eprintln!("crmo-map: error: {}", e.to_string().replace('\n', " "));
         return ExitCode::from(2);
     }

@@ -196,12 +196,18 @@ fn r14_flag_values_exit_2() {
         assert!(!out.exists());
     }
     // A flag that needs another, which clap cannot require when the other conflicts with a
-    // flag given: one line naming both.
+    // flag given or when the flag has a default: one line naming both.
     for (flag, value, needs) in [
         ("--noise-scale", Some("0.5"), "--suite"),
+        ("--count", Some("3"), "--suite"),
+        ("--seed", Some("3"), "--suite"),
+        ("--atlas-style", Some("totalsegmentator"), "--suite"),
         ("--labels", Some("t.tsv"), "--readers"),
         ("--readers-only", None, "--readers"),
         ("--froc-values", Some("1.5"), "--readers"),
+        ("--truth-min-volume-mm3", Some("50"), "--readers"),
+        ("--found-fraction", Some("0.2"), "--readers"),
+        ("--fp-min-volume-mm3", Some("50"), "--readers"),
     ] {
         let mut args = vec!["evaluate", "--phantoms", s(tmp.path()), "--out", s(&out), flag];
         args.extend(value);
@@ -209,6 +215,9 @@ fn r14_flag_values_exit_2() {
         assert!(err.contains(&format!("{flag} works only with {needs}")), "{err}");
         assert!(!out.exists());
     }
+    // The suite's flags beside --readers too.
+    let err = one_error_line(&crmo(&["evaluate", "--readers", s(tmp.path()), "--seed", "3", "--out", s(&out)]), 2);
+    assert!(err.contains("--seed works only with --suite"), "{err}");
 }
 
 /// r14: --max-memory refuses a volume before it is read, naming the file.

@@ -284,20 +284,30 @@ pub(crate) struct EvaluateArgs {
 
 impl EvaluateArgs {
     /// Flags that only mean something beside another: clap leaves these unchecked when the
-    /// other conflicts with a flag given (`--noise-scale` with `--phantoms`, say), so they are
-    /// checked here.
+    /// other conflicts with a flag given (`--noise-scale` with `--phantoms`, say), and flags
+    /// with a default cannot `require` at all, so they are checked here. `given` says whether
+    /// a flag (by its field name) was on the command line.
     ///
     /// # Errors
     /// [`Error::Parameter`] naming the flag and the one it needs.
-    pub(crate) fn check_companions(&self) -> Result<(), Error> {
+    pub(crate) fn check_companions(&self, given: &dyn Fn(&str) -> bool) -> Result<(), Error> {
+        let (readers, suite) = (self.readers.is_some(), self.suite.is_some());
         let needs = [
-            ("--noise-scale", "--suite", self.noise_scale.is_some() && self.suite.is_none()),
-            ("--labels", "--readers", self.labels.is_some() && self.readers.is_none()),
-            ("--readers-only", "--readers", self.readers_only && self.readers.is_none()),
-            ("--froc-values", "--readers", self.froc_values.is_some() && self.readers.is_none()),
+            ("noise_scale", "--suite", suite),
+            ("count", "--suite", suite),
+            ("seed", "--suite", suite),
+            ("atlas_style", "--suite", suite),
+            ("labels", "--readers", readers),
+            ("readers_only", "--readers", readers),
+            ("froc_values", "--readers", readers),
+            ("truth_min_volume_mm3", "--readers", readers),
+            ("found_fraction", "--readers", readers),
+            ("fp_min_volume_mm3", "--readers", readers),
         ];
-        match needs.iter().find(|n| n.2) {
-            Some((flag, other, _)) => Err(Error::Parameter(format!("{flag} works only with {other}"))),
+        match needs.iter().find(|(flag, _, with)| !with && given(flag)) {
+            Some((flag, other, _)) => {
+                Err(Error::Parameter(format!("--{} works only with {other}", flag.replace('_', "-"))))
+            }
             None => Ok(()),
         }
     }
