@@ -20,6 +20,11 @@ def fmt(v, spec):
     return "n/a" if v is None else spec.format(v)
 
 
+def median(v):
+    """The upper median (a value of the list), as every median below."""
+    return sorted(v)[len(v) // 2]
+
+
 real_local, real_global = load("real-local"), load("real-global")
 hard_local, hard_global, basic = load("hard-local"), load("hard-global"), load("basic-local")
 with open(f"{work}/demo/report.json") as f:
@@ -160,7 +165,7 @@ def relative_noise(suite):
             rep = json.load(f)
         regions = [r for r in rep["marrow"]["regions"] if r["voxels"] > 0]
         big = [r["marrow"] for r in regions if r["voxels"] >= 500] or [r["marrow"] for r in regions]
-        level = sorted(big)[len(big) // 2]
+        level = median(big)
         sp = rep["input"]["spacing_mm"]
         rel = rep["marrow"]["noise_sigma"] / level
         per_voxel.append(rel)
@@ -174,7 +179,7 @@ def spread(v):
 
 
 real_noise, hard_noise = relative_noise("real-local"), relative_noise("hard-local")
-ratio = sorted(hard_noise[1])[len(hard_noise[1]) // 2] / sorted(real_noise[1])[len(real_noise[1]) // 2]
+ratio = median(hard_noise[1]) / median(real_noise[1])
 out += [
     "",
     "Noise against the real scans: the scan's noise level (`marrow.noise_sigma` of report.json, from",
@@ -196,11 +201,6 @@ NOISE_SCALES = ["0", "0.25", "0.5", "1", "2"]
 sweep = {f: (hard_local if f == "1" else load(f"hard-noise-x{f}")) for f in NOISE_SCALES}
 sweep_noise = {f: relative_noise("hard-local" if f == "1" else f"hard-noise-x{f}")[1] for f in NOISE_SCALES}
 quiet, default_point = sweep["0"]["summary"], hard_local["summary"]
-
-
-def median(v):
-    return sorted(v)[len(v) // 2]
-
 
 nearest_scale = min(NOISE_SCALES, key=lambda f: abs(median(sweep_noise[f]) - median(real_noise[1])))
 out += [

@@ -44,9 +44,10 @@ pub fn parse_noise_scale(s: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("must be from 0 to {MAX_NOISE_SCALE}"))
 }
 
-/// The largest `--noise-scale`: the hard suite's noisiest phantoms reach the phantom's
-/// largest noise sigma.
-pub const MAX_NOISE_SCALE: f64 = phantom::MAX_NOISE_SIGMA / phantom::SUITE_NOISE_SIGMAS[3];
+/// The largest `--noise-scale`: the hard suite's noisiest phantoms (the last of its sigmas)
+/// reach the phantom's largest noise sigma.
+pub const MAX_NOISE_SCALE: f64 =
+    phantom::MAX_NOISE_SIGMA / phantom::SUITE_NOISE_SIGMAS[phantom::SUITE_NOISE_SIGMAS.len() - 1];
 
 pub fn parse_lesions(s: &str) -> Result<usize, String> {
     let n: usize = s.trim().parse().map_err(|_| format!("{s:?} is not a whole number"))?;

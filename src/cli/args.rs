@@ -238,10 +238,10 @@ pub(crate) struct EvaluateArgs {
     #[arg(long, value_name = "DIR_OR_MANIFEST", conflicts_with = "suite")]
     pub(crate) readers: Option<PathBuf>,
     /// With --readers: label table for every atlas (as for `run`).
-    #[arg(long, value_name = "TABLE", requires = "readers")]
+    #[arg(long, value_name = "TABLE")]
     pub(crate) labels: Option<PathBuf>,
     /// With --readers: score the readers against each other only (no detector run, no FROC).
-    #[arg(long, requires = "readers")]
+    #[arg(long)]
     pub(crate) readers_only: bool,
     /// With --readers: truth lesions are components of the truth reader's first session at
     /// least this large (mm^3).
@@ -255,7 +255,7 @@ pub(crate) struct EvaluateArgs {
     pub(crate) fp_min_volume_mm3: f64,
     /// With --readers: FROC values of the detector's swept parameter (seed_ratio for local,
     /// z_threshold for global), comma-separated; the given value is always added.
-    #[arg(long, value_name = "LIST", value_delimiter = ',', requires = "readers", value_parser = positive)]
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = positive)]
     pub(crate) froc_values: Option<Vec<f64>>,
     /// Generate this suite into OUT/phantoms/ (kept, so a rerun resumes) and evaluate it.
     #[arg(long, value_enum)]
@@ -269,11 +269,11 @@ pub(crate) struct EvaluateArgs {
     /// How the suite's atlases are written (as `crmo-map phantom --atlas-style`).
     #[arg(long, value_enum, default_value_t = AtlasStyleArg::Fine)]
     pub(crate) atlas_style: AtlasStyleArg,
-    /// With --suite: multiply every phantom's noise level by this (0 to 8; 0 is noiseless; default
-    /// 1), the anatomy, lesions and noise pattern staying the same: how the detector fares at
-    /// another signal-to-noise ratio.
-    #[arg(long, value_name = "F", requires = "suite", value_parser = parse_noise_scale)]
-    pub(crate) noise_scale: Option<f64>,
+    /// With --suite: multiply every phantom's noise level by this (0 to 8; 0 is noiseless), the
+    /// anatomy, lesions and noise pattern staying the same: how the detector fares at another
+    /// signal-to-noise ratio.
+    #[arg(long, value_name = "F", default_value_t = 1.0, value_parser = parse_noise_scale)]
+    pub(crate) noise_scale: f64,
     /// Output folder: runs/<phantom or subject>/ with each run's outputs, evaluation.json,
     /// evaluation.txt; with --readers also froc.tsv, froc_subjects.tsv and froc.png.
     #[arg(long, value_name = "DIR")]
@@ -283,10 +283,10 @@ pub(crate) struct EvaluateArgs {
 }
 
 impl EvaluateArgs {
-    /// Flags that only mean something beside another: clap leaves these unchecked when the
-    /// other conflicts with a flag given (`--noise-scale` with `--phantoms`, say), and flags
-    /// with a default cannot `require` at all, so they are checked here. `given` says whether
-    /// a flag (by its field name) was on the command line.
+    /// Flags that only mean something beside another, all checked here (clap's `requires`
+    /// is skipped when the other conflicts with a flag given, `--labels` with `--phantoms`
+    /// say, and never holds for a flag with a default). `given` says whether a flag (by its
+    /// field name) was on the command line.
     ///
     /// # Errors
     /// [`Error::Parameter`] naming the flag and the one it needs.

@@ -114,7 +114,7 @@ pub fn evaluate_phantoms(a: EvaluateArgs, progress: &Progress) -> Result<String>
                 SuiteArg::Hard => evaluate::hard_suite(a.count, a.seed),
             };
             members.iter_mut().for_each(|m| m.storage.atlas_style = a.atlas_style.into());
-            evaluate::scale_noise(&mut members, a.noise_scale.unwrap_or(1.0));
+            evaluate::scale_noise(&mut members, a.noise_scale);
             let dir = a.out.join("phantoms");
             evaluate::write_suite(&members, &dir, progress)?;
             dir
