@@ -7,6 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CRMO_MAP_PYTHON="$(scripts/python-env.sh)"
 export CRMO_MAP_PYTHON
+# The real-data tests note a skip on stderr, which cargo test shows only for a failing test:
+# say it here once, as the browser test does for its real pages.
+if [ ! -d ../shared/realdata ]; then
+  echo "test.sh: ../shared/realdata is absent: the real-data tests (real STIR with readers, real TotalSegmentator outputs) are skipped" >&2
+fi
 cargo test --all-features "$@"
 # The benchmarks build with the test build's profile (they are run, optimised, by
 # `cargo bench`): a second, release build of every dependency would double CI's compile time.
