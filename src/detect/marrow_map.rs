@@ -114,7 +114,7 @@ fn block_bins(grid: &crate::volume::Grid) -> ([Vec<usize>; 3], [usize; 3]) {
 
 /// Whether the block medians sample each voxel index along each axis ([`SAMPLE_MM`]): every
 /// voxel, or those at even positions of the world lattice.
-fn sampled(grid: &crate::volume::Grid) -> [Vec<bool>; 3] {
+pub(crate) fn sampled(grid: &crate::volume::Grid) -> [Vec<bool>; 3] {
     let lattice = grid.lattice();
     let spacing = grid.spacing();
     [0, 1, 2].map(|a| {

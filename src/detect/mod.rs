@@ -16,6 +16,7 @@ pub mod interior;
 pub mod local;
 pub mod marrow_map;
 pub mod shape;
+pub mod slab_level;
 
 pub use local::{LocalParams, RegionReference};
 
@@ -98,6 +99,12 @@ impl Bones {
     /// The axis growth plates in label `l` lie across.
     pub fn plate_axis<L: Label>(&self, l: L) -> [f64; 3] {
         self.plate_axis.get(l.index()).copied().unwrap_or(shape::WORLD_Z)
+    }
+
+    /// Per label up to `labels`: its bone's long axis (world, unit) for a tubular bone or a
+    /// bone of the foot, `None` for the others.
+    pub fn long_axes(&self, labels: usize) -> Vec<Option<[f64; 3]>> {
+        (0..labels).map(|l| self.tubular.get(l).is_some_and(|&t| t).then(|| self.plate_axis[l])).collect()
     }
 
     /// Whether growth plates in label `l` may be curved (a tubular or foot bone's).

@@ -35,6 +35,7 @@ pub use outline::PEAK_QUANTILE;
 
 use super::fine_level::{FineLevel, FineRow};
 use super::marrow_map::{MarrowMap, MAX_LIFT};
+use super::slab_level::{SlabLevels, SLAB_MAX_LIFT};
 use super::Bones;
 use crate::ccl::{self, Connectivity};
 use crate::error::{Error, Result};
@@ -162,7 +163,8 @@ pub fn local_components<L: Label>(
 ) -> ccl::Components {
     let [nx, ny, _] = scan.grid.dims;
     let map = MarrowMap::new(scan, atlas);
-    let levels = Levels::new(scan, atlas, refs, &map, p.fine_mm);
+    let slabs = SlabLevels::new(scan, atlas, &bones.long_axes(refs.len()));
+    let levels = Levels::new(scan, atlas, refs, &map, &slabs, p.fine_mm);
     let grow_noise = p.grow_noise_z * refs.first().map_or(0.0, |r| r.noise);
     // Components stay inside one bone: oedema does not cross a joint, and a focus in the
     // acetabulum must not merge with one in the femoral head across it.
@@ -218,6 +220,7 @@ pub fn local_components<L: Label>(
 pub(super) struct Levels<'a> {
     refs: &'a [RegionReference],
     map: &'a MarrowMap,
+    slabs: &'a SlabLevels,
     fine: Option<FineLevel>,
 }
 
@@ -227,17 +230,18 @@ impl<'a> Levels<'a> {
         atlas: &Volume<L>,
         refs: &'a [RegionReference],
         map: &'a MarrowMap,
+        slabs: &'a SlabLevels,
         fine_mm: f64,
     ) -> Levels<'a> {
-        let fine =
-            (fine_mm > 0.0).then(|| FineLevel::new(scan, atlas, fine_mm, |ijk, l| coarse_level(refs, map, ijk, l)));
-        Levels { refs, map, fine }
+        let fine = (fine_mm > 0.0)
+            .then(|| FineLevel::new(scan, atlas, fine_mm, |ijk, l| coarse_level(refs, map, slabs, ijk, l)));
+        Levels { refs, map, slabs, fine }
     }
 
     /// The level at voxel `ijk` of label `l`: the fine level where there is one, else the
     /// coarse level ([`coarse_level`]).
     pub(super) fn at<L: Label>(&self, ijk: [usize; 3], l: L) -> f64 {
-        self.fine.as_ref().and_then(|f| f.level(ijk)).unwrap_or_else(|| coarse_level(self.refs, self.map, ijk, l))
+        self.fine.as_ref().and_then(|f| f.level(ijk)).unwrap_or_else(|| coarse_level(self.refs, self.map, self.slabs, ijk, l))
     }
 
     /// The fine level's view of one row of voxels, for [`Levels::in_row`].
@@ -247,7 +251,7 @@ impl<'a> Levels<'a> {
 
     /// [`Levels::at`] for a voxel of the row whose view is `row`.
     pub(super) fn in_row<L: Label>(&self, row: Option<&FineRow>, ijk: [usize; 3], l: L) -> f64 {
-        row.and_then(|r| r.at(ijk[0])).unwrap_or_else(|| coarse_level(self.refs, self.map, ijk, l))
+        row.and_then(|r| r.at(ijk[0])).unwrap_or_else(|| coarse_level(self.refs, self.map, self.slabs, ijk, l))
     }
 
     /// A level that [`Levels::at`] never goes under for label `l` (a cheap first test).
@@ -262,8 +266,11 @@ impl<'a> Levels<'a> {
 
 /// The coarse normal-marrow level of label `l` at voxel `ijk`: the region's own level, or the
 /// marrow around the voxel where that is brighter ([`MarrowMap`]: red marrow in a region
-/// whose commonest marrow is yellow), up to [`MAX_LIFT`] times the region's level.
-fn coarse_level<L: Label>(refs: &[RegionReference], map: &MarrowMap, ijk: [usize; 3], l: L) -> f64 {
+/// whose commonest marrow is yellow), up to [`MAX_LIFT`] times the region's level; in a
+/// tubular bone also the marrow of its slab along the bone where that is brighter still
+/// ([`SlabLevels`]), up to [`SLAB_MAX_LIFT`] times the region's level.
+fn coarse_level<L: Label>(refs: &[RegionReference], map: &MarrowMap, slabs: &SlabLevels, ijk: [usize; 3], l: L) -> f64 {
     let region = refs[l.index()].marrow;
-    map.level(ijk, l.into()).map_or(region, |local| local.min(MAX_LIFT * region).max(region))
+    let block = map.level(ijk, l.into()).map_or(region, |local| local.min(MAX_LIFT * region).max(region));
+    slabs.level(ijk, l.index()).map_or(block, |axial| block.max(axial.min(SLAB_MAX_LIFT * region)))
 }

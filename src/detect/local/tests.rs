@@ -186,7 +186,8 @@ fn denoising_averages_bone_voxels_only() {
     let map = MarrowMap::new(&scan, &atlas);
     let r = refs(100.0, 1.0);
     let bones = Bones::default();
-    let levels = Levels::new(&scan, &atlas, &r, &map, 0.0);
+    let no_slabs = SlabLevels::default();
+    let levels = Levels::new(&scan, &atlas, &r, &map, &no_slabs, 0.0);
     let seeds = Seeds::new(&scan, &atlas, &r, &levels, &bones, &p);
     // Window at (4, 4): i 3..5 (bone only: 3, 4) x j 3..6 -> (3 x 100 + 3 x 200) / 6.
     assert!((seeds.denoised([4, 4, 0]) - 150.0).abs() < 1e-9);
@@ -319,7 +320,8 @@ fn oedema_filling_a_whole_neighbourhood_does_not_become_its_own_marrow() {
     let map = MarrowMap::new(&scan, &atlas);
     assert!(map.level([50, 20, 10], 1).unwrap() > 200.0, "the blocks see the oedema");
     let r = refs(100.0, 1.0);
-    let levels = Levels::new(&scan, &atlas, &r, &map, 0.0);
+    let no_slabs = SlabLevels::default();
+    let levels = Levels::new(&scan, &atlas, &r, &map, &no_slabs, 0.0);
     assert!((levels.at([50, 20, 10], 1u16) - MAX_LIFT * 100.0).abs() < 1e-9);
     assert_eq!(levels.at([190, 20, 10], 1u16), 100.0, "normal marrow keeps its level");
     let found = local_mask(&scan, &atlas, &r, &LocalParams { plate_mm: 0.0, ..bare() });
@@ -365,4 +367,41 @@ fn a_curved_physis_is_dropped_in_a_tubular_bone_unless_a_brighter_focus_rides_on
     // A quarter of it at 400 (a band of oedema along the physis, 1.6 times the rest): too
     // dim for the half-maximum cut to take the physis off, but not even.
     assert_eq!(found(&scan_with(400.0), &tubular), 1);
+}
+
+#[test]
+fn red_marrow_along_a_tubular_bone_is_judged_against_its_own_slabs() {
+    // A bone along k, 30 mm across, 2 mm voxels: yellow marrow (60, the region's level) with
+    // red marrow (150, 2.5 times) over its first 60 mm, and a 10 mm lesion at twice the
+    // yellow in the yellow part. Against the region's level (and the blocks' capped lift)
+    // the red marrow is a lesion; against the marrow of its own slabs along the bone it is
+    // not, and the lesion stays.
+    let grid = Grid { dims: [20, 20, 100], affine: Affine::from_spacing_origin([2.0; 3], [0.0; 3]) };
+    let in_bone = |i: usize, j: usize| (i as f64 - 9.5).powi(2) + (j as f64 - 9.5).powi(2) <= 7.5f64.powi(2);
+    let lesion = |i: usize, j: usize, k: usize| (8..13).contains(&i) && (8..13).contains(&j) && (70..75).contains(&k);
+    let atlas = Volume::from_vec(grid, (0..grid.len()).map(|v| in_bone(v % 20, (v / 20) % 20) as u16).collect());
+    let scan = Volume::from_vec(
+        grid,
+        (0..grid.len())
+            .map(|v| {
+                let [i, j, k] = grid.ijk(v);
+                let texture = 1.0 + 0.04 * (((i * 7 + j * 3 + k * 5) % 9) as f32 - 4.0) / 4.0;
+                match (lesion(i, j, k), k < 30) {
+                    (true, _) => 120.0,
+                    (false, true) => 150.0 * texture,
+                    (false, false) => 60.0 * texture,
+                }
+            })
+            .collect(),
+    );
+    let tubular = Bones { of: vec![0, 0], plate_axis: vec![[0.0, 0.0, 1.0]; 2], tubular: vec![false, true] };
+    let p = LocalParams { plate_mm: 0.0, seed_core_mm3: 40.0, ..bare() };
+    let found = |bones: &Bones| {
+        local_components(&scan, &atlas, &refs(60.0, 1.0), bones, &p, Connectivity::Corners26).to_volume()
+    };
+    let (red, focus) = (grid.index(9, 9, 10), grid.index(10, 10, 72));
+    let flat = found(&Bones::default());
+    assert!(flat[red] != 0 && flat[focus] != 0, "against the region's level the red marrow is a lesion");
+    let along = found(&tubular);
+    assert!(along[red] == 0 && along[focus] != 0, "against its slabs it is not; the lesion stays");
 }
