@@ -1,13 +1,16 @@
 //! Scoring detections against a phantom's ground truth.
 //!
 //! Matching rules (one pass over the two label volumes):
+//! - a reported lesion is **on target** when at least [`ON_TARGET_FRACTION`] of its voxels lie
+//!   in true lesions; one that is not is a **false positive**, whether or not it touches a
+//!   true lesion (a component of red marrow many times a lesion's size that happens to take
+//!   one in has not found it);
 //! - a true lesion is **found** when at least [`FOUND_FRACTION`] of its voxels lie inside one
-//!   reported lesion; its match is the reported lesion holding most of its voxels;
+//!   reported lesion on target; its match is the one holding most of its voxels;
 //! - a found lesion's **region is correct** when the matched lesion's `region` equals the
 //!   truth's, or is a part of it when the truth's region is a whole bone (a clavicle's medial
 //!   third in `clavicle_left`, [`crate::labels::region_refines`]); its **bone is correct**
 //!   when both lie in the same bone and side;
-//! - a reported lesion that touches no true lesion voxel is a **false positive**;
 //! - **voxel Dice** compares the union of true lesions with the union of reported ones;
 //! - **centroid error** is the world distance between the true centroid and the match's;
 //!   **volume ratio** is the match's volume over the true volume.
@@ -21,10 +24,13 @@ use std::collections::HashMap;
 
 /// Share of a true lesion's voxels that one reported lesion must hold for it to be found.
 pub const FOUND_FRACTION: f64 = 0.10;
+/// Share of a reported lesion's voxels that must lie in true lesions for it to be on target:
+/// able to find one, and no false positive.
+pub const ON_TARGET_FRACTION: f64 = 0.10;
 /// True lesions at least this large (mm^3) make up the headline sensitivity.
 pub const HEADLINE_MIN_MM3: f64 = 300.0;
 
-/// A reported lesion that touches no true lesion.
+/// A reported lesion off target (under [`ON_TARGET_FRACTION`] of it in true lesions).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FalsePositive {
     /// Its id in the report.
@@ -76,7 +82,7 @@ pub struct ScanScore {
     pub region_correct: usize,
     /// Found lesions whose bone (and side) is correct.
     pub bone_correct: usize,
-    /// Reported lesions touching no true lesion.
+    /// Reported lesions off target (under [`ON_TARGET_FRACTION`] of them in true lesions).
     pub false_positives: usize,
     /// Voxel Dice of the lesion unions (1 when both are empty).
     pub dice: f64,
@@ -88,7 +94,7 @@ pub struct ScanScore {
     pub overlap_voxels: u64,
     /// Per true lesion.
     pub lesions: Vec<TruthOutcome>,
-    /// Reported lesions that touch no true lesion.
+    /// The reported lesions off target.
     pub false_positive_lesions: Vec<FalsePositive>,
 }
 
@@ -117,12 +123,13 @@ pub fn score(
         n_both += (t != 0 && f != 0) as u64;
     }
     let by_id: HashMap<u32, &Lesion> = found.iter().map(|l| (l.id, l)).collect();
+    let on_target = on_target(&overlap);
     let mut lesions = Vec::with_capacity(truth.len());
     for t in truth {
         let size: u64 = overlap.iter().filter(|((a, _), _)| *a as u32 == t.id).map(|(_, c)| c).sum();
         let best = overlap
             .iter()
-            .filter(|((a, b), _)| *a as u32 == t.id && *b != 0)
+            .filter(|((a, b), _)| *a as u32 == t.id && *b != 0 && on_target.contains(b))
             .max_by(|(ka, ca), (kb, cb)| ca.cmp(cb).then(kb.1.cmp(&ka.1)))
             .map(|((_, b), c)| (*b as u32, *c));
         let matched = best.filter(|&(_, c)| size > 0 && c as f64 >= FOUND_FRACTION * size as f64);
@@ -139,11 +146,9 @@ pub fn score(
             ratio_to_marrow: t.ratio_to_marrow,
         });
     }
-    let touching: std::collections::HashSet<u16> =
-        overlap.keys().filter(|(t, f)| *t != 0 && *f != 0).map(|(_, f)| *f).collect();
     let false_positive_lesions: Vec<FalsePositive> = found
         .iter()
-        .filter(|l| !touching.contains(&(l.id as u16)))
+        .filter(|l| !on_target.contains(&(l.id as u16)))
         .map(|l| FalsePositive { id: l.id, region: l.region.clone(), volume_mm3: l.volume_mm3 })
         .collect();
     let found_n = lesions.iter().filter(|o| o.matched.is_some()).count();
@@ -171,6 +176,22 @@ pub fn score(
         overlap_voxels: n_both,
         lesions,
     }
+}
+
+/// The reported lesions on target: at least [`ON_TARGET_FRACTION`] of their voxels in true
+/// lesions, from the (truth, reported) voxel counts.
+fn on_target(overlap: &HashMap<(u16, u16), u64>) -> std::collections::HashSet<u16> {
+    let mut share: HashMap<u16, (u64, u64)> = HashMap::new();
+    for (&(t, f), &c) in overlap.iter().filter(|((_, f), _)| *f != 0) {
+        let e = share.entry(f).or_insert((0, 0));
+        e.0 += c;
+        e.1 += if t != 0 { c } else { 0 };
+    }
+    share
+        .into_iter()
+        .filter(|&(_, (all, hit))| hit > 0 && hit as f64 >= ON_TARGET_FRACTION * all as f64)
+        .map(|(f, _)| f)
+        .collect()
 }
 
 /// Totals over many scans.
@@ -454,6 +475,17 @@ mod tests {
         let mut found2 = found.clone();
         found2.push(lesion(4, "q", [15.0, 0.0, 0.0], 1.0));
         assert_eq!(score("s", &tm, &truth, &f2, &found2).false_positives, 1);
+        // A reported lesion that takes in a whole true lesion but is mostly elsewhere (here
+        // lesion 3's 4 voxels in 41: under a tenth) finds nothing and is a false positive.
+        let wide_grid = Grid { dims: [60, 1, 1], affine: Affine::from_spacing_origin([1.0; 3], [0.0; 3]) };
+        let wide_truth =
+            Volume::from_vec(wide_grid, (0..60).map(|i| if (16..20).contains(&i) { 3 } else { 0 }).collect());
+        let wide = |to: usize| Volume::from_vec(wide_grid, (0..60).map(|i| u16::from((16..to).contains(&i))).collect());
+        let big = |to: usize| vec![lesion(1, "c", [30.0, 0.0, 0.0], (to - 16) as f64)];
+        let s41 = score("s", &wide_truth, &truth[2..], &wide(57), &big(57));
+        assert_eq!((s41.found, s41.false_positives), (0, 1));
+        let s40 = score("s", &wide_truth, &truth[2..], &wide(56), &big(56));
+        assert_eq!((s40.found, s40.false_positives), (1, 0), "4 voxels in 40: a tenth, on target");
         let sum = Summary::of(&[s], 0);
         assert!((sum.sensitivity - 2.0 / 3.0).abs() < 1e-12);
         assert_eq!(sum.region_correct, 0.5);
