@@ -13,6 +13,7 @@
 //! neighbours' along the bone. [`coarse_level`](super::local) lifts a voxel's level to it, up
 //! to [`SLAB_MAX_LIFT`] times the region's level.
 
+use super::interior::bone_span;
 use super::local::marrow_level;
 use super::marrow_map::sampled;
 use crate::volume::{Grid, Label, Volume};
@@ -91,7 +92,9 @@ fn slab_samples<L: Label>(scan: &Volume<f32>, atlas: &Volume<L>, w: &[Option<[f6
             let mut out = Vec::new();
             for j in (0..ny).filter(|&j| take[1][j]) {
                 let row = nx * (j + ny * k);
-                for i in (0..nx).filter(|&i| take[0][i]) {
+                // Most rows of a whole-body scan hold no bone.
+                let Some((from, to)) = bone_span(&atlas.data[row..row + nx]) else { continue };
+                for i in (from..to).filter(|&i| take[0][i]) {
                     let (l, x) = (atlas.data[row + i], scan.data[row + i]);
                     if let (true, Some(Some(w))) = (l != L::default() && x.is_finite(), w.get(l.index())) {
                         out.push((l.into(), slab(w, [i, j, k]), x));

@@ -241,7 +241,10 @@ impl<'a> Levels<'a> {
     /// The level at voxel `ijk` of label `l`: the fine level where there is one, else the
     /// coarse level ([`coarse_level`]).
     pub(super) fn at<L: Label>(&self, ijk: [usize; 3], l: L) -> f64 {
-        self.fine.as_ref().and_then(|f| f.level(ijk)).unwrap_or_else(|| coarse_level(self.refs, self.map, self.slabs, ijk, l))
+        self.fine
+            .as_ref()
+            .and_then(|f| f.level(ijk))
+            .unwrap_or_else(|| coarse_level(self.refs, self.map, self.slabs, ijk, l))
     }
 
     /// The fine level's view of one row of voxels, for [`Levels::in_row`].
