@@ -123,6 +123,32 @@ pub(crate) fn sampled(grid: &crate::volume::Grid) -> [Vec<bool>; 3] {
     })
 }
 
+/// Calls `f` with the index, label and intensity of every sampled voxel ([`sampled`], `take`)
+/// of plane `k` that is bone (labelled) with a finite intensity.
+pub(crate) fn sampled_bone_in_plane<L: Label>(
+    scan: &Volume<f32>,
+    atlas: &Volume<L>,
+    take: &[Vec<bool>; 3],
+    k: usize,
+    mut f: impl FnMut([usize; 3], L, f32),
+) {
+    let [nx, ny, _] = scan.grid.dims;
+    if !take[2][k] {
+        return;
+    }
+    for j in (0..ny).filter(|&j| take[1][j]) {
+        let row = nx * (j + ny * k);
+        // Most rows of a whole-body scan hold no bone.
+        let Some((from, to)) = super::interior::bone_span(&atlas.data[row..row + nx]) else { continue };
+        for i in (from..to).filter(|&i| take[0][i]) {
+            let (l, x) = (atlas.data[row + i], scan.data[row + i]);
+            if l != L::default() && x.is_finite() {
+                f([i, j, k], l, x);
+            }
+        }
+    }
+}
+
 /// Each block's (label, median) pairs, from the voxels [`sampled`]; slabs of blocks along k
 /// in parallel.
 fn block_medians<L: Label>(
@@ -131,23 +157,17 @@ fn block_medians<L: Label>(
     bin: &[Vec<usize>; 3],
     blocks: [usize; 3],
 ) -> Vec<Vec<(u32, f32)>> {
-    let [nx, ny, nz] = scan.grid.dims;
+    let nz = scan.grid.dims[2];
     let per_slab = blocks[0] * blocks[1];
     let take = sampled(&scan.grid);
     (0..blocks[2])
         .into_par_iter()
         .flat_map_iter(|bz| {
             let mut values: Vec<Vec<(u32, f32)>> = vec![Vec::new(); per_slab];
-            for k in (0..nz).filter(|&k| bin[2][k] == bz && take[2][k]) {
-                for j in (0..ny).filter(|&j| take[1][j]) {
-                    let row = nx * (j + ny * k);
-                    for i in (0..nx).filter(|&i| take[0][i]) {
-                        let (l, x) = (atlas.data[row + i], scan.data[row + i]);
-                        if l != L::default() && x.is_finite() {
-                            values[bin[0][i] + blocks[0] * bin[1][j]].push((l.into(), x));
-                        }
-                    }
-                }
+            for k in (0..nz).filter(|&k| bin[2][k] == bz) {
+                sampled_bone_in_plane(scan, atlas, &take, k, |[i, j, _], l, x| {
+                    values[bin[0][i] + blocks[0] * bin[1][j]].push((l.into(), x));
+                });
             }
             values.into_iter().map(|mut v| {
                 v.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));

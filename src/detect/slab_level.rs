@@ -13,9 +13,8 @@
 //! neighbours' along the bone. [`coarse_level`](super::local) lifts a voxel's level to it, up
 //! to [`SLAB_MAX_LIFT`] times the region's level.
 
-use super::interior::bone_span;
 use super::local::marrow_level;
-use super::marrow_map::sampled;
+use super::marrow_map::{sampled, sampled_bone_in_plane};
 use crate::volume::{Grid, Label, Volume};
 use rayon::prelude::*;
 
@@ -83,24 +82,16 @@ impl SlabLevels {
 /// (label, slab, intensity) of every sampled voxel of a label with a long axis; planes in
 /// parallel.
 fn slab_samples<L: Label>(scan: &Volume<f32>, atlas: &Volume<L>, w: &[Option<[f64; 4]>]) -> Vec<(u32, i64, f32)> {
-    let [nx, ny, nz] = scan.grid.dims;
     let take = sampled(&scan.grid);
-    (0..nz)
+    (0..scan.grid.dims[2])
         .into_par_iter()
-        .filter(|&k| take[2][k])
         .flat_map_iter(|k| {
             let mut out = Vec::new();
-            for j in (0..ny).filter(|&j| take[1][j]) {
-                let row = nx * (j + ny * k);
-                // Most rows of a whole-body scan hold no bone.
-                let Some((from, to)) = bone_span(&atlas.data[row..row + nx]) else { continue };
-                for i in (from..to).filter(|&i| take[0][i]) {
-                    let (l, x) = (atlas.data[row + i], scan.data[row + i]);
-                    if let (true, Some(Some(w))) = (l != L::default() && x.is_finite(), w.get(l.index())) {
-                        out.push((l.into(), slab(w, [i, j, k]), x));
-                    }
+            sampled_bone_in_plane(scan, atlas, &take, k, |ijk, l, x| {
+                if let Some(Some(w)) = w.get(l.index()) {
+                    out.push((l.into(), slab(w, ijk), x));
                 }
-            }
+            });
             out
         })
         .collect()

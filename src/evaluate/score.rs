@@ -123,13 +123,13 @@ pub fn score(
         n_both += (t != 0 && f != 0) as u64;
     }
     let by_id: HashMap<u32, &Lesion> = found.iter().map(|l| (l.id, l)).collect();
-    let on_target = on_target(&overlap);
+    let targeted = on_target(&overlap);
     let mut lesions = Vec::with_capacity(truth.len());
     for t in truth {
         let size: u64 = overlap.iter().filter(|((a, _), _)| *a as u32 == t.id).map(|(_, c)| c).sum();
         let best = overlap
             .iter()
-            .filter(|((a, b), _)| *a as u32 == t.id && *b != 0 && on_target.contains(b))
+            .filter(|((a, b), _)| *a as u32 == t.id && *b != 0 && targeted.contains(b))
             .max_by(|(ka, ca), (kb, cb)| ca.cmp(cb).then(kb.1.cmp(&ka.1)))
             .map(|((_, b), c)| (*b as u32, *c));
         let matched = best.filter(|&(_, c)| size > 0 && c as f64 >= FOUND_FRACTION * size as f64);
@@ -148,7 +148,7 @@ pub fn score(
     }
     let false_positive_lesions: Vec<FalsePositive> = found
         .iter()
-        .filter(|l| !on_target.contains(&(l.id as u16)))
+        .filter(|l| !targeted.contains(&(l.id as u16)))
         .map(|l| FalsePositive { id: l.id, region: l.region.clone(), volume_mm3: l.volume_mm3 })
         .collect();
     let found_n = lesions.iter().filter(|o| o.matched.is_some()).count();
