@@ -12,6 +12,7 @@
 //!    region's own normal marrow, and the naive global threshold);
 //! 4. [`ccl`]: 3-D connected components (6/18/26), parallel over slabs, canonical labels;
 //! 5. [`lesions`]: per-lesion statistics and atlas regions, computed from the foreground only;
+//!    [`equivocal`] sets aside small foci at the sites of normal-variant bright marrow;
 //! 6. [`report`]: JSON, CSV and the summary that staging consumes; [`staging`]: the staging
 //!    summary (bone units, RINBO inputs, the criteria's imaging items);
 //! 7. [`render`]: the overview PNG and the region map picture ([`render::regions`]), in the
@@ -24,6 +25,7 @@
 pub mod ccl;
 pub mod cohort;
 pub mod detect;
+pub mod equivocal;
 pub mod error;
 pub mod evaluate;
 pub mod guard;

@@ -12,7 +12,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Version of the report layout; bumped when a field changes meaning or is removed.
-pub const SCHEMA_VERSION: &str = "1.3.0";
+pub const SCHEMA_VERSION: &str = "1.4.0";
 
 /// The software that wrote the report.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -234,6 +234,10 @@ pub struct Report {
     pub marrow: Option<Marrow>,
     /// Lesions, ids 1..N head to foot.
     pub lesions: Vec<Lesion>,
+    /// Equivocal foci: sub-centimetre foci at sites of normal-variant bright marrow
+    /// ([`crate::equivocal`]), set aside for review, numbered 1..M head to foot on their own
+    /// (not in the lesion map, the summary or staging).
+    pub equivocal_foci: Vec<Lesion>,
     /// Per-patient figures.
     pub summary: Summary,
     /// What staging consumes, in its own terms.
@@ -242,18 +246,19 @@ pub struct Report {
 
 impl Report {
     /// The report of a run: this software and schema version, the run's own parts, each
-    /// lesion's ratio to its region's normal marrow (from `marrow`, when the local detector
-    /// ran), the summary of the lesions and the staging summary that `staging` makes of them,
-    /// rounded for writing ([`round_report`]).
+    /// lesion's (and equivocal focus's) ratio to its region's normal marrow (from `marrow`,
+    /// when the local detector ran), the summary of the lesions and the staging summary that
+    /// `staging` makes of them, rounded for writing ([`round_report`]).
     pub fn assemble(
         input: InputInfo,
         parameters: Parameters,
         reference: Reference,
         marrow: Option<Marrow>,
-        mut lesions: Vec<Lesion>,
+        (mut lesions, mut equivocal_foci): (Vec<Lesion>, Vec<Lesion>),
         staging: impl FnOnce(&[Lesion], &Summary) -> Staging,
     ) -> Report {
         set_ratios_to_marrow(&mut lesions, marrow.as_ref());
+        set_ratios_to_marrow(&mut equivocal_foci, marrow.as_ref());
         let summary = Summary::of(&lesions);
         let staging = staging(&lesions, &summary);
         let mut rep = Report {
@@ -265,6 +270,7 @@ impl Report {
             marrow,
             summary,
             lesions,
+            equivocal_foci,
             staging,
         };
         round_report(&mut rep);
@@ -285,7 +291,6 @@ fn r(x: f64, digits: i32) -> f64 {
 /// Rounds the report's floats for writing (mm and intensities 3 decimals, fractions and
 /// z-scores 4). Voxel counts, ids and boxes are exact.
 pub fn round_report(rep: &mut Report) {
-    let mm = |v: &mut [f64; 3]| v.iter_mut().for_each(|x| *x = r(*x, 3));
     for row in &mut rep.input.affine {
         row.iter_mut().for_each(|x| *x = r(*x, 6));
     }
@@ -297,24 +302,7 @@ pub fn round_report(rep: &mut Report) {
         m.noise_sigma = r(m.noise_sigma, 4);
         m.regions.iter_mut().for_each(|g| g.marrow = r(g.marrow, 4));
     }
-    for l in &mut rep.lesions {
-        l.volume_mm3 = r(l.volume_mm3, 3);
-        l.fraction_of_region = r(l.fraction_of_region, 6);
-        mm(&mut l.centroid_mm);
-        mm(&mut l.centroid_voxel);
-        mm(&mut l.peak_mm);
-        let i = &mut l.intensity;
-        i.mean = r(i.mean, 3);
-        i.max = r(i.max, 3);
-        i.z_mean = r(i.z_mean, 4);
-        i.z_max = r(i.z_max, 4);
-        i.ratio_to_reference = r(i.ratio_to_reference, 4);
-        i.ratio_to_marrow = i.ratio_to_marrow.map(|x| r(x, 4));
-        for g in &mut l.regions {
-            g.fraction_of_lesion = r(g.fraction_of_lesion, 6);
-            g.fraction_of_region = r(g.fraction_of_region, 6);
-        }
-    }
+    rep.lesions.iter_mut().chain(&mut rep.equivocal_foci).for_each(round_lesion);
     rep.summary.largest_lesion_mm3 = r(rep.summary.largest_lesion_mm3, 3);
     rep.summary.total_lesion_volume_mm3 = r(rep.summary.total_lesion_volume_mm3, 3);
     let s = &mut rep.staging;
@@ -326,6 +314,27 @@ pub fn round_report(rep: &mut Report) {
     }
     s.rinbo.largest_lesion_mm3 = r(s.rinbo.largest_lesion_mm3, 3);
     s.rinbo.largest_lesion_extent_mm = s.rinbo.largest_lesion_extent_mm.map(|x| r(x, 3));
+}
+
+/// Rounds one lesion's floats as [`round_report`] does.
+fn round_lesion(l: &mut Lesion) {
+    let mm = |v: &mut [f64; 3]| v.iter_mut().for_each(|x| *x = r(*x, 3));
+    l.volume_mm3 = r(l.volume_mm3, 3);
+    l.fraction_of_region = r(l.fraction_of_region, 6);
+    mm(&mut l.centroid_mm);
+    mm(&mut l.centroid_voxel);
+    mm(&mut l.peak_mm);
+    let i = &mut l.intensity;
+    i.mean = r(i.mean, 3);
+    i.max = r(i.max, 3);
+    i.z_mean = r(i.z_mean, 4);
+    i.z_max = r(i.z_max, 4);
+    i.ratio_to_reference = r(i.ratio_to_reference, 4);
+    i.ratio_to_marrow = i.ratio_to_marrow.map(|x| r(x, 4));
+    for g in &mut l.regions {
+        g.fraction_of_lesion = r(g.fraction_of_lesion, 6);
+        g.fraction_of_region = r(g.fraction_of_region, 6);
+    }
 }
 
 /// Pretty JSON with a trailing newline.

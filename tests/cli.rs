@@ -1,6 +1,7 @@
 //! The command-line contract: help texts, version, quiet output.
 
 use crate::util::*;
+use std::path::Path;
 
 #[test]
 fn help_explains_every_flag() {
@@ -118,4 +119,47 @@ fn connectivity_changes_are_accepted() {
         assert_eq!(rep["parameters"]["connectivity"], c.parse::<u32>().unwrap());
         assert_eq!(rep["summary"]["lesion_count"], 2);
     }
+}
+
+/// Foci set aside as equivocal (sub-centimetre, at normal-variant sites) are listed in
+/// report.json and on the review page, and nowhere a lesion is: not in lesions.csv, the lesion
+/// map or the closing line's count. `--variant-focus-mm 0` reports them as lesions.
+#[test]
+fn equivocal_foci_are_listed_in_the_report_not_among_the_lesions() {
+    use crmo_map::phantom::{self, Case, Hardness, PhantomOptions, PhantomStorage};
+    let tmp = tempfile::tempdir().unwrap();
+    // The healthy phantom of confounders::normal_variant_foci_are_set_aside_as_equivocal:
+    // three normal-variant foci that the detector finds.
+    let seed = 9001;
+    let hard = Hardness { variant_foci: phantom::MAX_VARIANT_FOCI, ..Hardness::suite(seed) };
+    let o = PhantomOptions { case: Case::Healthy, seed, spacing: [1.2, 5.0, 1.2], hard, ..Default::default() };
+    let input = tmp.path().join("in");
+    phantom::write_phantom(&phantom::generate(&o).unwrap(), &input, &PhantomStorage::default()).unwrap();
+    let (scan, atlas, labels) = (input.join("scan.nii.gz"), input.join("atlas.nii.gz"), input.join("labels.tsv"));
+    let run = |out: &Path, extra: &[&str]| {
+        let mut args = vec!["run", "--scan", s(&scan), "--atlas", s(&atlas), "--labels", s(&labels), "--out", s(out)];
+        args.extend(extra);
+        let o = crmo_ok(&args);
+        (json(&out.join("report.json")), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    let out = tmp.path().join("default");
+    let (rep, stderr) = run(&out, &[]);
+    validate_report(&rep, &out);
+    assert_eq!(rep["lesions"].as_array().unwrap().len(), 0);
+    let foci = rep["equivocal_foci"].as_array().unwrap();
+    assert_eq!(foci.iter().map(|f| f["id"].as_u64().unwrap()).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(rep["parameters"]["local"]["variant_focus_mm"], 10.0);
+    assert!(stderr.contains("0 lesion(s), 3 equivocal focus/foci"), "{stderr}");
+    let csv = std::fs::read_to_string(out.join("lesions.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1, "only the header: {csv}");
+    let map = crmo_map::io::read_labels(&out.join("lesions.nii.gz")).unwrap();
+    assert!(map.volume.data.iter().all(|&v| v == 0));
+    let page = std::fs::read_to_string(out.join("review/data.js")).unwrap();
+    let region = foci[0]["region"].as_str().unwrap();
+    assert!(page.contains("\"equivocal\":[{") && page.contains(region), "the review page lists the foci");
+
+    let off = tmp.path().join("off");
+    let (rep, stderr) = run(&off, &["--variant-focus-mm", "0"]);
+    assert_eq!((rep["lesions"].as_array().unwrap().len(), rep["equivocal_foci"].as_array().unwrap().len()), (3, 0));
+    assert!(stderr.starts_with("3 lesion(s); outputs in"), "{stderr}");
 }

@@ -3,7 +3,7 @@
 //! both detectors on it and scores them against the truth: the global detector must fail (so
 //! the test can fail), the local one must pass.
 
-use crmo_map::detect::Method;
+use crmo_map::detect::{LocalParams, Method};
 use crmo_map::evaluate::{self, ScanScore};
 use crmo_map::phantom::{self, Case, Hardness, PhantomOptions};
 use crmo_map::pipeline::{self, Params, Silent};
@@ -170,4 +170,40 @@ fn healthy_control_with_station_steps_and_variant_foci() {
     };
     let o = PhantomOptions { case: Case::Healthy, seed: 5505, spacing: [1.2, 5.0, 1.2], hard, ..Default::default() };
     assert_global_fooled_local_clean(&o);
+}
+
+/// A healthy child with the most normal-variant bright foci (feet, pelvis, knees), each as
+/// bright as a small lesion: the local detector finds three, and sets each aside as an
+/// equivocal focus (under a centimetre at a normal-variant site) at one of the phantom's own
+/// foci instead of reporting it as a lesion. Without the rule (`variant_focus_mm` 0) the
+/// same three are lesions, so the test can fail.
+#[test]
+fn normal_variant_foci_are_set_aside_as_equivocal() {
+    let seed = 9001;
+    let hard = Hardness { variant_foci: phantom::MAX_VARIANT_FOCI, ..Hardness::suite(seed) };
+    let o = PhantomOptions { case: Case::Healthy, seed, spacing: [1.2, 5.0, 1.2], hard, ..Default::default() };
+    let ph = phantom::generate(&o).unwrap();
+    let samples = BoneSamples::gather(&ph.scan.data, &ph.atlas.data);
+    let run = |variant_focus_mm| {
+        let local = LocalParams { variant_focus_mm, ..LocalParams::default() };
+        let params = Params { local, ..Params::default() };
+        pipeline::analyse(&ph.scan, &ph.atlas, &ph.labels, None, &samples, &params, sources(), &Silent).unwrap()
+    };
+    // Distance (mm) from `c` to the nearest of the phantom's normal-variant foci.
+    let nearest = |c: [f64; 3]| {
+        ph.variant_foci
+            .iter()
+            .map(|f| (0..3).map(|a| (f.centroid_mm[a] - c[a]).powi(2)).sum::<f64>().sqrt())
+            .fold(f64::INFINITY, f64::min)
+    };
+    let at_foci = |v: &[crmo_map::lesions::Lesion]| v.iter().all(|l| nearest(l.centroid_mm) < 10.0);
+    let off = run(0.0);
+    assert_eq!(off.lesions.len(), 3, "{:?}", off.lesions.iter().map(|l| &l.region).collect::<Vec<_>>());
+    assert!(at_foci(&off.lesions) && off.equivocal.is_empty());
+    let on = run(crmo_map::equivocal::VARIANT_FOCUS_MM);
+    assert!(on.lesions.is_empty(), "{:?}", on.lesions.iter().map(|l| &l.region).collect::<Vec<_>>());
+    assert_eq!(on.equivocal.len(), 3);
+    assert!(at_foci(&on.equivocal));
+    assert_eq!(on.equivocal.iter().map(|l| l.id).collect::<Vec<_>>(), [1, 2, 3]);
+    assert!(on.lesion_map.data.iter().all(|&id| id == 0), "an equivocal focus is in the lesion map");
 }

@@ -61,6 +61,11 @@ pub(crate) struct DetectArgs {
     /// marrow to the lesion's peak (0.5: the half-maximum outline).
     #[arg(long = "peak-fraction", value_name = "F", default_value_t = LocalParams::default().peak_fraction, value_parser = below_one)]
     pub(crate) peak_fraction: f64,
+    /// Local detector: set aside as equivocal (listed in report.json, not reported as lesions)
+    /// the foci under this size (mm, in the scan's plane) at sites of normal-variant bright
+    /// marrow in children (feet, hands, knees, the hip bone); 0 reports every focus as a lesion.
+    #[arg(long = "variant-focus-mm", value_name = "MM", default_value_t = LocalParams::default().variant_focus_mm, value_parser = non_negative)]
+    pub(crate) variant_focus_mm: f64,
     /// Report the atlas's labels as they are: no splitting of whole bones (hip, femur,
     /// sacrum, vertebrae, ...) into the sub-regions CRMO reporting names.
     #[arg(long)]
@@ -103,6 +108,7 @@ impl DetectArgs {
                 edge_mm: self.edge_mm,
                 plate_mm: self.plate_mm,
                 peak_fraction: self.peak_fraction,
+                variant_focus_mm: self.variant_focus_mm,
                 ..LocalParams::default()
             },
             parcellate: !self.no_parcellate,

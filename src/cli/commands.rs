@@ -26,7 +26,11 @@ pub fn run(a: RunArgs, progress: &Progress, quiet: bool) -> Result<String> {
     progress.done();
     warn(&rep);
     if !quiet {
-        eprintln!("{} lesion(s); outputs in {}", rep.summary.lesion_count, cfg.out.display());
+        let aside = match rep.equivocal_foci.len() {
+            0 => String::new(),
+            n => format!(", {n} equivocal focus/foci at normal-variant sites set aside (report.json)"),
+        };
+        eprintln!("{} lesion(s){aside}; outputs in {}", rep.summary.lesion_count, cfg.out.display());
     }
     Ok(String::new())
 }

@@ -97,6 +97,9 @@ pub struct DetectorSettings {
     pub z_threshold: f64,
     /// The detector's own minimum lesion volume.
     pub min_volume_mm3: f64,
+    /// Local detector: foci at normal-variant sites under this size (mm, in plane) are set
+    /// aside as equivocal, not lesions.
+    pub variant_focus_mm: f64,
 }
 
 /// The whole evaluation (`evaluation.json`).
@@ -380,6 +383,7 @@ pub fn evaluate_readers(cfg: &ReaderConfig, obs: &dyn Observer) -> Result<Reader
             grow_ratio: p.local.grow_ratio,
             z_threshold: p.z_threshold,
             min_volume_mm3: p.min_volume_mm3,
+            variant_focus_mm: p.local.variant_focus_mm,
         }),
         agreements,
         subjects: scored,

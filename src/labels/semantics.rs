@@ -321,6 +321,28 @@ fn bone_of(class: BoneClass, side: Side, level: Option<&str>, lower: &str) -> St
     }
 }
 
+/// Whether `name` (of bone class `class`) is a site where healthy children often show small
+/// normal-variant foci of bright marrow on STIR (`domain.md`: pelvis, feet, hands, knees): a
+/// bone of the foot or hand, the patella, the hip bone or one of its parts (ilium, ischium,
+/// pubis, acetabulum), or a part of the knee (the distal femur, the proximal tibia or
+/// fibula). A region named for a joint that is itself being assessed (`sacroiliac_region`)
+/// names no such part, nor does a whole femur or tibia, of which only one end is the knee.
+pub fn is_variant_site(name: &str, class: BoneClass) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let tokens: Vec<&str> = lower.split(['_', '-', ' ', '.']).filter(|t| !t.is_empty()).collect();
+    let has = |w: &str| tokens.contains(&w);
+    let starts = |w: &str| tokens.iter().any(|t| t.starts_with(w));
+    match class {
+        BoneClass::Foot | BoneClass::Hand | BoneClass::Patella => true,
+        BoneClass::Pelvis => {
+            ["ilium", "iliac", "acetabul", "ischi", "pubi", "coxa"].iter().any(|w| starts(w)) || has("hip")
+        }
+        BoneClass::Femur => has("distal") || has("knee"),
+        BoneClass::Tibia | BoneClass::Fibula => has("proximal") || has("knee"),
+        _ => false,
+    }
+}
+
 /// Sort key placing vertebral levels in cranio-caudal order (C1 .. C7, T1 .. T12, L1 .., S1 ..).
 pub fn vertebral_level_rank(level: &str) -> u32 {
     let (letter, num) = level.split_at(1);
@@ -370,6 +392,51 @@ mod tests {
         }
         assert!(vertebral_level_rank("T7") < vertebral_level_rank("S2"));
         assert!(vertebral_level_rank("C7") < vertebral_level_rank("T1"));
+    }
+
+    #[test]
+    fn normal_variant_sites_are_feet_hands_knees_and_the_hip_bone() {
+        let site = |n: &str| is_variant_site(n, RegionInfo::from_name(n).bone_class);
+        for n in [
+            "calcaneus_left",
+            "talus_right",
+            "metatarsal",
+            "phalanges_hand",
+            "carpal",
+            "patella",
+            "ilium_right",
+            "ischium_left",
+            "pubis_left",
+            "acetabulum_roof_right",
+            "hip_left",
+            "femur_distal_metaphysis_left",
+            "femur_distal_epiphysis_right",
+            "tibia_proximal_epiphysis_left",
+            "tibia_proximal_metaphysis_right",
+        ] {
+            assert!(site(n), "{n}");
+        }
+        for n in [
+            "vertebra_T7",
+            "vertebra_S2",
+            "sacrum",
+            "femur_neck_left",
+            "femur_head_right",
+            "femur_shaft_left",
+            "femur_left",
+            "tibia_shaft_right",
+            "tibia_distal_metaphysis_left",
+            "fibula_left",
+            "clavicle_medial_left",
+            "sternum",
+            "humerus_proximal_metaphysis_left",
+        ] {
+            assert!(!site(n), "{n}");
+        }
+        // The class a table gives decides: a hand-drawn region of the sacroiliac joints
+        // filed under the pelvis is not the hip bone's own part.
+        assert!(!is_variant_site("sacroiliac_region", BoneClass::Pelvis));
+        assert!(is_variant_site("bone 3", BoneClass::Foot));
     }
 
     /// Our sub-regions under other spellings: bone, class, side and level as for ours.

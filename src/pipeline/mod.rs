@@ -8,6 +8,7 @@
 
 use crate::ccl::Connectivity;
 use crate::detect::{self, LocalFacts, LocalParams, Method};
+use crate::equivocal;
 use crate::error::{Error, Result};
 use crate::io::{self, Loaded, Storable};
 use crate::labels::{self, BoneOnly, LabelTable};
@@ -102,6 +103,8 @@ pub struct Analysis {
     pub cutoff: f64,
     /// Lesions, ids 1..N head to foot.
     pub lesions: Vec<Lesion>,
+    /// Equivocal foci set aside ([`equivocal`]), numbered 1..M head to foot; not in the map.
+    pub equivocal: Vec<Lesion>,
     /// Lesion ids on the scan's grid.
     pub lesion_map: Volume<u16>,
     /// Atlas voxels (label != 0).
@@ -171,16 +174,19 @@ pub fn analyse<L: Label>(
         reference: &reference,
         bone_label,
     };
-    let (lesions, to_id) = lesions::measure(&comps, &inputs, params.min_volume_mm3);
+    let (lesions, mut to_id) = lesions::measure(&comps, &inputs, params.min_volume_mm3);
     if lesions.len() > u16::MAX as usize {
         return Err(scan_err(format!(
             "{} lesions found, more than a lesion map can hold (65535): raise --z-threshold or --min-volume-mm3",
             lesions.len()
         )));
     }
+    // The global detector, the naive baseline, reports every focus.
+    let limit_mm = if params.method == Method::Local { params.local.variant_focus_mm } else { 0.0 };
+    let (lesions, equivocal) = equivocal::set_aside(lesions, &mut to_id, scan.grid.spacing(), limit_mm);
     let lesion_map = Volume { grid: scan.grid, data: comps.paint(|l| to_id[l as usize]) };
     let atlas_voxels = samples.atlas_voxels() as usize;
-    Ok(Analysis { reference, cutoff, lesions, lesion_map, atlas_voxels, local })
+    Ok(Analysis { reference, cutoff, lesions, equivocal, lesion_map, atlas_voxels, local })
 }
 
 /// Inputs and settings of `crmo-map run`.
@@ -421,7 +427,8 @@ fn analyse_and_write<L: Label + Storable>(
     let parameters = parameters(&cfg.params, an.cutoff);
     let marrow = an.local.as_ref().map(|f| marrow_report(f, &samples.hist, table));
     let spacing_mm = grid.spacing();
-    let rep = Report::assemble(input, parameters, an.reference.clone(), marrow, an.lesions, |lesions, summary| {
+    let found = (an.lesions, an.equivocal);
+    let rep = Report::assemble(input, parameters, an.reference.clone(), marrow, found, |lesions, summary| {
         let inputs = staging::Inputs { lesions, summary, regions: &region_rows, spacing_mm };
         staging::stage(&inputs, &job.staging)
     });

@@ -48,6 +48,20 @@
     });
   }
 
+  // Foci set aside as possible normal variants: listed, not lesions (report.json's
+  // equivocal_foci; not in the lesion map).
+  function equivocal() {
+    const foci = D.equivocal || [];
+    if (!foci.length) return;
+    $("equivocal-note").textContent = foci.length + " equivocal focus/foci set aside (under " +
+      fmt(D.variant_focus_mm, 0) + " mm at a normal-variant site; not lesions, not in the map):";
+    const ul = $("equivocal");
+    for (const f of foci) {
+      ul.append(el("li", f.region + ", " + fmt(f.volume_mm3, 0) + " mm³, ratio to marrow " + fmt(f.ratio_to_marrow, 2) +
+        ", at " + f.centroid_mm.map((x) => fmt(x, 0)).join(", ") + " mm"));
+    }
+  }
+
   function staging() {
     const s = D.staging;
     const items = [
@@ -181,6 +195,7 @@
 
   header();
   lesionTable();
+  equivocal();
   staging();
   document.addEventListener("keydown", keys);
   viewer().catch((e) => fallback("The viewer could not start (" + (e && e.message ? e.message : e) + ")."));

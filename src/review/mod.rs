@@ -140,6 +140,13 @@ fn data_js<L: Label + crate::io::Storable>(
         "region_lut": label_lut(rows.iter().map(|r| (r.index, r.colour, r.name.clone()))),
         "summary": rep.summary,
         "staging": rep.staging,
+        "equivocal": rep.equivocal_foci.iter().map(|f| json!({
+            "region": f.region,
+            "volume_mm3": f.volume_mm3,
+            "ratio_to_marrow": f.intensity.ratio_to_marrow,
+            "centroid_mm": f.centroid_mm,
+        })).collect::<Vec<_>>(),
+        "variant_focus_mm": rep.parameters.local.as_ref().map(|l| l.variant_focus_mm),
     })
     .to_string();
     // The volumes go straight into the script as base64 (no second copy of them in a JSON

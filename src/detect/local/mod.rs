@@ -79,6 +79,9 @@ pub struct LocalParams {
     /// A kept component keeps the voxels at least this fraction of the way from its region's
     /// marrow level up to its peak intensity (0.5: the lesion's half-maximum outline).
     pub peak_fraction: f64,
+    /// Foci at normal-variant sites under this size (mm, in the scan's plane) are set aside as
+    /// equivocal, not lesions ([`crate::equivocal`]); 0 sets none aside.
+    pub variant_focus_mm: f64,
 }
 
 impl Default for LocalParams {
@@ -95,6 +98,7 @@ impl Default for LocalParams {
             min_region_voxels: 200,
             plate_mm: 4.0,
             peak_fraction: 0.35,
+            variant_focus_mm: crate::equivocal::VARIANT_FOCUS_MM,
         }
     }
 }
@@ -116,6 +120,7 @@ impl LocalParams {
             ("--edge-mm", self.edge_mm),
             ("--plate-mm", self.plate_mm),
             ("--peak-fraction", self.peak_fraction),
+            ("--variant-focus-mm", self.variant_focus_mm),
         ];
         for (name, v) in values {
             if !v.is_finite() || v < 0.0 {
