@@ -7,7 +7,9 @@
 #      target/accuracy/phantoms so a rerun only re-scores), local and global;
 #   3. the same hard suite at other noise levels (--noise-scale 0, 0.25, 0.5 and 2; kept in
 #      target/accuracy/hard-noise-x<F>/phantoms), local;
-#   4. the basic suite (20 phantoms, seed 1000) and the founding case.
+#   4. the basic suite (20 phantoms, seed 1000) and the founding case;
+#   5. the hard suite with every focus reported (--variant-focus-mm 0), beside the default that
+#      sets sub-centimetre foci at normal-variant sites aside as equivocal.
 # usage: scripts/accuracy.sh [COUNT]   (about 20 minutes for 30 hard phantoms on 2 cores the
 #        first time, 4 minutes for 12; a rerun only re-scores)
 set -euo pipefail
@@ -27,6 +29,7 @@ table=fixtures/realdata/sij-region.tsv
 "$bin" evaluate --quiet --readers "$real" --labels "$table" --out "$work/real-global" --method global > /dev/null
 "$bin" evaluate --quiet --suite hard --count "$count" --seed "$seed" --out "$work/hard-local" > /dev/null
 "$bin" evaluate --quiet --phantoms "$work/hard-local/phantoms" --out "$work/hard-global" --method global > /dev/null
+"$bin" evaluate --quiet --phantoms "$work/hard-local/phantoms" --out "$work/hard-all-foci" --variant-focus-mm 0 > /dev/null
 for f in 0 0.25 0.5 2; do
   "$bin" evaluate --quiet --suite hard --count "$count" --seed "$seed" --noise-scale "$f" --out "$work/hard-noise-x$f" > /dev/null
 done

@@ -33,6 +33,12 @@ printf 'index\tname\tbone_class\tside\n1\t%s\tpelvis\tright\n2\tfemur_neck_left\
 "$bin" run --quiet --scan fixtures/tiny/scan.nii.gz --atlas fixtures/tiny/atlas.nii.gz --labels "$work/hostile.tsv" \
   --out "$work/hostile"
 dirs+="$PWD/$work/hostile"$'\t'"$hostile"$'\n'
+# The same with the hostile region a bone of the foot, and a size limit that sets its focus
+# (12 mm across) aside: the page lists it as an equivocal focus, as text.
+printf 'index\tname\tbone_class\tside\n1\t%s\tfoot\tright\n2\tfemur_neck_left\tfemur\tleft\n' "$hostile" > "$work/hostile-foot.tsv"
+"$bin" run --quiet --scan fixtures/tiny/scan.nii.gz --atlas fixtures/tiny/atlas.nii.gz --labels "$work/hostile-foot.tsv" \
+  --variant-focus-mm 13 --out "$work/equivocal"
+dirs+="$PWD/$work/equivocal"$'\t'"$hostile"$'\n'
 sij=../shared/realdata/sij-stir
 if [ -d "$sij" ]; then
   for s in "$sij"/sub-*; do

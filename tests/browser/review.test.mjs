@@ -4,7 +4,8 @@
 // the page opens from file:// and is ready within READY_MS, makes no request outside its
 // folder and none fails, draws the canvas, clicking each lesion row puts the crosshair on
 // that lesion, clicking a lesion in the image selects its row, the keys n / p walk the rows,
-// a hostile name shows as text, and the report's warnings (a CT) head the page. Run by
+// the equivocal foci are listed one line each, a hostile name shows as text (in the table or
+// the list), and the report's warnings (a CT) head the page. Run by
 // scripts/browser-test.sh.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -121,8 +122,13 @@ for (const [dir, hostile] of dirs) {
       if (report.staging.spine.bisphosphonate_relevant) assert.match(await spine.textContent(), /bisphosphonate-relevant/);
       const regions = await page.locator("#lesions tbody tr td:nth-child(2)").allTextContents();
       assert.deepEqual(regions, report.lesions.map((l) => l.region), "every lesion's region in the table");
+      // The equivocal foci (report.json equivocal_foci) are listed under the table, one line
+      // each, and are not rows of it.
+      const foci = await page.locator("#equivocal li").allTextContents();
+      assert.equal(foci.length, report.equivocal_foci.length, "one line per equivocal focus");
+      report.equivocal_foci.forEach((f, i) => assert.ok(foci[i].startsWith(f.region + ", "), `focus ${i + 1} names its region`));
       if (hostile) {
-        const cells = await page.locator("#lesions td, #units td").allTextContents();
+        const cells = await page.locator("#lesions td, #units td, #equivocal li").allTextContents();
         assert.ok(cells.some((t) => t.includes(hostile)), "the hostile name shows as text");
         assert.equal(await page.locator("#side script, #side img").count(), 0, "and makes no element");
       }
