@@ -84,13 +84,13 @@ fn participant_then_group_with_a_broken_subject_then_resume() {
     assert_eq!(scans.lines().count(), 13);
     assert!(scans.lines().any(|l| l.starts_with("sub-07\t07\tn/a\tfailed: ")), "{scans}");
     assert_eq!(scans.lines().filter(|l| l.split('\t').nth(3) == Some("ok")).count(), 11);
-    // The last column counts each run's warnings about its inputs: none for these STIR
-    // phantoms, n/a for the scan that failed.
-    assert!(scans.lines().next().unwrap().ends_with("\twarnings"), "{scans}");
-    let last = |l: &str| l.rsplit('\t').next().unwrap().to_string();
+    // The last two columns count each run's warnings about its inputs and the foci it set
+    // aside as equivocal: none for these STIR phantoms, n/a for the scan that failed.
+    assert!(scans.lines().next().unwrap().ends_with("\twarnings\tequivocal_foci"), "{scans}");
+    let last_two = |l: &str| l.rsplitn(3, '\t').take(2).collect::<Vec<_>>().join(" ");
     let ok = scans.lines().filter(|l| l.split('\t').nth(3) == Some("ok"));
-    assert!(ok.map(last).all(|w| w == "0"), "{scans}");
-    assert!(scans.lines().any(|l| l.starts_with("sub-07\t") && last(l) == "n/a"), "{scans}");
+    assert!(ok.map(last_two).all(|w| w == "0 0"), "{scans}");
+    assert!(scans.lines().any(|l| l.starts_with("sub-07\t") && last_two(l) == "n/a n/a"), "{scans}");
     let summary = json(&out.join("group_summary.json"));
     assert_eq!(summary["children"], 11);
     assert_eq!(summary["scans_failed"], serde_json::json!(["sub-07"]));
@@ -277,11 +277,12 @@ fn a_unit_whose_scan_looks_like_a_ct_says_so() {
     let group = crmo(&["bids", s(&ds), s(&out), "group"]);
     assert!(group.status.success(), "{}", stderr(&group));
     let scans = std::fs::read_to_string(out.join("group_scans.tsv")).unwrap();
+    // The warnings column, the last but one (the equivocal foci are last).
     let warnings = |unit: &str| {
         scans
             .lines()
             .find(|l| l.starts_with(&format!("{unit}\t")))
-            .and_then(|l| l.rsplit('\t').next())
+            .and_then(|l| l.rsplit('\t').nth(1))
             .map(String::from)
     };
     assert_eq!((warnings("sub-01").as_deref(), warnings("sub-02").as_deref()), (Some("0"), Some("1")), "{scans}");

@@ -121,6 +121,12 @@ fn reports(out: &Path) -> Result<Vec<(String, Option<String>, Value)>> {
     Ok(found)
 }
 
+/// How many equivocal foci a report set aside (`equivocal_foci`); `None` for a report before
+/// schema 1.4.0, which has none to count.
+fn equivocal_foci(report: &Value) -> Option<usize> {
+    report.get("equivocal_foci").and_then(Value::as_array).map(Vec::len)
+}
+
 /// How many warnings about its inputs a report holds (`input.warnings`); `None` for a
 /// report older than schema 1.2.0, which has none to give.
 fn warnings(report: &Value) -> Option<usize> {
@@ -181,7 +187,7 @@ impl Cohort {
     pub fn scans_tsv(&self) -> String {
         let mut s = String::from("unit\tsubject\tsession\tstatus\tlesions\tbones\tvertebral_levels");
         FLAGS.iter().for_each(|(f, _)| s.push_str(&format!("\t{f}")));
-        s.push_str("\twarnings\n");
+        s.push_str("\twarnings\tequivocal_foci\n");
         for scan in &self.scans {
             let st = &scan.status;
             // A unit skipped as current has its outputs: ok.
@@ -200,8 +206,9 @@ impl Cohort {
                     }
                     FLAGS.iter().for_each(|(_, p)| s.push_str(if flag(r, p) { "\ttrue" } else { "\tfalse" }));
                     s.push_str(&warnings(r).map_or("\tn/a".into(), |n| format!("\t{n}")));
+                    s.push_str(&equivocal_foci(r).map_or("\tn/a".into(), |n| format!("\t{n}")));
                 }
-                None => (0..4 + FLAGS.len()).for_each(|_| s.push_str("\tn/a")),
+                None => (0..5 + FLAGS.len()).for_each(|_| s.push_str("\tn/a")),
             }
             s.push('\n');
         }
@@ -321,10 +328,12 @@ mod tests {
         assert!(lesions.contains("\t1234.57\t"));
         let scans = c.scans_tsv();
         assert!(scans.contains("sub-03\t03\tn/a\tfailed: scan x.nii: truncated\tn/a"));
-        // unit, subject, session, status, lesions, bones, levels, the flags, warnings.
-        assert_eq!(scans.lines().nth(1).unwrap().split('\t').count(), 7 + FLAGS.len() + 1);
-        assert!(scans.lines().all(|l| l.split('\t').count() == 8 + FLAGS.len()), "{scans}");
-        // A report before schema 1.2.0 has no warnings to count; sub-03 failed.
-        assert!(scans.lines().skip(1).all(|l| l.ends_with("\tn/a")), "{scans}");
+        // unit, subject, session, status, lesions, bones, levels, the flags, warnings,
+        // equivocal foci.
+        assert_eq!(scans.lines().nth(1).unwrap().split('\t').count(), 7 + FLAGS.len() + 2);
+        assert!(scans.lines().all(|l| l.split('\t').count() == 9 + FLAGS.len()), "{scans}");
+        // A report before schema 1.2.0 has no warnings and none before 1.4.0 equivocal foci to
+        // count; sub-03 failed.
+        assert!(scans.lines().skip(1).all(|l| l.ends_with("\tn/a\tn/a")), "{scans}");
     }
 }
