@@ -75,34 +75,9 @@ pub fn set_aside(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lesions::{Intensity, Lesion};
 
     fn lesion(id: u32, region: &str, class: &str, bbox: [[usize; 3]; 2]) -> Lesion {
-        Lesion {
-            id,
-            region: region.into(),
-            bone_label: region.into(),
-            bone: region.into(),
-            bone_class: class.into(),
-            vertebral_level: None,
-            regions: vec![],
-            side: "left".into(),
-            voxels: 1,
-            volume_mm3: 1.0,
-            fraction_of_region: 0.0,
-            centroid_mm: [0.0; 3],
-            centroid_voxel: [0.0; 3],
-            peak_mm: [0.0; 3],
-            bbox_voxel: bbox,
-            intensity: Intensity {
-                mean: 1.0,
-                max: 1.0,
-                z_mean: 0.0,
-                z_max: 0.0,
-                ratio_to_reference: 1.0,
-                ratio_to_marrow: None,
-            },
-        }
+        Lesion { bone_class: class.into(), bbox_voxel: bbox, ..Lesion::example(id, region) }
     }
 
     #[test]

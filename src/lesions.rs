@@ -86,6 +86,37 @@ pub struct Lesion {
 }
 
 impl Lesion {
+    /// A lesion `id` in `region` (also its bone and bone label), midline, of one voxel with
+    /// every other figure zero or empty: the base of a test's own lesions.
+    #[cfg(test)]
+    pub(crate) fn example(id: u32, region: &str) -> Lesion {
+        Lesion {
+            id,
+            region: region.into(),
+            bone_label: region.into(),
+            bone: region.into(),
+            bone_class: String::new(),
+            vertebral_level: None,
+            regions: vec![],
+            side: "midline".into(),
+            voxels: 1,
+            volume_mm3: 0.0,
+            fraction_of_region: 0.0,
+            centroid_mm: [0.0; 3],
+            centroid_voxel: [0.0; 3],
+            peak_mm: [0.0; 3],
+            bbox_voxel: [[0; 3]; 2],
+            intensity: Intensity {
+                mean: 0.0,
+                max: 0.0,
+                z_mean: 0.0,
+                z_max: 0.0,
+                ratio_to_reference: 0.0,
+                ratio_to_marrow: None,
+            },
+        }
+    }
+
     /// The longest side of the lesion's bounding box in mm, given the voxel size along each
     /// voxel axis.
     pub fn extent_mm(&self, spacing: [f64; 3]) -> f64 {

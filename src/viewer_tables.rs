@@ -61,34 +61,10 @@ fn viewer_files(stem: &str, table: &LabelTable, colours: &BTreeMap<u32, Rgb>) ->
 mod tests {
     use super::*;
     use crate::labels::{BoneClass, Side};
-    use crate::lesions::Intensity;
 
     fn lesion(id: u32, region: &str) -> Lesion {
-        Lesion {
-            id,
-            region: region.into(),
-            bone_label: region.into(),
-            bone: region.into(),
-            bone_class: "vertebra".into(),
-            vertebral_level: None,
-            regions: Vec::new(),
-            side: "midline".into(),
-            voxels: 10,
-            volume_mm3: 12.5,
-            fraction_of_region: 0.1,
-            centroid_mm: [0.0; 3],
-            centroid_voxel: [0.0; 3],
-            peak_mm: [0.0; 3],
-            bbox_voxel: [[0; 3]; 2],
-            intensity: Intensity {
-                mean: 1.0,
-                max: 1.0,
-                z_mean: 1.0,
-                z_max: 1.0,
-                ratio_to_reference: 1.0,
-                ratio_to_marrow: None,
-            },
-        }
+        let l = Lesion::example(id, region);
+        Lesion { bone_class: "vertebra".into(), voxels: 10, volume_mm3: 12.5, fraction_of_region: 0.1, ..l }
     }
 
     /// Every table reads back (with crmo-map's own reader) to the same ids and names, in the

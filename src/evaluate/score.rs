@@ -377,35 +377,11 @@ impl Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lesions::Intensity;
     use crate::volume::{Affine, Grid};
 
     fn lesion(id: u32, region: &str, centroid: [f64; 3], volume: f64) -> Lesion {
-        Lesion {
-            id,
-            region: region.into(),
-            bone_label: region.into(),
-            bone: String::new(),
-            bone_class: String::new(),
-            vertebral_level: None,
-            regions: vec![],
-            side: "midline".into(),
-            voxels: 0,
-            volume_mm3: volume,
-            fraction_of_region: 0.0,
-            centroid_mm: centroid,
-            centroid_voxel: [0.0; 3],
-            peak_mm: [0.0; 3],
-            bbox_voxel: [[0; 3]; 2],
-            intensity: Intensity {
-                mean: 0.0,
-                max: 0.0,
-                z_mean: 0.0,
-                z_max: 0.0,
-                ratio_to_reference: 0.0,
-                ratio_to_marrow: None,
-            },
-        }
+        let l = Lesion::example(id, region);
+        Lesion { bone: String::new(), voxels: 0, volume_mm3: volume, centroid_mm: centroid, ..l }
     }
 
     #[test]
