@@ -452,6 +452,13 @@ pub fn text_table(rep: &Report) -> String {
         if sm.vertebral_involvement { "yes" } else { "no" },
         if sm.vertebral_levels.is_empty() { String::new() } else { format!(" ({})", sm.vertebral_levels.join(", ")) },
     ));
+    if !rep.equivocal_foci.is_empty() {
+        let regions: Vec<&str> = rep.equivocal_foci.iter().map(|f| f.region.as_str()).collect();
+        s.push_str(&format!(
+            "equivocal foci set aside (sub-centimetre, normal-variant sites; not lesions): {}\n",
+            regions.join(", ")
+        ));
+    }
     s.push_str(&staging_lines(&rep.staging));
     s
 }

@@ -158,6 +158,23 @@ fn equivocal_foci_are_listed_in_the_report_not_among_the_lesions() {
     let region = foci[0]["region"].as_str().unwrap();
     assert!(page.contains("\"equivocal\":[{") && page.contains(region), "the review page lists the foci");
 
+    // The text table (`demo` prints it) names them on a line of their own.
+    let cfg = crmo_map::pipeline::RunConfig {
+        scan: scan.clone(),
+        atlas: atlas.clone(),
+        labels: Some(labels.clone()),
+        out: tmp.path().join("lib"),
+        params: Default::default(),
+        staging: None,
+        names: Default::default(),
+    };
+    let table = crmo_map::report::text_table(&crmo_map::pipeline::run(&cfg, &crmo_map::pipeline::Silent).unwrap());
+    let line = table.lines().find(|l| l.starts_with("equivocal foci set aside")).unwrap_or_else(|| panic!("{table}"));
+    assert!(line.ends_with(&format!(
+        ": {}",
+        foci.iter().map(|f| f["region"].as_str().unwrap()).collect::<Vec<_>>().join(", ")
+    )));
+
     let off = tmp.path().join("off");
     let (rep, stderr) = run(&off, &["--variant-focus-mm", "0"]);
     assert_eq!((rep["lesions"].as_array().unwrap().len(), rep["equivocal_foci"].as_array().unwrap().len()), (3, 0));
