@@ -96,6 +96,10 @@ pub struct ScanScore {
     pub lesions: Vec<TruthOutcome>,
     /// The reported lesions off target.
     pub false_positive_lesions: Vec<FalsePositive>,
+    /// Foci the run set aside as equivocal (its report's `equivocal_foci`): not reported
+    /// lesions, so neither found lesions nor false positives. [`score`] leaves it 0 for the
+    /// caller that has the report to set.
+    pub equivocal_foci: usize,
 }
 
 /// Scores reported lesions (`found_map`, `found`) against the truth.
@@ -170,6 +174,7 @@ pub fn score(
             .count(),
         false_positives: false_positive_lesions.len(),
         false_positive_lesions,
+        equivocal_foci: 0,
         dice: dice(n_both, n_truth, n_found),
         truth_voxels: n_truth,
         reported_voxels: n_found,
@@ -211,6 +216,8 @@ pub struct Summary {
     pub false_positives_per_scan: f64,
     /// False positives per healthy control.
     pub false_positives_per_healthy: f64,
+    /// Foci set aside as equivocal per scan.
+    pub equivocal_foci_per_scan: f64,
     /// Region correct / found.
     pub region_correct: f64,
     /// Bone correct / found.
@@ -322,6 +329,7 @@ impl Summary {
             sensitivity_headline: ratio(sum(|s| s.found_headline), sum(|s| s.true_headline)),
             false_positives_per_scan: ratio(sum(|s| s.false_positives), scores.len()),
             false_positives_per_healthy: ratio(healthy.iter().map(|s| s.false_positives).sum(), healthy.len()),
+            equivocal_foci_per_scan: ratio(sum(|s| s.equivocal_foci), scores.len()),
             region_correct: ratio(sum(|s| s.region_correct), sum(|s| s.found)),
             bone_correct: ratio(sum(|s| s.bone_correct), sum(|s| s.found)),
             // No scan scored: no Dice (NaN, written as null), not the 1 of two empty sets.
@@ -343,7 +351,7 @@ impl Summary {
     pub fn line(&self) -> String {
         format!(
             "{} scans ({} healthy, {} failed): sensitivity {:.3} (>= 0.3 cm3: {:.3}), FP/scan {:.2}, FP/healthy {:.2}, \
-             region correct {:.3}, bone correct {:.3}, Dice {:.3} (pooled) {:.3} (mean), centroid error median {:.2} mm, volume ratio median {:.2}",
+             equivocal foci/scan {:.2}, region correct {:.3}, bone correct {:.3}, Dice {:.3} (pooled) {:.3} (mean), centroid error median {:.2} mm, volume ratio median {:.2}",
             self.scans,
             self.healthy_scans,
             self.failed_scans,
@@ -351,6 +359,7 @@ impl Summary {
             self.sensitivity_headline,
             self.false_positives_per_scan,
             self.false_positives_per_healthy,
+            self.equivocal_foci_per_scan,
             self.region_correct,
             self.bone_correct,
             self.dice_pooled,
@@ -472,9 +481,13 @@ mod tests {
         let grid = Grid { dims: [4, 1, 1], affine: Affine::from_spacing_origin([1.0; 3], [0.0; 3]) };
         let z = Volume::filled(grid, 0u16);
         let s = score("h", &z, &[], &z, &[]);
-        assert_eq!((s.false_positives, s.dice), (0, 1.0));
-        let sum = Summary::of(&[s], 0);
+        assert_eq!((s.false_positives, s.dice, s.equivocal_foci), (0, 1.0, 0));
+        let sum = Summary::of(std::slice::from_ref(&s), 0);
         assert_eq!((sum.healthy_scans, sum.false_positives_per_healthy), (1, 0.0));
+        // Foci set aside as equivocal are counted beside the false positives, not among them.
+        let aside = ScanScore { equivocal_foci: 3, ..s.clone() };
+        let sum = Summary::of(&[aside, s], 0);
+        assert_eq!((sum.false_positives_per_scan, sum.equivocal_foci_per_scan), (0.0, 1.5));
     }
 
     #[test]

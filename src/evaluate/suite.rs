@@ -45,6 +45,7 @@ impl Evaluation {
                     _ => None,
                 })
                 .chain(sc.false_positive_lesions.iter().map(|f| format!("FP {} ({:.0} mm3)", f.region, f.volume_mm3)))
+                .chain((sc.equivocal_foci > 0).then(|| format!("{} equivocal set aside", sc.equivocal_foci)))
                 .collect();
             s.push_str(&format!(
                 "{:<24} {:>5} {:>5} {:>6} {:>4} {:>6.3}  {}\n",
@@ -257,7 +258,9 @@ fn evaluate_one(dir: &Path, out: &Path, name: &str, params: &Params) -> Result<S
             ),
         });
     }
-    Ok(score(name, &truth_map, &truth, &lesion_map, &report.lesions))
+    let mut s = score(name, &truth_map, &truth, &lesion_map, &report.lesions);
+    s.equivocal_foci = report.equivocal_foci.len();
+    Ok(s)
 }
 
 impl Evaluation {
