@@ -24,7 +24,9 @@ pub mod totalsegmentator;
 
 pub use bone_only::{keep_bone_only, AtlasLabel, BoneOnly};
 pub use formats::TableFormat;
-pub use semantics::{is_variant_site, region_refines, same_bone, vertebral_level_rank, BoneClass, RegionInfo, Side};
+pub use semantics::{
+    is_variant_site, name_words, region_refines, same_bone, vertebral_level_rank, BoneClass, RegionInfo, Side,
+};
 
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;

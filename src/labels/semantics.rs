@@ -202,7 +202,7 @@ impl RegionInfo {
     /// row of class `vertebra` is level T7 of bone `vertebra_T7`).
     pub fn from_name_with(name: &str, bone_class: Option<BoneClass>, side: Option<Side>) -> RegionInfo {
         let lower = name.to_ascii_lowercase();
-        let tokens: Vec<&str> = lower.split(['_', '-', ' ', '.']).filter(|t| !t.is_empty()).collect();
+        let tokens = name_words(&lower);
         let level = vertebral_level(&tokens);
         let side = side.unwrap_or_else(|| side_of(&tokens));
         let class = bone_class.unwrap_or_else(|| class_of(&tokens, level.as_deref()));
@@ -210,6 +210,18 @@ impl RegionInfo {
         let vertebral_level = level.filter(|_| matches!(class, BoneClass::Vertebra | BoneClass::Sacrum));
         RegionInfo { bone, bone_class: class, side, vertebral_level }
     }
+}
+
+/// The words of a name already in lower case: `_`, `-`, space and `.` separate them.
+pub fn name_words(lower: &str) -> Vec<&str> {
+    lower.split(['_', '-', ' ', '.']).filter(|t| !t.is_empty()).collect()
+}
+
+/// Whether a name's words name the hip bone or one of its parts (ilium, ischium, pubis,
+/// acetabulum).
+fn names_hip_bone(tokens: &[&str]) -> bool {
+    ["ilium", "iliac", "acetabul", "ischi", "pubi", "coxa"].iter().any(|w| tokens.iter().any(|t| t.starts_with(w)))
+        || tokens.contains(&"hip")
 }
 
 /// The side a name's words say (`left`/`l`/`lt`, `right`/`r`/`rt`), else the midline.
@@ -245,15 +257,7 @@ fn class_of(tokens: &[&str], level: Option<&str>) -> BoneClass {
         BoneClass::Sacrum
     } else if spine {
         BoneClass::Vertebra
-    } else if starts("ilium")
-        || starts("iliac")
-        || starts("acetabul")
-        || starts("ischi")
-        || starts("pubi")
-        || has("hip")
-        || has("pelvis")
-        || starts("coxa")
-    {
+    } else if names_hip_bone(tokens) || has("pelvis") {
         BoneClass::Pelvis
     } else if starts("femur") || starts("femor") {
         BoneClass::Femur
@@ -329,14 +333,11 @@ fn bone_of(class: BoneClass, side: Side, level: Option<&str>, lower: &str) -> St
 /// names no such part, nor does a whole femur or tibia, of which only one end is the knee.
 pub fn is_variant_site(name: &str, class: BoneClass) -> bool {
     let lower = name.to_ascii_lowercase();
-    let tokens: Vec<&str> = lower.split(['_', '-', ' ', '.']).filter(|t| !t.is_empty()).collect();
+    let tokens = name_words(&lower);
     let has = |w: &str| tokens.contains(&w);
-    let starts = |w: &str| tokens.iter().any(|t| t.starts_with(w));
     match class {
         BoneClass::Foot | BoneClass::Hand | BoneClass::Patella => true,
-        BoneClass::Pelvis => {
-            ["ilium", "iliac", "acetabul", "ischi", "pubi", "coxa"].iter().any(|w| starts(w)) || has("hip")
-        }
+        BoneClass::Pelvis => names_hip_bone(&tokens),
         BoneClass::Femur => has("distal") || has("knee"),
         BoneClass::Tibia | BoneClass::Fibula => has("proximal") || has("knee"),
         _ => false,

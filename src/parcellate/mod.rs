@@ -121,7 +121,7 @@ fn is_part_word(t: &str) -> bool {
 /// level other than in TotalSegmentator's `vertebrae_<level>`) and for what is not split.
 fn kind(name: &str, info: &RegionInfo) -> Option<Kind> {
     let lower = name.to_ascii_lowercase();
-    let tokens: Vec<&str> = lower.split(['_', '-', ' ', '.']).filter(|t| !t.is_empty()).collect();
+    let tokens = crate::labels::name_words(&lower);
     if tokens.iter().any(|t| is_part_word(t)) {
         return None;
     }
