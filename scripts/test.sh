@@ -12,13 +12,22 @@ export CRMO_MAP_PYTHON
 if [ ! -d ../shared/realdata ]; then
   echo "test.sh: ../shared/realdata is absent: the real-data tests (real STIR with readers, real TotalSegmentator outputs) are skipped" >&2
 fi
+# Each phase's wall time, so that a slow CI run shows where its minutes went.
+phase() { echo "test.sh: $1 done at $((SECONDS / 60)) min $((SECONDS % 60)) s" >&2; }
+cargo test --all-features --no-run --quiet
+phase "test build"
 cargo test --all-features "$@"
+phase "cargo test"
 # The benchmarks build with the test build's profile (they are run, optimised, by
 # `cargo bench`): a second, release build of every dependency would double CI's compile time.
 cargo build --all-features --benches --quiet
+phase "benchmark build"
 # The fuzz targets build (not instrumented; scripts/fuzz.sh runs them with cargo fuzz).
 cargo build --manifest-path fuzz/Cargo.toml --target-dir target --bins --quiet
+phase "fuzz target build"
 # Cohorts on a one-node Slurm cluster (installs Debian's slurm-wlm and munge once).
 bash scripts/slurm-test.sh target/debug/crmo-map
+phase "Slurm test"
 # The review page in a real browser (installs Debian's chromium and the npm packages once).
 bash scripts/browser-test.sh target/debug/crmo-map
+phase "browser test"
