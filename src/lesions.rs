@@ -9,7 +9,7 @@
 use crate::ccl::Components;
 use crate::labels::{LabelTable, RegionInfo};
 use crate::reference::Reference;
-use crate::volume::{Grid, Label, Volume};
+use crate::volume::{Label, Volume};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -150,6 +150,83 @@ impl Acc {
             labels: BTreeMap::new(),
         }
     }
+
+    /// Adds the voxels `i0..i1` of row `j`, slice `k` (the row starting at `base` in `scan`
+    /// and `atlas`).
+    fn add_run<L: Label>(&mut self, (i0, i1): (usize, usize), (j, k): (usize, usize), base: usize, inp: &Inputs<L>) {
+        let n = (i1 - i0) as u64;
+        self.voxels += n;
+        self.sum[0] += (i0 as u64 + i1 as u64 - 1) * n / 2;
+        self.sum[1] += j as u64 * n;
+        self.sum[2] += k as u64 * n;
+        self.lo = [self.lo[0].min(i0), self.lo[1].min(j), self.lo[2].min(k)];
+        self.hi = [self.hi[0].max(i1), self.hi[1].max(j + 1), self.hi[2].max(k + 1)];
+        for i in i0..i1 {
+            let v = inp.scan.data[base + i];
+            self.isum += v as f64;
+            if v > self.imax {
+                self.imax = v;
+                self.peak = [i, j, k];
+            }
+            *self.labels.entry(inp.atlas[base + i].into()).or_insert(0) += 1;
+        }
+    }
+
+    /// The atlas regions the component overlaps: most voxels first, on ties the lower label
+    /// value first (`BTreeMap` order, stable sort).
+    fn regions<L>(&self, inp: &Inputs<L>) -> Vec<RegionOverlap> {
+        let n = self.voxels as f64;
+        let mut regions: Vec<RegionOverlap> = self
+            .labels
+            .iter()
+            .map(|(&l, &c)| RegionOverlap {
+                name: if l == 0 { "outside_atlas".into() } else { inp.table.name(l).unwrap_or("unknown").into() },
+                label: l,
+                voxels: c,
+                fraction_of_lesion: c as f64 / n,
+                fraction_of_region: if l == 0 { 0.0 } else { c as f64 / inp.region_voxels[l as usize].max(1) as f64 },
+            })
+            .collect();
+        regions.sort_by_key(|r| std::cmp::Reverse(r.voxels));
+        regions
+    }
+
+    /// The lesion (not yet numbered) this component makes.
+    fn lesion<L>(&self, inp: &Inputs<L>) -> Lesion {
+        let grid = &inp.scan.grid;
+        let n = self.voxels as f64;
+        let centroid_voxel = self.sum.map(|s| s as f64 / n);
+        let regions = self.regions(inp);
+        let main = regions.iter().find(|r| r.label != 0).unwrap_or(&regions[0]).clone();
+        let info = inp.table.info(main.label).unwrap_or_else(|| RegionInfo::from_name(&main.name));
+        let (mean, max) = (self.isum / n, self.imax as f64);
+        let reference = inp.reference;
+        Lesion {
+            id: 0,
+            region: main.name.clone(),
+            bone_label: inp.bone_label.and_then(|m| m.get(&main.label)).cloned().unwrap_or_else(|| main.name.clone()),
+            bone: info.bone,
+            bone_class: info.bone_class.as_str().into(),
+            vertebral_level: info.vertebral_level,
+            regions,
+            side: info.side.as_str().into(),
+            voxels: self.voxels,
+            volume_mm3: n * grid.affine.voxel_volume_mm3(),
+            fraction_of_region: main.fraction_of_region,
+            centroid_mm: grid.affine.voxel_to_world(centroid_voxel),
+            centroid_voxel,
+            peak_mm: grid.affine.voxel_to_world(self.peak.map(|x| x as f64)),
+            bbox_voxel: [self.lo, self.hi],
+            intensity: Intensity {
+                mean,
+                max,
+                z_mean: reference.z(mean),
+                z_max: reference.z(max),
+                ratio_to_reference: mean / reference.median,
+                ratio_to_marrow: None,
+            },
+        }
+    }
 }
 
 /// What [`measure`] needs besides the components.
@@ -171,91 +248,26 @@ pub struct Inputs<'a, L> {
 /// Measures every component, drops those under `min_volume_mm3`, and returns the lesions in
 /// id order plus, for each component label (index = label), its lesion id or 0 if dropped.
 pub fn measure<L: Label>(comps: &Components, inp: &Inputs<L>, min_volume_mm3: f64) -> (Vec<Lesion>, Vec<u16>) {
-    let grid: &Grid = &inp.scan.grid;
-    let [nx, ny, _] = grid.dims;
+    let [nx, ny, _] = inp.scan.grid.dims;
     let mut acc = vec![Acc::new(); comps.count + 1];
     comps.for_each_run(|row, run, label| {
-        let (j, k) = (row % ny, row / ny);
-        let a = &mut acc[label as usize];
-        let n = (run.end - run.start) as u64;
-        let (i0, i1) = (run.start as usize, run.end as usize);
-        a.voxels += n;
-        a.sum[0] += (i0 as u64 + i1 as u64 - 1) * n / 2;
-        a.sum[1] += j as u64 * n;
-        a.sum[2] += k as u64 * n;
-        a.lo = [a.lo[0].min(i0), a.lo[1].min(j), a.lo[2].min(k)];
-        a.hi = [a.hi[0].max(i1), a.hi[1].max(j + 1), a.hi[2].max(k + 1)];
-        let base = nx * row;
-        for i in i0..i1 {
-            let v = inp.scan.data[base + i];
-            a.isum += v as f64;
-            if v > a.imax {
-                a.imax = v;
-                a.peak = [i, j, k];
-            }
-            *a.labels.entry(inp.atlas[base + i].into()).or_insert(0) += 1;
-        }
+        acc[label as usize].add_run((run.start as usize, run.end as usize), (row % ny, row / ny), nx * row, inp);
     });
-    let voxel_mm3 = grid.affine.voxel_volume_mm3();
-    let reference = inp.reference;
-    let mut lesions: Vec<(u32, Lesion)> = Vec::new();
-    for (label, a) in acc.into_iter().enumerate().skip(1) {
-        let volume_mm3 = a.voxels as f64 * voxel_mm3;
-        if volume_mm3 < min_volume_mm3 || a.voxels == 0 {
-            continue;
-        }
-        let n = a.voxels as f64;
-        let centroid_voxel = a.sum.map(|s| s as f64 / n);
-        let mut regions: Vec<RegionOverlap> = a
-            .labels
-            .iter()
-            .map(|(&l, &c)| RegionOverlap {
-                name: if l == 0 { "outside_atlas".into() } else { inp.table.name(l).unwrap_or("unknown").into() },
-                label: l,
-                voxels: c,
-                fraction_of_lesion: c as f64 / n,
-                fraction_of_region: if l == 0 { 0.0 } else { c as f64 / inp.region_voxels[l as usize].max(1) as f64 },
-            })
-            .collect();
-        // Most voxels first; on ties the lower label value first (BTreeMap order, stable sort).
-        regions.sort_by_key(|r| std::cmp::Reverse(r.voxels));
-        let main = regions.iter().find(|r| r.label != 0).unwrap_or(&regions[0]).clone();
-        let info = inp.table.info(main.label).unwrap_or_else(|| RegionInfo::from_name(&main.name));
-        let mean = a.isum / n;
-        let max = a.imax as f64;
-        lesions.push((
-            label as u32,
-            Lesion {
-                id: 0,
-                region: main.name.clone(),
-                bone_label: inp
-                    .bone_label
-                    .and_then(|m| m.get(&main.label))
-                    .cloned()
-                    .unwrap_or_else(|| main.name.clone()),
-                bone: info.bone,
-                bone_class: info.bone_class.as_str().into(),
-                vertebral_level: info.vertebral_level,
-                regions,
-                side: info.side.as_str().into(),
-                voxels: a.voxels,
-                volume_mm3,
-                fraction_of_region: main.fraction_of_region,
-                centroid_mm: grid.affine.voxel_to_world(centroid_voxel),
-                centroid_voxel,
-                peak_mm: grid.affine.voxel_to_world(a.peak.map(|x| x as f64)),
-                bbox_voxel: [a.lo, a.hi],
-                intensity: Intensity {
-                    mean,
-                    max,
-                    z_mean: reference.z(mean),
-                    z_max: reference.z(max),
-                    ratio_to_reference: mean / reference.median,
-                    ratio_to_marrow: None,
-                },
-            },
-        ));
-    }
+    let voxel_mm3 = inp.scan.grid.affine.voxel_volume_mm3();
+    let lesions: Vec<(u32, Lesion)> = acc
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, a)| a.voxels > 0 && a.voxels as f64 * voxel_mm3 >= min_volume_mm3)
+        .map(|(label, a)| (label as u32, a.lesion(inp)))
+        .collect();
+    number_head_to_foot(lesions, comps.count)
+}
+
+/// Numbers the lesions 1..N from head to foot (descending world z of the centroid; ties by
+/// the subject's right first, then anterior first, then component label), and maps each of
+/// the `count` component labels to its lesion id (0 for none).
+fn number_head_to_foot(mut lesions: Vec<(u32, Lesion)>, count: usize) -> (Vec<Lesion>, Vec<u16>) {
     lesions.sort_by(|(la, a), (lb, b)| {
         b.centroid_mm[2]
             .total_cmp(&a.centroid_mm[2])
@@ -263,7 +275,7 @@ pub fn measure<L: Label>(comps: &Components, inp: &Inputs<L>, min_volume_mm3: f6
             .then(b.centroid_mm[1].total_cmp(&a.centroid_mm[1]))
             .then(la.cmp(lb))
     });
-    let mut to_id = vec![0u16; comps.count + 1];
+    let mut to_id = vec![0u16; count + 1];
     let lesions = lesions
         .into_iter()
         .enumerate()
@@ -280,7 +292,7 @@ pub fn measure<L: Label>(comps: &Components, inp: &Inputs<L>, min_volume_mm3: f6
 mod tests {
     use super::*;
     use crate::ccl::{label, Connectivity};
-    use crate::volume::Affine;
+    use crate::volume::{Affine, Grid};
 
     #[test]
     fn statistics_of_two_boxes() {
