@@ -6,8 +6,9 @@
 
 use super::froc::Froc;
 use super::readers::Agreement;
+use crate::render::canvas::{text_size, Canvas, Rect, BLACK, WHITE};
 use crate::render::{glyph, GLYPH_H, GLYPH_W};
-use image::{Rgb, RgbImage};
+use image::RgbImage;
 
 /// Picture width in pixels.
 pub const WIDTH: u32 = 960;
@@ -20,32 +21,31 @@ const PLOT_W: i64 = 600;
 const PLOT_H: i64 = 500;
 const LEGEND_X: i64 = LEFT + PLOT_W + 30;
 
-const WHITE: [u8; 3] = [255, 255, 255];
-const BLACK: [u8; 3] = [0, 0, 0];
 const GRID: [u8; 3] = [225, 225, 225];
 const DARK: [u8; 3] = [60, 60, 60];
 /// Colours of the readers taken as truth, in reader order.
 const COLOURS: [[u8; 3]; 6] =
     [[31, 119, 180], [230, 110, 0], [44, 160, 44], [214, 39, 40], [148, 103, 189], [140, 86, 75]];
 
+/// Text scale of every label.
+const SCALE: usize = 2;
+
 /// A detector point: the swept value, its pixel position, and whether it is the default.
 type CurvePoint = (f64, i64, i64, bool);
 
-struct Canvas(RgbImage);
+/// The plot's marks on the pictures' canvas.
+trait Marks {
+    fn rect(&mut self, x: i64, y: i64, w: i64, h: i64, c: [u8; 3]);
+    fn line(&mut self, from: (i64, i64), to: (i64, i64), width: i64, c: [u8; 3]);
+    fn disc(&mut self, cx: i64, cy: i64, r: i64, c: [u8; 3]);
+    fn ring(&mut self, cx: i64, cy: i64, r: i64, w: i64, c: [u8; 3]);
+    fn square(&mut self, cx: i64, cy: i64, h: i64, c: [u8; 3]);
+    fn text_up(&mut self, x: i64, y: i64, s: &str, c: [u8; 3]);
+}
 
-impl Canvas {
-    fn set(&mut self, x: i64, y: i64, c: [u8; 3]) {
-        if x >= 0 && y >= 0 && x < self.0.width() as i64 && y < self.0.height() as i64 {
-            self.0.put_pixel(x as u32, y as u32, Rgb(c));
-        }
-    }
-
+impl Marks for Canvas {
     fn rect(&mut self, x: i64, y: i64, w: i64, h: i64, c: [u8; 3]) {
-        for yy in y..y + h {
-            for xx in x..x + w {
-                self.set(xx, yy, c);
-            }
-        }
+        self.fill(Rect { x, y, w, h }, c);
     }
 
     /// A line `width` pixels thick.
@@ -84,29 +84,22 @@ impl Canvas {
         self.rect(cx - h, cy - h, 2 * h + 1, 2 * h + 1, c);
     }
 
-    /// Text with its top-left corner at (x, y); `vertical` runs it bottom to top, turned a
-    /// quarter left, from (x, y) as its bottom-left corner.
-    fn text(&mut self, x: i64, y: i64, s: &str, scale: i64, c: [u8; 3], vertical: bool) {
+    /// Text run bottom to top, turned a quarter left, from (x, y) as its bottom-left corner.
+    fn text_up(&mut self, x: i64, y: i64, s: &str, c: [u8; 3]) {
+        let scale = SCALE as i64;
         for (n, ch) in s.chars().enumerate() {
             let off = n as i64 * (GLYPH_W as i64 + 1) * scale;
             for (row, bits) in glyph(ch).iter().enumerate() {
-                for col in 0..GLYPH_W {
-                    if bits & (1 << (GLYPH_W - 1 - col)) != 0 {
-                        let (u, v) = (off + col as i64 * scale, row as i64 * scale);
-                        if vertical {
-                            self.rect(x + v, y - u - scale, scale, scale, c);
-                        } else {
-                            self.rect(x + u, y + v, scale, scale, c);
-                        }
-                    }
+                for col in (0..GLYPH_W).filter(|col| bits & (1 << (GLYPH_W - 1 - col)) != 0) {
+                    self.rect(x + row as i64 * scale, y - off - col as i64 * scale - scale, scale, scale, c);
                 }
             }
         }
     }
 }
 
-fn text_w(s: &str, scale: i64) -> i64 {
-    (s.chars().count() as i64 * (GLYPH_W as i64 + 1) - 1).max(0) * scale
+fn text_w(s: &str) -> i64 {
+    text_size(s, SCALE).0 as i64
 }
 
 /// A tick step of 1, 2 or 5 times a power of ten giving at most about 8 ticks up to `max`.
@@ -121,43 +114,72 @@ fn label(v: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// The x axis: false positives per scan up to `max`, ticks every `step`.
+struct Axis {
+    max: f64,
+    step: f64,
+}
+
+impl Axis {
+    /// Spans the detector's points and the reader points up to twice the detector's largest
+    /// value (at least 1); a reader point beyond is drawn at the right edge, labelled.
+    fn new(froc: &Froc, reader_points: &[&Agreement]) -> Axis {
+        let det_max = froc
+            .points
+            .iter()
+            .flat_map(|p| p.agreements.iter().map(|a| a.false_positives_per_scan))
+            .filter(|v| v.is_finite())
+            .fold(0.0f64, f64::max);
+        let cap = 2.0 * det_max.max(1.0);
+        let data_max = reader_points
+            .iter()
+            .map(|a| a.false_positives_per_scan)
+            .filter(|v| v.is_finite() && *v <= cap)
+            .fold(det_max, f64::max);
+        let step = tick_step(data_max.max(1.0) * 1.05);
+        Axis { max: ((data_max.max(1.0) * 1.05) / step).ceil() * step, step }
+    }
+
+    fn px(&self, fp: f64) -> i64 {
+        LEFT + (fp / self.max * PLOT_W as f64).round() as i64
+    }
+}
+
+fn py(sens: f64) -> i64 {
+    TOP + PLOT_H - (sens.clamp(0.0, 1.0) * PLOT_H as f64).round() as i64
+}
+
 /// Draws the FROC: `readers` names the truth readers (colour order), `reader_points` are the
 /// reader-vs-reader rows.
 pub fn froc_plot(froc: &Froc, readers: &[String], reader_points: &[&Agreement]) -> RgbImage {
-    let mut c = Canvas(RgbImage::from_pixel(WIDTH, HEIGHT, Rgb(WHITE)));
+    let mut c = Canvas::new(WIDTH as usize, HEIGHT as usize);
+    c.rect(0, 0, WIDTH as i64, HEIGHT as i64, WHITE);
     let colour = |truth: &str| COLOURS[readers.iter().position(|r| r == truth).unwrap_or(0) % COLOURS.len()];
-    // The axis spans the detector's points and the reader points up to twice the detector's
-    // largest value (at least 1); a reader point beyond is drawn at the right edge, labelled.
-    let finite = |v: &f64| v.is_finite();
-    let det_max = froc
-        .points
-        .iter()
-        .flat_map(|p| p.agreements.iter().map(|a| a.false_positives_per_scan))
-        .filter(finite)
-        .fold(0.0f64, f64::max);
-    let cap = 2.0 * det_max.max(1.0);
-    let x_max_data = reader_points
-        .iter()
-        .map(|a| a.false_positives_per_scan)
-        .filter(|v| v.is_finite() && *v <= cap)
-        .fold(det_max, f64::max);
-    let step = tick_step(x_max_data.max(1.0) * 1.05);
-    let x_max = ((x_max_data.max(1.0) * 1.05) / step).ceil() * step;
-    let px = |fp: f64| LEFT + (fp / x_max * PLOT_W as f64).round() as i64;
-    let py = |sens: f64| TOP + PLOT_H - (sens.clamp(0.0, 1.0) * PLOT_H as f64).round() as i64;
-
-    // Title.
+    let axis = Axis::new(froc, reader_points);
     let title = format!("FROC: DETECTOR SWEEPING {}", froc.parameter.to_uppercase());
-    c.text(LEFT, 18, &title, 2, BLACK, false);
-    // Grid and ticks.
-    let n_x = (x_max / step).round() as i64;
+    c.text(LEFT, 18, &title, SCALE, BLACK);
+    draw_axes(&mut c, &axis);
+    // Reader points first: they are obstacles for the labels.
+    let mut taken = draw_reader_points(&mut c, &axis, reader_points, &colour);
+    let curves = detector_curves(froc, readers, &axis);
+    draw_curves(&mut c, &curves, &mut taken);
+    for (k, pts) in &curves {
+        label_curve(&mut c, *k, pts, &mut taken);
+    }
+    draw_legend(&mut c, froc, readers, reader_points, &colour);
+    c.into_image()
+}
+
+/// Grid, ticks, axes and their titles.
+fn draw_axes(c: &mut Canvas, axis: &Axis) {
+    let n_x = (axis.max / axis.step).round() as i64;
     for t in 0..=n_x {
-        let v = t as f64 * step;
-        let x = px(v);
+        let v = t as f64 * axis.step;
+        let x = axis.px(v);
         c.line((x, TOP), (x, TOP + PLOT_H), 1, GRID);
         c.line((x, TOP + PLOT_H), (x, TOP + PLOT_H + 6), 1, BLACK);
         let l = label(v);
-        c.text(x - text_w(&l, 2) / 2, TOP + PLOT_H + 14, &l, 2, BLACK, false);
+        c.text(x - text_w(&l) / 2, TOP + PLOT_H + 14, &l, SCALE, BLACK);
     }
     for t in 0..=10 {
         let v = t as f64 / 10.0;
@@ -166,35 +188,50 @@ pub fn froc_plot(froc: &Froc, readers: &[String], reader_points: &[&Agreement]) 
         c.line((LEFT - 6, y), (LEFT, y), 1, BLACK);
         if t % 2 == 0 {
             let l = format!("{v:.1}");
-            c.text(LEFT - 12 - text_w(&l, 2), y - GLYPH_H as i64, &l, 2, BLACK, false);
+            c.text(LEFT - 12 - text_w(&l), y - GLYPH_H as i64, &l, SCALE, BLACK);
         }
     }
-    // Axes.
     c.line((LEFT, TOP), (LEFT, TOP + PLOT_H), 2, BLACK);
     c.line((LEFT, TOP + PLOT_H), (LEFT + PLOT_W, TOP + PLOT_H), 2, BLACK);
     let xt = "FALSE POSITIVES PER SCAN";
-    c.text(LEFT + (PLOT_W - text_w(xt, 2)) / 2, TOP + PLOT_H + 40, xt, 2, BLACK, false);
+    c.text(LEFT + (PLOT_W - text_w(xt)) / 2, TOP + PLOT_H + 40, xt, SCALE, BLACK);
     let yt = "SENSITIVITY";
-    c.text(14, TOP + (PLOT_H + text_w(yt, 2)) / 2, yt, 2, BLACK, true);
+    c.text_up(14, TOP + (PLOT_H + text_w(yt)) / 2, yt, BLACK);
+}
 
-    // Reader points first (they are obstacles for the labels).
-    let mut taken: Vec<[i64; 4]> = Vec::new();
+/// The readers against each other as squares (one beyond the axis at its right edge, with
+/// its value); returns the boxes they take.
+fn draw_reader_points(
+    c: &mut Canvas,
+    axis: &Axis,
+    reader_points: &[&Agreement],
+    colour: &dyn Fn(&str) -> [u8; 3],
+) -> Vec<[i64; 4]> {
+    let mut taken = Vec::new();
     for a in reader_points {
         let fp = a.false_positives_per_scan;
-        if a.sensitivity.is_finite() && fp.is_finite() {
-            let (x, y) = (px(fp.min(x_max)), py(a.sensitivity));
-            c.square(x, y, 6, colour(&a.truth));
-            taken.push([x - 8, y - 8, 17, 17]);
-            if fp > x_max {
-                let l = format!("{} FP/SCAN", label(fp));
-                let lx = x - 10 - text_w(&l, 2);
-                c.text(lx, y - 7, &l, 2, colour(&a.truth), false);
-                taken.push([lx, y - 7, text_w(&l, 2), 14]);
-            }
+        if !(a.sensitivity.is_finite() && fp.is_finite()) {
+            continue;
+        }
+        let (x, y) = (axis.px(fp.min(axis.max)), py(a.sensitivity));
+        c.square(x, y, 6, colour(&a.truth));
+        taken.push([x - 8, y - 8, 17, 17]);
+        if fp > axis.max {
+            let l = format!("{} FP/SCAN", label(fp));
+            let lx = x - 10 - text_w(&l);
+            c.text(lx, y - 7, &l, SCALE, colour(&a.truth));
+            taken.push([lx, y - 7, text_w(&l), 14]);
         }
     }
-    // Detector curves, one per truth reader.
-    let curves: Vec<(usize, Vec<CurvePoint>)> = readers
+    taken
+}
+
+/// The detector's points against each truth reader (index into `readers`), in sweep order.
+fn detector_curves(froc: &Froc, readers: &[String], axis: &Axis) -> Vec<(usize, Vec<CurvePoint>)> {
+    let point = |value: f64, default: bool, a: &Agreement| {
+        (value, axis.px(a.false_positives_per_scan), py(a.sensitivity), default)
+    };
+    readers
         .iter()
         .enumerate()
         .map(|(k, truth)| {
@@ -206,13 +243,17 @@ pub fn froc_plot(froc: &Froc, readers: &[String], reader_points: &[&Agreement]) 
                         .iter()
                         .find(|a| &a.truth == truth)
                         .filter(|a| a.sensitivity.is_finite() && a.false_positives_per_scan.is_finite())
-                        .map(|a| (p.value, px(a.false_positives_per_scan), py(a.sensitivity), p.default))
+                        .map(|a| point(p.value, p.default, a))
                 })
                 .collect();
             (k, pts)
         })
-        .collect();
-    for (k, pts) in &curves {
+        .collect()
+}
+
+/// Each curve's line and points, the default point ringed.
+fn draw_curves(c: &mut Canvas, curves: &[(usize, Vec<CurvePoint>)], taken: &mut Vec<[i64; 4]>) {
+    for (k, pts) in curves {
         let col = COLOURS[k % COLOURS.len()];
         for w in pts.windows(2) {
             c.line((w[0].1, w[0].2), (w[1].1, w[1].2), 2, col);
@@ -225,68 +266,75 @@ pub fn froc_plot(froc: &Froc, readers: &[String], reader_points: &[&Agreement]) 
             }
         }
     }
-    // Labels: points drawn at the same pixel share one ("7.5/9"); each goes to the first free
-    // place around its point, or is left out when there is none.
-    for (k, pts) in &curves {
-        let col = COLOURS[k % COLOURS.len()];
-        let mut i = 0;
-        while i < pts.len() {
-            let (x, y) = (pts[i].1, pts[i].2);
-            let mut j = i + 1;
-            while j < pts.len() && (pts[j].1 - x).abs() <= 2 && (pts[j].2 - y).abs() <= 2 {
-                j += 1;
-            }
-            let text = pts[i..j].iter().map(|p| label(p.0)).collect::<Vec<_>>().join("/");
-            let w = text_w(&text, 2);
-            let first_up = *k == 0;
-            let mut spots = [(x + 8, y - 22), (x + 8, y + 8), (x - 8 - w, y - 22), (x - 8 - w, y + 8), (x + 10, y - 7)];
-            if !first_up {
-                spots.swap(0, 1);
-                spots.swap(2, 3);
-            }
-            let free = |&(lx, ly): &(i64, i64)| {
-                let r = [lx - 1, ly - 1, w + 2, 16];
-                lx >= LEFT + 2
-                    && lx + w <= LEFT + PLOT_W + 40
-                    && ly >= TOP - 10
-                    && ly + 14 <= TOP + PLOT_H - 2
-                    && !taken
-                        .iter()
-                        .any(|t| r[0] < t[0] + t[2] && t[0] < r[0] + r[2] && r[1] < t[1] + t[3] && t[1] < r[1] + r[3])
-            };
-            if let Some(&(lx, ly)) = spots.iter().find(|s| free(s)) {
-                c.text(lx, ly, &text, 2, col, false);
-                taken.push([lx - 1, ly - 1, w + 2, 16]);
-            }
-            i = j;
-        }
-    }
+}
 
-    // Legend.
+/// Labels curve `k`'s points with their swept values: points drawn at the same pixel share
+/// one ("7.5/9"); each goes to the first free place around its point, or is left out when
+/// there is none.
+fn label_curve(c: &mut Canvas, k: usize, pts: &[CurvePoint], taken: &mut Vec<[i64; 4]>) {
+    let col = COLOURS[k % COLOURS.len()];
+    let mut i = 0;
+    while i < pts.len() {
+        let (x, y) = (pts[i].1, pts[i].2);
+        let mut j = i + 1;
+        while j < pts.len() && (pts[j].1 - x).abs() <= 2 && (pts[j].2 - y).abs() <= 2 {
+            j += 1;
+        }
+        let text = pts[i..j].iter().map(|p| label(p.0)).collect::<Vec<_>>().join("/");
+        let w = text_w(&text);
+        let mut spots = [(x + 8, y - 22), (x + 8, y + 8), (x - 8 - w, y - 22), (x - 8 - w, y + 8), (x + 10, y - 7)];
+        if k != 0 {
+            spots.swap(0, 1);
+            spots.swap(2, 3);
+        }
+        if let Some(&(lx, ly)) = spots.iter().find(|&&s| label_fits(s, w, taken)) {
+            c.text(lx, ly, &text, SCALE, col);
+            taken.push([lx - 1, ly - 1, w + 2, 16]);
+        }
+        i = j;
+    }
+}
+
+/// Whether a label `w` pixels wide at (`lx`, `ly`) stays in the plot and clear of `taken`.
+fn label_fits((lx, ly): (i64, i64), w: i64, taken: &[[i64; 4]]) -> bool {
+    let r = [lx - 1, ly - 1, w + 2, 16];
+    let clear =
+        !taken.iter().any(|t| r[0] < t[0] + t[2] && t[0] < r[0] + r[2] && r[1] < t[1] + t[3] && t[1] < r[1] + r[3]);
+    lx >= LEFT + 2 && lx + w <= LEFT + PLOT_W + 40 && ly >= TOP - 10 && ly + 14 <= TOP + PLOT_H - 2 && clear
+}
+
+/// The legend right of the plot: a line per curve, a square per reader point, the default
+/// and what the point labels are.
+fn draw_legend(
+    c: &mut Canvas,
+    froc: &Froc,
+    readers: &[String],
+    reader_points: &[&Agreement],
+    colour: &dyn Fn(&str) -> [u8; 3],
+) {
     let mut y = TOP;
-    c.text(LEGEND_X, y, "LEGEND", 2, DARK, false);
+    c.text(LEGEND_X, y, "LEGEND", SCALE, DARK);
     y += 30;
     for truth in readers {
         let col = colour(truth);
         c.line((LEGEND_X, y + 7), (LEGEND_X + 26, y + 7), 2, col);
         c.disc(LEGEND_X + 13, y + 7, 4, col);
-        c.text(LEGEND_X + 36, y, &format!("DETECTOR VS {truth}"), 2, BLACK, false);
+        c.text(LEGEND_X + 36, y, &format!("DETECTOR VS {truth}"), SCALE, BLACK);
         y += 28;
     }
     for a in reader_points {
         c.square(LEGEND_X + 13, y + 7, 6, colour(&a.truth));
-        c.text(LEGEND_X + 36, y, &format!("{} VS {}", a.tested, a.truth), 2, BLACK, false);
+        c.text(LEGEND_X + 36, y, &format!("{} VS {}", a.tested, a.truth), SCALE, BLACK);
         y += 28;
     }
     if let Some(d) = froc.points.iter().find(|p| p.default) {
         c.ring(LEGEND_X + 13, y + 7, 8, 2, BLACK);
-        c.text(LEGEND_X + 36, y, "DEFAULT", 2, BLACK, false);
-        c.text(LEGEND_X + 36, y + 20, &format!("{} {}", froc.parameter, label(d.value)), 2, BLACK, false);
+        c.text(LEGEND_X + 36, y, "DEFAULT", SCALE, BLACK);
+        c.text(LEGEND_X + 36, y + 20, &format!("{} {}", froc.parameter, label(d.value)), SCALE, BLACK);
         y += 48;
     }
-    c.text(LEGEND_X, y + 8, "POINT LABELS:", 2, DARK, false);
-    c.text(LEGEND_X, y + 28, &froc.parameter, 2, DARK, false);
-    c.0
+    c.text(LEGEND_X, y + 8, "POINT LABELS:", SCALE, DARK);
+    c.text(LEGEND_X, y + 28, &froc.parameter, SCALE, DARK);
 }
 
 #[cfg(test)]
