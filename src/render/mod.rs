@@ -424,41 +424,80 @@ fn draw_markers(
     markers: &[Marker],
     reserved: Vec<Rect>,
 ) {
-    // Anchor pixel of each drawable marker.
-    let anchors: Vec<(&Marker, (i64, i64))> = markers
+    let anchors = marker_anchors(layout, view, markers);
+    if anchors.is_empty() {
+        return;
+    }
+    let crowd = Crowd {
+        lesions: LesionCount::new(canvas.w, canvas.h, layout, ids),
+        anchors: anchors.iter().map(|a| a.1).collect(),
+        // Numbers stay on the picture part of the canvas (not over the legend).
+        picture: (layout.picture_w() as i64, layout.picture_h() as i64),
+    };
+    let mut placed = reserved;
+    let first_box = placed.len();
+    for (m, anchor) in &anchors {
+        let (tw, th) = text_size(&m.id.to_string(), LABEL_SCALE);
+        let size = ((tw + 2 * LABEL_PAD + 2) as i64, (th + 2 * LABEL_PAD + 2) as i64);
+        if let Some(r) = crowd.best_box(*anchor, size, &placed) {
+            placed.push(r);
+        }
+    }
+    let boxes = &placed[first_box..];
+    // Leader lines first, then the boxes over them.
+    for (&(m, anchor), r) in anchors.iter().zip(boxes) {
+        draw_leader(canvas, layout, ids, m.id, anchor, r);
+    }
+    for ((m, _), r) in anchors.iter().zip(boxes) {
+        canvas.fill(*r, BLACK);
+        canvas.frame(*r, lesion_colour(m.id));
+        let off = (LABEL_PAD + 1) as i64;
+        canvas.text(r.x + off, r.y + off, &m.id.to_string(), LABEL_SCALE, WHITE);
+    }
+}
+
+/// The anchor pixel (projected centroid) of each marker that can be drawn.
+fn marker_anchors<'m>(layout: &Layout, view: &View, markers: &'m [Marker]) -> Vec<(&'m Marker, (i64, i64))> {
+    // Round away float noise first, so a centroid exactly on a pixel border lands on the same
+    // pixel whatever orientation it was computed in.
+    let to_px = |cells: f64, n: usize, size: usize| {
+        let p = ((cells * size as f64 / n as f64) * 1e6).round() / 1e6;
+        (p.floor() as i64).clamp(0, size as i64 - 1)
+    };
+    markers
         .iter()
         .filter(|m| m.centroid_voxel.iter().all(|c| c.is_finite()))
         .map(|m| {
             let (col, row) = view.display_pos(m.centroid_voxel);
-            // Round away float noise first, so a centroid exactly on a pixel border lands on
-            // the same pixel whatever orientation it was computed in.
-            let to_px = |cells: f64, n: usize, size: usize| {
-                let p = ((cells * size as f64 / n as f64) * 1e6).round() / 1e6;
-                (p.floor() as i64).clamp(0, size as i64 - 1)
-            };
             let x = layout.x0 as i64 + to_px(col, view.n_h, layout.w);
             let y = layout.y0 as i64 + to_px(row, view.n_v, layout.h);
             (m, (x, y))
         })
-        .collect();
-    if anchors.is_empty() {
-        return;
-    }
-    let lesions = LesionCount::new(canvas.w, canvas.h, layout, ids);
-    // Numbers stay on the picture part of the canvas (not over the legend).
-    let (cw, ch) = (layout.picture_w() as i64, layout.picture_h() as i64);
-    let mut placed = reserved;
-    let first_box = placed.len();
+        .collect()
+}
+
+/// What a number's box should keep clear of: lesion pixels, the markers' anchors, and the
+/// edges of the picture (`picture`: its width and height).
+struct Crowd {
+    lesions: LesionCount,
+    anchors: Vec<(i64, i64)>,
+    picture: (i64, i64),
+}
+
+impl Crowd {
+    /// Directions a box may lie in from its anchor...
     const DIRECTIONS: [(i64, i64); 8] = [(1, -1), (-1, -1), (1, 1), (-1, 1), (1, 0), (-1, 0), (0, -1), (0, 1)];
+    /// ... at these distances (pixels).
     const DISTANCES: [i64; 6] = [8, 16, 28, 44, 66, 96];
-    for (m, (ax, ay)) in &anchors {
-        let text = m.id.to_string();
-        let (tw, th) = text_size(&text, LABEL_SCALE);
-        let bw = (tw + 2 * LABEL_PAD + 2) as i64;
-        let bh = (th + 2 * LABEL_PAD + 2) as i64;
+
+    /// The cheapest place for a box of `(bw, bh)` pixels beside `anchor`, among `placed`
+    /// boxes: overlaps with boxes, anchors and lesion pixels cost, and so do a shift to stay
+    /// on the picture and the distance.
+    fn best_box(&self, (ax, ay): (i64, i64), (bw, bh): (i64, i64), placed: &[Rect]) -> Option<Rect> {
+        let (cw, ch) = self.picture;
         let mut best: Option<(i64, Rect)> = None;
-        for &d in &DISTANCES {
-            for &(dx, dy) in &DIRECTIONS {
+        for &d in &Self::DISTANCES {
+            for &(dx, dy) in &Self::DIRECTIONS {
                 // Diagonal offsets are shortened so every candidate is about `d` away.
                 let step = if dx != 0 && dy != 0 { d * 7 / 10 } else { d };
                 let x = match dx {
@@ -474,21 +513,26 @@ fn draw_markers(
                 let want = Rect { x, y, w: bw, h: bh };
                 let r = Rect { x: x.clamp(0, (cw - bw).max(0)), y: y.clamp(0, (ch - bh).max(0)), ..want };
                 let shift = (r.x - want.x).abs() + (r.y - want.y).abs();
-                let boxes: i64 = placed.iter().map(|p| p.overlap(&r)).sum();
-                let centroids = anchors.iter().filter(|(_, (px, py))| r.contains(*px, *py, 2)).count() as i64;
-                let cost = boxes * 1000 + centroids * 20_000 + lesions.count(&r) * 4 + shift * 3 + d;
+                let cost = self.cost(&r, placed) + shift * 3 + d;
                 if !matches!(best, Some((c, _)) if c <= cost) {
                     best = Some((cost, r));
                 }
             }
         }
-        if let Some((_, r)) = best {
-            placed.push(r);
-        }
+        best.map(|(_, r)| r)
     }
-    let boxes = &placed[first_box..];
-    // Leader lines first, then the boxes over them. A line runs from the box toward the
-    // centroid and stops just inside the lesion's rim, so it does not hide the lesion.
+
+    /// How much box `r` covers of other boxes, anchors and lesions.
+    fn cost(&self, r: &Rect, placed: &[Rect]) -> i64 {
+        let boxes: i64 = placed.iter().map(|p| p.overlap(r)).sum();
+        let centroids = self.anchors.iter().filter(|(px, py)| r.contains(*px, *py, 2)).count() as i64;
+        boxes * 1000 + centroids * 20_000 + self.lesions.count(r) * 4
+    }
+}
+
+/// The leader line from box `r` toward lesion `id`'s anchor: it stops just inside the
+/// lesion's rim, so it does not hide the lesion (none when the anchor is inside the box).
+fn draw_leader(canvas: &mut Canvas, layout: &Layout, ids: &[u16], id: u32, (ax, ay): (i64, i64), r: &Rect) {
     let id_at = |x: i64, y: i64| {
         let (cx, cy) = (x - layout.x0 as i64, y - layout.y0 as i64);
         if cx < 0 || cy < 0 || cx >= layout.w as i64 || cy >= layout.h as i64 {
@@ -496,23 +540,15 @@ fn draw_markers(
         }
         ids[cy as usize * layout.w + cx as usize] as u32
     };
-    for (&(m, (ax, ay)), r) in anchors.iter().zip(boxes) {
-        let near = (ax.clamp(r.x, r.x + r.w - 1), ay.clamp(r.y, r.y + r.h - 1));
-        if near == (ax, ay) {
-            continue;
-        }
-        let mut points = line_points(near, (ax, ay));
-        if let Some(hit) = points.iter().position(|&(x, y)| id_at(x, y) == m.id) {
-            points.truncate((hit + 2).max(3).min(points.len()));
-        }
-        canvas.leader(&points, lesion_colour(m.id));
+    let near = (ax.clamp(r.x, r.x + r.w - 1), ay.clamp(r.y, r.y + r.h - 1));
+    if near == (ax, ay) {
+        return;
     }
-    for ((m, _), r) in anchors.iter().zip(boxes) {
-        canvas.fill(*r, BLACK);
-        canvas.frame(*r, lesion_colour(m.id));
-        let off = (LABEL_PAD + 1) as i64;
-        canvas.text(r.x + off, r.y + off, &m.id.to_string(), LABEL_SCALE, WHITE);
+    let mut points = line_points(near, (ax, ay));
+    if let Some(hit) = points.iter().position(|&(x, y)| id_at(x, y) == id) {
+        points.truncate((hit + 2).max(3).min(points.len()));
     }
+    canvas.leader(&points, lesion_colour(id));
 }
 
 #[cfg(test)]
