@@ -73,92 +73,108 @@ pub(super) fn any_lesion(row: &[u16]) -> bool {
 /// order. Returns the plane of the two remaining axes in ascending order. `dims` must be
 /// nonzero and `data` (and `labels`) must hold `dims` voxels.
 pub(super) fn project(data: &[f32], labels: Option<&[u16]>, dims: [usize; 3], p: usize) -> Projection {
-    let [nx, ny, nz] = dims;
-    let slab = nx * ny;
-    let slice_of = |k: usize| (&data[k * slab..(k + 1) * slab], labels.map(|l| &l[k * slab..(k + 1) * slab]));
+    let volume = Slices { data, labels, nx: dims[0], slab: dims[0] * dims[1] };
     match p {
-        // Rays along i: each row of a slice collapses to one value; slice k owns plane row k.
-        0 => {
-            let mut out = Projection::new(ny * nz);
-            out.mip
-                .par_chunks_mut(ny)
-                .zip(out.lval.par_chunks_mut(ny))
-                .zip(out.lid.par_chunks_mut(ny))
-                .enumerate()
-                .for_each(|(k, ((mip, lval), lid))| {
-                    let (s, l) = slice_of(k);
-                    for j in 0..ny {
-                        let row = &s[j * nx..(j + 1) * nx];
-                        mip[j] = row_max(row);
-                        if let Some(l) = l {
-                            let lrow = &l[j * nx..(j + 1) * nx];
-                            if any_lesion(lrow) {
-                                for (&v, &id) in row.iter().zip(lrow) {
-                                    consider(&mut lval[j], &mut lid[j], v, id);
-                                }
-                            }
-                        }
-                    }
-                });
-            out
-        }
-        // Rays along j: the rows of slice k fold element-wise into plane row k.
-        1 => {
-            let mut out = Projection::new(nx * nz);
-            out.mip
-                .par_chunks_mut(nx)
-                .zip(out.lval.par_chunks_mut(nx))
-                .zip(out.lid.par_chunks_mut(nx))
-                .enumerate()
-                .for_each(|(k, ((mip, lval), lid))| {
-                    let (s, l) = slice_of(k);
-                    for j in 0..ny {
-                        let row = &s[j * nx..(j + 1) * nx];
-                        max_into(mip, row);
-                        if let Some(l) = l {
-                            let lrow = &l[j * nx..(j + 1) * nx];
-                            if any_lesion(lrow) {
-                                for i in 0..nx {
-                                    consider(&mut lval[i], &mut lid[i], row[i], lrow[i]);
-                                }
-                            }
-                        }
-                    }
-                });
-            out
-        }
-        // Rays along k: whole slices fold element-wise into the plane; each thread takes a
-        // contiguous slab of slices into its own partial plane, and the partials are merged.
-        _ => {
-            let parts = rayon::current_num_threads().clamp(1, nz);
-            let partials: Vec<Projection> = (0..parts)
-                .into_par_iter()
-                .map(|t| {
-                    let mut acc = Projection::new(slab);
-                    for k in (t * nz / parts)..((t + 1) * nz / parts) {
-                        let (s, l) = slice_of(k);
-                        max_into(&mut acc.mip, s);
-                        if let Some(l) = l {
-                            for (lrow, (row, (lval, lid))) in
-                                l.chunks(nx).zip(s.chunks(nx).zip(acc.lval.chunks_mut(nx).zip(acc.lid.chunks_mut(nx))))
-                            {
-                                if any_lesion(lrow) {
-                                    for i in 0..nx {
-                                        consider(&mut lval[i], &mut lid[i], row[i], lrow[i]);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    acc
-                })
-                .collect();
-            let mut iter = partials.into_iter();
-            let mut out = iter.next().unwrap_or_else(|| Projection::new(slab));
-            for part in iter {
-                out.merge(&part);
-            }
-            out
+        0 => along_i(&volume, dims),
+        1 => along_j(&volume, dims),
+        _ => along_k(&volume, dims),
+    }
+}
+
+/// The scan and lesion labels a projection reads, slice by slice.
+struct Slices<'a> {
+    data: &'a [f32],
+    labels: Option<&'a [u16]>,
+    nx: usize,
+    slab: usize,
+}
+
+impl<'a> Slices<'a> {
+    /// Slice `k`: its intensities and lesion labels.
+    fn slice(&self, k: usize) -> (&'a [f32], Option<&'a [u16]>) {
+        let range = k * self.slab..(k + 1) * self.slab;
+        (&self.data[range.clone()], self.labels.map(|l| &l[range]))
+    }
+
+    /// Row `j` of slice `k`.
+    fn row(&self, k: usize, j: usize) -> (&'a [f32], Option<&'a [u16]>) {
+        let (s, l) = self.slice(k);
+        let range = j * self.nx..(j + 1) * self.nx;
+        (&s[range.clone()], l.map(|l| &l[range]))
+    }
+}
+
+/// Folds a row's lesion voxels into the columns `lval`/`lid` element-wise (rows without a
+/// lesion are skipped).
+fn fold_lesions(lval: &mut [f32], lid: &mut [u16], row: &[f32], lrow: &[u16]) {
+    if any_lesion(lrow) {
+        for i in 0..lrow.len() {
+            consider(&mut lval[i], &mut lid[i], row[i], lrow[i]);
         }
     }
+}
+
+/// Rays along i: each row of a slice collapses to one value; slice k owns plane row k.
+fn along_i(v: &Slices, [_, ny, nz]: [usize; 3]) -> Projection {
+    let mut out = Projection::new(ny * nz);
+    out.mip.par_chunks_mut(ny).zip(out.lval.par_chunks_mut(ny)).zip(out.lid.par_chunks_mut(ny)).enumerate().for_each(
+        |(k, ((mip, lval), lid))| {
+            for j in 0..ny {
+                let (row, lrow) = v.row(k, j);
+                mip[j] = row_max(row);
+                if let Some(lrow) = lrow.filter(|l| any_lesion(l)) {
+                    for (&x, &id) in row.iter().zip(lrow) {
+                        consider(&mut lval[j], &mut lid[j], x, id);
+                    }
+                }
+            }
+        },
+    );
+    out
+}
+
+/// Rays along j: the rows of slice k fold element-wise into plane row k.
+fn along_j(v: &Slices, [nx, ny, nz]: [usize; 3]) -> Projection {
+    let mut out = Projection::new(nx * nz);
+    out.mip.par_chunks_mut(nx).zip(out.lval.par_chunks_mut(nx)).zip(out.lid.par_chunks_mut(nx)).enumerate().for_each(
+        |(k, ((mip, lval), lid))| {
+            for j in 0..ny {
+                let (row, lrow) = v.row(k, j);
+                max_into(mip, row);
+                if let Some(lrow) = lrow {
+                    fold_lesions(lval, lid, row, lrow);
+                }
+            }
+        },
+    );
+    out
+}
+
+/// Rays along k: whole slices fold element-wise into the plane; each thread takes a
+/// contiguous slab of slices into its own partial plane, and the partials are merged.
+fn along_k(v: &Slices, [nx, _, nz]: [usize; 3]) -> Projection {
+    let parts = rayon::current_num_threads().clamp(1, nz);
+    let partials: Vec<Projection> = (0..parts)
+        .into_par_iter()
+        .map(|t| {
+            let mut acc = Projection::new(v.slab);
+            for k in (t * nz / parts)..((t + 1) * nz / parts) {
+                let (s, l) = v.slice(k);
+                max_into(&mut acc.mip, s);
+                if let Some(l) = l {
+                    let columns = acc.lval.chunks_mut(nx).zip(acc.lid.chunks_mut(nx));
+                    for (lrow, (row, (lval, lid))) in l.chunks(nx).zip(s.chunks(nx).zip(columns)) {
+                        fold_lesions(lval, lid, row, lrow);
+                    }
+                }
+            }
+            acc
+        })
+        .collect();
+    let mut iter = partials.into_iter();
+    let mut out = iter.next().unwrap_or_else(|| Projection::new(v.slab));
+    for part in iter {
+        out.merge(&part);
+    }
+    out
 }
