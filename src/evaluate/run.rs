@@ -417,11 +417,22 @@ impl ReaderEvaluation {
         s
     }
 
-    /// `evaluation.txt`: the agreement table, the per-subject table, unscored subjects and
-    /// failures.
+    /// `evaluation.txt`: the rules, the agreement table, the per-subject table, unscored
+    /// subjects and failures.
     pub fn table(&self) -> String {
+        let mut s = self.rules_line();
+        if let Some(d) = &self.detector {
+            s.push_str(&format!("Detector: {} at {} = {}.\n", d.method, d.operating_parameter, d.operating_value));
+        }
+        s.push_str(&self.agreement_table());
+        s.push_str(&self.subject_table());
+        s
+    }
+
+    /// What was scored and by which rules.
+    fn rules_line(&self) -> String {
         let r = &self.rules;
-        let mut s = format!(
+        format!(
             "{} subject(s) scored, {} run only, {} failed. Truth lesions: {}-connected components of the truth \
              reader's first session >= {} mm3; found: >= {}% of a lesion's voxels in the tested mask; FP: a tested \
              component >= {} mm3 touching none of the truth reader's sessions; Dice against the first session.\n",
@@ -432,12 +443,16 @@ impl ReaderEvaluation {
             r.min_volume_mm3,
             r.found_fraction * 100.0,
             r.fp_min_volume_mm3,
-        );
-        if let Some(d) = &self.detector {
-            s.push_str(&format!("Detector: {} at {} = {}.\n", d.method, d.operating_parameter, d.operating_value));
-        }
-        s.push_str(&format!(
-            "\n{:<16} {:>8} {:>7} {:>5} {:>11} {:>4} {:>7} {:>9} {:>11} {:>11}\n",
+        )
+    }
+
+    /// One row per comparison (tested against truth), over all subjects.
+    fn agreement_table(&self) -> String {
+        let row = |cells: [String; 10]| {
+            let [a, b, c, d, e, f, g, h, i, j] = cells;
+            format!("{a:<16} {b:>8} {c:>7} {d:>5} {e:>11} {f:>4} {g:>7} {h:>9} {i:>11} {j:>11}\n")
+        };
+        let head = [
             "comparison",
             "subjects",
             "lesions",
@@ -447,29 +462,32 @@ impl ReaderEvaluation {
             "FP/scan",
             "Dice mean",
             "Dice range",
-            "Dice pooled"
-        ));
+            "Dice pooled",
+        ];
+        let mut s = "\n".to_string() + &row(head.map(String::from));
         for a in &self.agreements {
-            s.push_str(&format!(
-                "{:<16} {:>8} {:>7} {:>5} {:>11} {:>4} {:>7} {:>9} {:>11} {:>11}\n",
+            let per_scan = a.false_positives_per_scan;
+            s.push_str(&row([
                 a.name(),
-                a.subjects,
-                a.lesions,
-                a.found,
+                a.subjects.to_string(),
+                a.lesions.to_string(),
+                a.found.to_string(),
                 f3(a.sensitivity),
-                a.false_positives,
-                if a.false_positives_per_scan.is_nan() {
-                    "-".into()
-                } else {
-                    format!("{:.2}", a.false_positives_per_scan)
-                },
+                a.false_positives.to_string(),
+                if per_scan.is_nan() { "-".into() } else { format!("{per_scan:.2}") },
                 f3(a.dice_mean),
                 if a.dice_min.is_nan() { "-".into() } else { format!("{:.2}-{:.2}", a.dice_min, a.dice_max) },
                 f3(a.dice_pooled),
-            ));
+            ]));
         }
+        s
+    }
+
+    /// Per subject, one cell per comparison (found/lesions, false positives, Dice), then the
+    /// subjects run only and the failures.
+    fn subject_table(&self) -> String {
         const CELL: usize = 18;
-        s.push_str(&format!("\nper subject: found/lesions FP Dice\n{:<12} {:>9}", "subject", "det. les."));
+        let mut s = format!("\nper subject: found/lesions FP Dice\n{:<12} {:>9}", "subject", "det. les.");
         for a in &self.agreements {
             s.push_str(&format!(" | {:^CELL$}", a.name()));
         }
@@ -479,13 +497,10 @@ impl ReaderEvaluation {
             s.push_str(&format!("{:<12} {:>9}", sub.name, det));
             for a in &self.agreements {
                 let cell = match sub.pairs.iter().find(|p| p.tested == a.tested && p.truth == a.truth) {
-                    Some(p) => format!(
-                        "{:>3}/{:<3} {:>3} {:>6}",
-                        p.score.found,
-                        p.score.lesions,
-                        p.score.false_positives,
-                        f3(p.score.dice)
-                    ),
+                    Some(p) => {
+                        let sc = &p.score;
+                        format!("{:>3}/{:<3} {:>3} {:>6}", sc.found, sc.lesions, sc.false_positives, f3(sc.dice))
+                    }
                     None => "-".into(),
                 };
                 s.push_str(&format!(" | {cell:^CELL$}"));
