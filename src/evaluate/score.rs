@@ -115,41 +115,10 @@ pub fn score(
     found: &[Lesion],
 ) -> ScanScore {
     assert_eq!(truth_map.grid.dims, found_map.grid.dims, "truth and lesion map on one grid");
-    let mut overlap: HashMap<(u16, u16), u64> = HashMap::new();
-    let (mut n_truth, mut n_found, mut n_both) = (0u64, 0u64, 0u64);
-    for (&t, &f) in truth_map.data.iter().zip(&found_map.data) {
-        if t == 0 && f == 0 {
-            continue;
-        }
-        *overlap.entry((t, f)).or_insert(0) += 1;
-        n_truth += (t != 0) as u64;
-        n_found += (f != 0) as u64;
-        n_both += (t != 0 && f != 0) as u64;
-    }
+    let (overlap, [n_truth, n_found, n_both]) = overlap_counts(truth_map, found_map);
     let by_id: HashMap<u32, &Lesion> = found.iter().map(|l| (l.id, l)).collect();
     let targeted = on_target(&overlap);
-    let mut lesions = Vec::with_capacity(truth.len());
-    for t in truth {
-        let size: u64 = overlap.iter().filter(|((a, _), _)| *a as u32 == t.id).map(|(_, c)| c).sum();
-        let best = overlap
-            .iter()
-            .filter(|((a, b), _)| *a as u32 == t.id && *b != 0 && targeted.contains(b))
-            .max_by(|(ka, ca), (kb, cb)| ca.cmp(cb).then(kb.1.cmp(&ka.1)))
-            .map(|((_, b), c)| (*b as u32, *c));
-        let matched = best.filter(|&(_, c)| size > 0 && c as f64 >= FOUND_FRACTION * size as f64);
-        let m = matched.and_then(|(id, _)| by_id.get(&id).copied());
-        lesions.push(TruthOutcome {
-            id: t.id,
-            region: t.region.clone(),
-            volume_mm3: t.volume_mm3,
-            matched: m.map(|l| l.id),
-            reported_region: m.map(|l| l.region.clone()),
-            centroid_error_mm: m
-                .map(|l| (0..3).map(|a| (l.centroid_mm[a] - t.centroid_mm[a]).powi(2)).sum::<f64>().sqrt()),
-            volume_ratio: m.map(|l| l.volume_mm3 / t.volume_mm3.max(f64::MIN_POSITIVE)),
-            ratio_to_marrow: t.ratio_to_marrow,
-        });
-    }
+    let lesions: Vec<TruthOutcome> = truth.iter().map(|t| outcome(t, &overlap, &targeted, &by_id)).collect();
     let false_positive_lesions: Vec<FalsePositive> = found
         .iter()
         .filter(|l| !targeted.contains(&(l.id as u16)))
@@ -180,6 +149,51 @@ pub fn score(
         reported_voxels: n_found,
         overlap_voxels: n_both,
         lesions,
+    }
+}
+
+/// Voxel counts per (truth id, reported id) pair (background with background left out),
+/// and the voxels in truth, in reported lesions and in both.
+fn overlap_counts(truth_map: &Volume<u16>, found_map: &Volume<u16>) -> (HashMap<(u16, u16), u64>, [u64; 3]) {
+    let mut overlap: HashMap<(u16, u16), u64> = HashMap::new();
+    let (mut n_truth, mut n_found, mut n_both) = (0u64, 0u64, 0u64);
+    for (&t, &f) in truth_map.data.iter().zip(&found_map.data) {
+        if t == 0 && f == 0 {
+            continue;
+        }
+        *overlap.entry((t, f)).or_insert(0) += 1;
+        n_truth += (t != 0) as u64;
+        n_found += (f != 0) as u64;
+        n_both += (t != 0 && f != 0) as u64;
+    }
+    (overlap, [n_truth, n_found, n_both])
+}
+
+/// How true lesion `t` fared: found when [`FOUND_FRACTION`] of its voxels lie in one reported
+/// lesion on target (the one holding most of them; on ties the lower id).
+fn outcome(
+    t: &TruthLesion,
+    overlap: &HashMap<(u16, u16), u64>,
+    targeted: &std::collections::HashSet<u16>,
+    by_id: &HashMap<u32, &Lesion>,
+) -> TruthOutcome {
+    let size: u64 = overlap.iter().filter(|((a, _), _)| *a as u32 == t.id).map(|(_, c)| c).sum();
+    let best = overlap
+        .iter()
+        .filter(|((a, b), _)| *a as u32 == t.id && *b != 0 && targeted.contains(b))
+        .max_by(|(ka, ca), (kb, cb)| ca.cmp(cb).then(kb.1.cmp(&ka.1)))
+        .map(|((_, b), c)| (*b as u32, *c));
+    let matched = best.filter(|&(_, c)| size > 0 && c as f64 >= FOUND_FRACTION * size as f64);
+    let m = matched.and_then(|(id, _)| by_id.get(&id).copied());
+    TruthOutcome {
+        id: t.id,
+        region: t.region.clone(),
+        volume_mm3: t.volume_mm3,
+        matched: m.map(|l| l.id),
+        reported_region: m.map(|l| l.region.clone()),
+        centroid_error_mm: m.map(|l| (0..3).map(|a| (l.centroid_mm[a] - t.centroid_mm[a]).powi(2)).sum::<f64>().sqrt()),
+        volume_ratio: m.map(|l| l.volume_mm3 / t.volume_mm3.max(f64::MIN_POSITIVE)),
+        ratio_to_marrow: t.ratio_to_marrow,
     }
 }
 
