@@ -366,38 +366,68 @@ pub fn random(scene: &Scene, seed: u64, k: usize, pl: &Placement) -> Result<Vec<
                 "could not place {k} separate lesions in the phantom; ask for fewer"
             )));
         }
-        // A thin lesion instead of a blob, with the shares asked for (no draw without them,
-        // so the standard placement is unchanged).
-        if pl.subchondral + pl.periphyseal > 0.0 {
-            let u = rng.unit();
-            if u < pl.subchondral + pl.periphyseal {
-                let lesion = if u < pl.subchondral {
-                    thin::subchondral(scene, &mut rng)
-                } else {
-                    thin::periphyseal(scene, &mut rng)
-                };
-                if let Some(l) = lesion {
-                    if out.iter().all(|o| norm(sub(o.c, l.c)) >= o.bound + l.bound + GAP) {
-                        out.push(l);
-                    }
-                }
-                continue;
+        let apart = |l: &Lesion| out.iter().all(|o| norm(sub(o.c, l.c)) >= o.bound + l.bound + GAP);
+        if let Some(thin) = thin_draw(scene, pl, &mut rng) {
+            if let Some(l) = thin.filter(|l| apart(l)) {
+                out.push(l);
             }
+            continue;
         }
-        let idx = match want_mirror.take() {
-            Some(name) => match scene.anchors.iter().position(|a| scene.labels[a.label as usize - 1] == name) {
-                Some(i) => i,
-                None => rng.weighted(&weights),
-            },
+        let idx = match want_mirror.take().and_then(|name| anchor_named(scene, &name)) {
+            Some(i) => i,
             None => rng.weighted(&weights),
         };
-        let a: &Anchor = &scene.anchors[idx];
-        let region = scene.labels[a.label as usize - 1].clone();
-        let mut c = a.c;
-        for (ax, sp) in a.e.iter().zip(a.spread) {
-            c = add(c, scale(*ax, sp * rng.signed()));
+        let draft = Draft::new(scene, &scene.anchors[idx], pl, &mut rng);
+        let Some(lesion) = draft.place(scene, pl, &mut rng, &apart) else { continue };
+        if rng.unit() < 0.5 {
+            want_mirror = mirror_name(&draft.region);
         }
-        // Log-uniform target volume, then radii of random aspect capped by the anchor.
+        out.push(lesion);
+    }
+    Ok(out)
+}
+
+/// A thin lesion instead of a blob, with the shares `pl` asks for: `None` when the draw
+/// says a blob (no draw without such shares, so the standard placement is unchanged), else
+/// the thin lesion if one could be placed.
+fn thin_draw(scene: &Scene, pl: &Placement, rng: &mut SplitMix64) -> Option<Option<Lesion>> {
+    let share = pl.subchondral + pl.periphyseal;
+    if !(share > 0.0) {
+        return None;
+    }
+    let u = rng.unit();
+    if u >= share {
+        return None;
+    }
+    Some(if u < pl.subchondral { thin::subchondral(scene, rng) } else { thin::periphyseal(scene, rng) })
+}
+
+/// The anchor of the region named `name` (the mirror site of the last lesion).
+fn anchor_named(scene: &Scene, name: &str) -> Option<usize> {
+    scene.anchors.iter().position(|a| scene.labels[a.label as usize - 1] == name)
+}
+
+/// A blob lesion drawn at an anchor, before its fit to the region.
+struct Draft<'a> {
+    anchor: &'a Anchor,
+    region: String,
+    centre: V3,
+    radii: V3,
+    frame: [V3; 3],
+    /// The growth plate it is placed against, with the point drawn on the plate.
+    plate: Option<(&'a Physis, V3)>,
+}
+
+impl<'a> Draft<'a> {
+    /// Draws the centre (jittered over the anchor's spread), a log-uniform target volume,
+    /// radii of random aspect capped by the anchor, the frame, and whether it lies against
+    /// the anchor's growth plate.
+    fn new(scene: &'a Scene, a: &'a Anchor, pl: &Placement, rng: &mut SplitMix64) -> Draft<'a> {
+        let region = scene.labels[a.label as usize - 1].clone();
+        let mut centre = a.c;
+        for (ax, sp) in a.e.iter().zip(a.spread) {
+            centre = add(centre, scale(*ax, sp * rng.signed()));
+        }
         let vol = (rng.range(pl.volume_mm3.0.ln(), pl.volume_mm3.1.ln())).exp();
         let mut base = (3.0 * vol / (4.0 * PI)).cbrt();
         let (mut aspect, mut cap) = ([0.0; 3], [0.0; 3]);
@@ -408,56 +438,59 @@ pub fn random(scene: &Scene, seed: u64, k: usize, pl: &Placement) -> Result<Vec<
         if pl.exact_volume {
             base /= (aspect[0] * aspect[1] * aspect[2]).cbrt();
         }
-        let r: V3 = std::array::from_fn(|i| (base * aspect[i]).min(cap[i]).max(2.5));
-        let e = jitter_frame(a.e, 10.0, &mut rng);
+        let radii: V3 = std::array::from_fn(|i| (base * aspect[i]).min(cap[i]).max(2.5));
+        let frame = jitter_frame(a.e, 10.0, rng);
         let plate = match plate_of(scene, &region, a) {
-            Some(ph) if pl.near_physis > 0.0 && rng.unit() < pl.near_physis => Some((ph, point_on_plate(ph, &mut rng))),
+            Some(ph) if pl.near_physis > 0.0 && rng.unit() < pl.near_physis => Some((ph, point_on_plate(ph, rng))),
             _ => None,
         };
-        // The lesion of radii `r`: lobulated when asked, and against the plate when drawn so
-        // (its surface 0.5 mm into the plate, straight across from the point drawn on it).
-        let make = |r: V3, rng: &mut SplitMix64| {
-            let mut l = Lesion::new(&region, a.label, a.bone, c, e, r, 0.18, rng);
-            if pl.irregularity > 0.0 {
-                l.lobulate(LOBES * pl.irregularity, rng);
-            }
-            match plate {
-                Some((ph, q)) => {
-                    let depth = l.radius(scale(ph.s.n, -1.0));
-                    l.moved_to(add(q, scale(ph.s.n, ph.half + depth - 0.5)))
-                }
-                None => l,
-            }
-        };
-        let mut lesion = make(r, &mut rng);
-        // Cheap test first: the bounding spheres of two lesions must stay apart.
-        let apart = |l: &Lesion| out.iter().all(|o| norm(sub(o.c, l.c)) >= o.bound + l.bound + GAP);
-        if !apart(&lesion) {
-            continue;
+        Draft { anchor: a, region, centre, radii, frame, plate }
+    }
+
+    /// The lesion of radii `r`: lobulated when asked, and against the plate when drawn so
+    /// (its surface 0.5 mm into the plate, straight across from the point drawn on it).
+    fn lesion(&self, r: V3, pl: &Placement, rng: &mut SplitMix64) -> Lesion {
+        let a = self.anchor;
+        let mut l = Lesion::new(&self.region, a.label, a.bone, self.centre, self.frame, r, 0.18, rng);
+        if pl.irregularity > 0.0 {
+            l.lobulate(LOBES * pl.irregularity, rng);
         }
-        // Shrink until most of the lesion's marrow lies in its region.
-        let mut ok = false;
+        match self.plate {
+            Some((ph, q)) => {
+                let depth = l.radius(scale(ph.s.n, -1.0));
+                l.moved_to(add(q, scale(ph.s.n, ph.half + depth - 0.5)))
+            }
+            None => l,
+        }
+    }
+
+    /// The lesion, shrunk until at least 85% of its marrow lies in its region, if it stays
+    /// `apart` from the others (before and after: one moved against a plate moves again when
+    /// it shrinks) and no smaller than `pl.least_mm3`.
+    fn place(
+        &self,
+        scene: &Scene,
+        pl: &Placement,
+        rng: &mut SplitMix64,
+        apart: &dyn Fn(&Lesion) -> bool,
+    ) -> Option<Lesion> {
+        let mut lesion = self.lesion(self.radii, pl, rng);
+        // Cheap test first: the bounding spheres of two lesions must stay apart.
+        if !apart(&lesion) {
+            return None;
+        }
         for _ in 0..4 {
             let (vol, frac) = fit(scene, &lesion);
             if vol < pl.least_mm3 {
-                break;
+                return None;
             }
             if frac >= 0.85 {
-                ok = true;
-                break;
+                return apart(&lesion).then_some(lesion);
             }
-            lesion = make(lesion.r.map(|x| (x * 0.85).max(2.5)), &mut rng);
+            lesion = self.lesion(lesion.r.map(|x| (x * 0.85).max(2.5)), pl, rng);
         }
-        // A lesion moved against a plate moves again when it shrinks.
-        if !ok || !apart(&lesion) {
-            continue;
-        }
-        if rng.unit() < 0.5 {
-            want_mirror = mirror_name(&region);
-        }
-        out.push(lesion);
+        None
     }
-    Ok(out)
 }
 
 /// Regions holding normal-variant foci, with weights that make the three groups (feet,
