@@ -392,14 +392,17 @@ pub fn random(scene: &Scene, seed: u64, k: usize, pl: &Placement) -> Result<Vec<
 /// the thin lesion if one could be placed.
 fn thin_draw(scene: &Scene, pl: &Placement, rng: &mut SplitMix64) -> Option<Option<Lesion>> {
     let share = pl.subchondral + pl.periphyseal;
-    if !(share > 0.0) {
-        return None;
+    if share > 0.0 {
+        let u = rng.unit();
+        if u < share {
+            return Some(if u < pl.subchondral {
+                thin::subchondral(scene, rng)
+            } else {
+                thin::periphyseal(scene, rng)
+            });
+        }
     }
-    let u = rng.unit();
-    if u >= share {
-        return None;
-    }
-    Some(if u < pl.subchondral { thin::subchondral(scene, rng) } else { thin::periphyseal(scene, rng) })
+    None
 }
 
 /// The anchor of the region named `name` (the mirror site of the last lesion).
