@@ -310,22 +310,23 @@ fn totals(
         .collect()
 }
 
-/// Runs the evaluation; the caller writes [`ReaderEvaluation::to_json`], [`ReaderEvaluation::table`],
-/// the FROC table and plot.
-///
-/// # Errors
-/// Errors of reading the dataset, bad parameters or FROC values; a subject's own failure is
-/// recorded in `failures` instead.
-pub fn evaluate_readers(cfg: &ReaderConfig, obs: &dyn Observer) -> Result<ReaderEvaluation> {
-    cfg.params.validate()?;
-    let r = &cfg.rules;
+/// Checks the scoring rules' ranges; messages name the command-line flag.
+fn check_rules(r: &Rules) -> Result<()> {
     if !(r.found_fraction > 0.0 && r.found_fraction <= 1.0) {
         return Err(Error::Parameter(format!("--found-fraction must be in (0, 1], got {}", r.found_fraction)));
     }
     if !(r.min_volume_mm3 >= 0.0 && r.fp_min_volume_mm3 >= 0.0) {
         return Err(Error::Parameter("--truth-min-volume-mm3 and --fp-min-volume-mm3 must be >= 0".into()));
     }
-    let subjects = dataset::read_dataset(&cfg.dataset)?;
+    Ok(())
+}
+
+/// The detector's swept parameter and its FROC values: the default sweep, or the values
+/// asked for with the current value added, sorted; none with `readers_only`.
+///
+/// # Errors
+/// A value that makes invalid settings.
+fn sweep_values(cfg: &ReaderConfig) -> Result<(&'static str, Vec<f64>)> {
     let (parameter, mut sweep) = froc::operating_points(&cfg.params);
     if let Some(v) = &cfg.froc_values {
         sweep = v.clone();
@@ -339,6 +340,20 @@ pub fn evaluate_readers(cfg: &ReaderConfig, obs: &dyn Observer) -> Result<Reader
     for &v in &sweep {
         froc::at_operating_point(&cfg.params, v).validate()?;
     }
+    Ok((parameter, sweep))
+}
+
+/// Runs the evaluation; the caller writes [`ReaderEvaluation::to_json`], [`ReaderEvaluation::table`],
+/// the FROC table and plot.
+///
+/// # Errors
+/// Errors of reading the dataset, bad parameters or FROC values; a subject's own failure is
+/// recorded in `failures` instead.
+pub fn evaluate_readers(cfg: &ReaderConfig, obs: &dyn Observer) -> Result<ReaderEvaluation> {
+    cfg.params.validate()?;
+    check_rules(&cfg.rules)?;
+    let subjects = dataset::read_dataset(&cfg.dataset)?;
+    let (parameter, sweep) = sweep_values(cfg)?;
     let results: Vec<(String, Result<SubjectResult>)> =
         subjects.par_iter().map(|s| (s.name.clone(), evaluate_subject(s, cfg, &sweep, obs))).collect();
     let (mut scored, mut unscored, mut failures) = (Vec::new(), Vec::new(), Vec::new());
