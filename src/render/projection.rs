@@ -114,40 +114,45 @@ fn fold_lesions(lval: &mut [f32], lid: &mut [u16], row: &[f32], lrow: &[u16]) {
     }
 }
 
+/// A plane of `rows` rows of `width` values, row `k` filled by `fill(k, mip, lval, lid)`, the
+/// rows in parallel.
+fn plane_by_rows(
+    rows: usize,
+    width: usize,
+    fill: impl Fn(usize, &mut [f32], &mut [f32], &mut [u16]) + Sync + Send,
+) -> Projection {
+    let mut out = Projection::new(rows * width);
+    let planes = out.mip.par_chunks_mut(width).zip(out.lval.par_chunks_mut(width)).zip(out.lid.par_chunks_mut(width));
+    planes.enumerate().for_each(|(k, ((mip, lval), lid))| fill(k, mip, lval, lid));
+    out
+}
+
 /// Rays along i: each row of a slice collapses to one value; slice k owns plane row k.
 fn along_i(v: &Slices, [_, ny, nz]: [usize; 3]) -> Projection {
-    let mut out = Projection::new(ny * nz);
-    out.mip.par_chunks_mut(ny).zip(out.lval.par_chunks_mut(ny)).zip(out.lid.par_chunks_mut(ny)).enumerate().for_each(
-        |(k, ((mip, lval), lid))| {
-            for j in 0..ny {
-                let (row, lrow) = v.row(k, j);
-                mip[j] = row_max(row);
-                if let Some(lrow) = lrow.filter(|l| any_lesion(l)) {
-                    for (&x, &id) in row.iter().zip(lrow) {
-                        consider(&mut lval[j], &mut lid[j], x, id);
-                    }
+    plane_by_rows(nz, ny, |k, mip, lval, lid| {
+        for j in 0..ny {
+            let (row, lrow) = v.row(k, j);
+            mip[j] = row_max(row);
+            if let Some(lrow) = lrow.filter(|l| any_lesion(l)) {
+                for (&x, &id) in row.iter().zip(lrow) {
+                    consider(&mut lval[j], &mut lid[j], x, id);
                 }
             }
-        },
-    );
-    out
+        }
+    })
 }
 
 /// Rays along j: the rows of slice k fold element-wise into plane row k.
 fn along_j(v: &Slices, [nx, ny, nz]: [usize; 3]) -> Projection {
-    let mut out = Projection::new(nx * nz);
-    out.mip.par_chunks_mut(nx).zip(out.lval.par_chunks_mut(nx)).zip(out.lid.par_chunks_mut(nx)).enumerate().for_each(
-        |(k, ((mip, lval), lid))| {
-            for j in 0..ny {
-                let (row, lrow) = v.row(k, j);
-                max_into(mip, row);
-                if let Some(lrow) = lrow {
-                    fold_lesions(lval, lid, row, lrow);
-                }
+    plane_by_rows(nz, nx, |k, mip, lval, lid| {
+        for j in 0..ny {
+            let (row, lrow) = v.row(k, j);
+            max_into(mip, row);
+            if let Some(lrow) = lrow {
+                fold_lesions(lval, lid, row, lrow);
             }
-        },
-    );
-    out
+        }
+    })
 }
 
 /// Rays along k: whole slices fold element-wise into the plane; each thread takes a

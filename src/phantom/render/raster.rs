@@ -233,19 +233,12 @@ impl<'a> Renderer<'a> {
     fn row_objects(&self, slice: &Near, y: f64, z: f64) -> RowObjects {
         let (scene, near) = (self.scene, self.near);
         let reach = |b: &Aabb, m: f64| row_dist(b, y, z) <= m;
+        let skips = |objects: &[usize], bbox: &dyn Fn(usize) -> Aabb| {
+            objects.iter().filter(|&&o| reach(&bbox(o), near)).map(|&o| Skip::fresh(o)).collect()
+        };
         RowObjects {
-            organs: slice
-                .organs
-                .iter()
-                .filter(|&&o| reach(&scene.organs[o].shape.bbox, near))
-                .map(|&o| Skip::fresh(o))
-                .collect(),
-            bones: slice
-                .bones
-                .iter()
-                .filter(|&&b| reach(&scene.bones[b].shape.bbox, near))
-                .map(|&b| Skip::fresh(b))
-                .collect(),
+            organs: skips(&slice.organs, &|o| scene.organs[o].shape.bbox),
+            bones: skips(&slice.bones, &|b| scene.bones[b].shape.bbox),
             body: slice.body.iter().copied().filter(|&i| reach(&self.body().prims()[i].bbox, self.body_far)).collect(),
         }
     }
