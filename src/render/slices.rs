@@ -26,66 +26,15 @@ pub fn lesion_slice(
     centroid_voxel: [f64; 3],
     bbox_voxel: [[usize; 3]; 2],
 ) -> RgbImage {
-    let view = View::new(&scan.grid);
-    let dims = scan.grid.dims;
-    let at = (centroid_voxel[view.p].round().max(0.0) as usize).min(dims[view.p].saturating_sub(1));
-    let span = |a: usize, mm: f64| {
-        let m = (CONTEXT_MM / mm).ceil() as usize;
-        let lo = bbox_voxel[0][a].saturating_sub(m);
-        let hi = (bbox_voxel[1][a] + m).min(dims[a]).max(lo + 1);
-        lo..hi
-    };
-    let (hs, vs) = (span(view.h, view.mm_h), span(view.v, view.mm_v));
-    let (w_mm, h_mm) = (hs.len() as f64 * view.mm_h, vs.len() as f64 * view.mm_v);
-    let px_per_mm = MIN_LONG_SIDE as f64 / w_mm.max(h_mm).max(1e-6);
-    let (w, h) = (((w_mm * px_per_mm).round() as usize).max(1), ((h_mm * px_per_mm).round() as usize).max(1));
-    // The crop's voxel under each picture column and row (display order: radiological,
-    // superior at the top); the picture enlarges the crop, so each voxel's grey level and
-    // lesion membership are worked out once, not per pixel.
-    let col: Vec<usize> =
-        (0..w).map(|x| (((x as f64 + 0.5) / px_per_mm / view.mm_h) as usize).min(hs.len() - 1)).collect();
-    let row: Vec<usize> =
-        (0..h).map(|y| (((y as f64 + 0.5) / px_per_mm / view.mm_v) as usize).min(vs.len() - 1)).collect();
-    let crop_w = hs.len();
-    let voxel = |c: usize, r: usize| {
-        let ih = if view.flip_h { hs.end - 1 - c } else { hs.start + c };
-        let iv = if view.flip_v { vs.end - 1 - r } else { vs.start + r };
-        let mut ijk = [0; 3];
-        (ijk[view.p], ijk[view.h], ijk[view.v]) = (at, ih, iv);
-        scan.grid.index(ijk[0], ijk[1], ijk[2])
-    };
-    let crop: Vec<usize> =
-        (0..vs.len()).flat_map(|r| (0..crop_w).map(move |c| (c, r))).map(|(c, r)| voxel(c, r)).collect();
-    let at_pixel = |x: usize, y: usize| row[y] * crop_w + col[x];
-    let same_grid = lesion_map.grid.dims == dims && lesion_map.data.len() == scan.data.len();
-    let inside: Vec<bool> = crop.iter().map(|&i| same_grid && lesion_map.data[i] as u32 == id).collect();
-    let mine = |x: usize, y: usize| inside[at_pixel(x, y)];
-    let values: Vec<f32> =
-        (0..h).flat_map(|y| (0..w).map(move |x| (x, y))).map(|(x, y)| scan.data[crop[at_pixel(x, y)]]).collect();
-    let (lo, hi) = super::window(&values);
-    let grey: Vec<f32> = crop
-        .iter()
-        .map(|&i| scan.data[i])
-        .map(|v| if v.is_finite() { ((v - lo) / (hi - lo)).clamp(0.0, 1.0).powf(GAMMA) } else { 0.0 })
-        .collect();
+    let crop = Crop::new(scan, centroid_voxel, bbox_voxel);
+    let same_grid = lesion_map.grid.dims == scan.grid.dims && lesion_map.data.len() == scan.data.len();
+    let inside: Vec<bool> = crop.voxels.iter().map(|&i| same_grid && lesion_map.data[i] as u32 == id).collect();
+    let grey = crop.grey(scan);
     let colour = lesion_colour(id);
     let caption = format!("{id} {region}");
-    let canvas_w = (w + 2 * MARGIN).max(text_size(&caption, 2).0 + 2 * MARGIN);
-    let mut canvas = Canvas::new(canvas_w, HEADER + h + MARGIN);
-    for y in 0..h {
-        for x in 0..w {
-            let g = grey[at_pixel(x, y)];
-            let mut c = [g * 255.0; 3];
-            if mine(x, y) {
-                let edge = x == 0 || y == 0 || x + 1 == w || y + 1 == h || {
-                    !(mine(x - 1, y) && mine(x + 1, y) && mine(x, y - 1) && mine(x, y + 1))
-                };
-                c = [0, 1, 2]
-                    .map(|i| if edge { colour[i] as f32 } else { c[i] * (1.0 - FILL) + colour[i] as f32 * FILL });
-            }
-            canvas.set((MARGIN + x) as i64, (HEADER + y) as i64, c.map(|v| v as u8));
-        }
-    }
+    let canvas_w = (crop.w + 2 * MARGIN).max(text_size(&caption, 2).0 + 2 * MARGIN);
+    let mut canvas = Canvas::new(canvas_w, HEADER + crop.h + MARGIN);
+    crop.draw(&mut canvas, &grey, &inside, colour);
     let (_, th) = text_size(&caption, 2);
     canvas.text(MARGIN as i64, ((HEADER - th) / 2) as i64, &caption, 2, colour);
     let (rw, _) = text_size("R", 2);
@@ -93,6 +42,102 @@ pub fn lesion_slice(
         canvas.text((canvas_w - MARGIN - 3 * rw) as i64, ((HEADER - th) / 2) as i64, "R L", 2, WHITE);
     }
     canvas.into_image()
+}
+
+/// The crop of the slice around a lesion and how the picture enlarges it.
+struct Crop {
+    /// Picture size in pixels.
+    w: usize,
+    h: usize,
+    /// The crop's width in voxels.
+    crop_w: usize,
+    /// The crop's voxel column under each picture column, and row under each picture row
+    /// (display order: radiological, superior at the top).
+    col: Vec<usize>,
+    row: Vec<usize>,
+    /// The scan index of each crop voxel, rows of `crop_w`.
+    voxels: Vec<usize>,
+}
+
+impl Crop {
+    /// The slice through `centroid_voxel` in the overview's orientation, cropped to
+    /// `bbox_voxel` with [`CONTEXT_MM`] around it, its longer side [`MIN_LONG_SIDE`] pixels.
+    fn new(scan: &Volume<f32>, centroid_voxel: [f64; 3], bbox_voxel: [[usize; 3]; 2]) -> Crop {
+        let view = View::new(&scan.grid);
+        let dims = scan.grid.dims;
+        let at = (centroid_voxel[view.p].round().max(0.0) as usize).min(dims[view.p].saturating_sub(1));
+        let span = |a: usize, mm: f64| {
+            let m = (CONTEXT_MM / mm).ceil() as usize;
+            let lo = bbox_voxel[0][a].saturating_sub(m);
+            let hi = (bbox_voxel[1][a] + m).min(dims[a]).max(lo + 1);
+            lo..hi
+        };
+        let (hs, vs) = (span(view.h, view.mm_h), span(view.v, view.mm_v));
+        let (w_mm, h_mm) = (hs.len() as f64 * view.mm_h, vs.len() as f64 * view.mm_v);
+        let px_per_mm = MIN_LONG_SIDE as f64 / w_mm.max(h_mm).max(1e-6);
+        let (w, h) = (((w_mm * px_per_mm).round() as usize).max(1), ((h_mm * px_per_mm).round() as usize).max(1));
+        // The picture enlarges the crop, so each voxel's grey level and lesion membership are
+        // worked out once, not per pixel.
+        let cells = |n: usize, mm: f64, len: usize| -> Vec<usize> {
+            (0..n).map(|x| (((x as f64 + 0.5) / px_per_mm / mm) as usize).min(len - 1)).collect()
+        };
+        let (col, row) = (cells(w, view.mm_h, hs.len()), cells(h, view.mm_v, vs.len()));
+        let voxel = |c: usize, r: usize| {
+            let ih = if view.flip_h { hs.end - 1 - c } else { hs.start + c };
+            let iv = if view.flip_v { vs.end - 1 - r } else { vs.start + r };
+            let mut ijk = [0; 3];
+            (ijk[view.p], ijk[view.h], ijk[view.v]) = (at, ih, iv);
+            scan.grid.index(ijk[0], ijk[1], ijk[2])
+        };
+        let crop_w = hs.len();
+        let voxels = (0..vs.len()).flat_map(|r| (0..crop_w).map(move |c| (c, r))).map(|(c, r)| voxel(c, r)).collect();
+        Crop { w, h, crop_w, col, row, voxels }
+    }
+
+    /// The crop voxel under picture pixel (`x`, `y`).
+    fn at_pixel(&self, x: usize, y: usize) -> usize {
+        self.row[y] * self.crop_w + self.col[x]
+    }
+
+    /// Each crop voxel's grey level in [0, 1], windowed on the pixels' values.
+    fn grey(&self, scan: &Volume<f32>) -> Vec<f32> {
+        let values: Vec<f32> = (0..self.h)
+            .flat_map(|y| (0..self.w).map(move |x| (x, y)))
+            .map(|(x, y)| scan.data[self.voxels[self.at_pixel(x, y)]])
+            .collect();
+        let (lo, hi) = super::window(&values);
+        self.voxels
+            .iter()
+            .map(|&i| scan.data[i])
+            .map(|v| if v.is_finite() { ((v - lo) / (hi - lo)).clamp(0.0, 1.0).powf(GAMMA) } else { 0.0 })
+            .collect()
+    }
+
+    /// The enlarged crop below the header, the lesion's voxels (`inside`) tinted in `colour`
+    /// and outlined in it.
+    fn draw(&self, canvas: &mut Canvas, grey: &[f32], inside: &[bool], colour: [u8; 3]) {
+        let (w, h) = (self.w, self.h);
+        let mine = |x: usize, y: usize| inside[self.at_pixel(x, y)];
+        for y in 0..h {
+            for x in 0..w {
+                let g = grey[self.at_pixel(x, y)];
+                let mut c = [g * 255.0; 3];
+                if mine(x, y) {
+                    let edge = x == 0 || y == 0 || x + 1 == w || y + 1 == h || {
+                        !(mine(x - 1, y) && mine(x + 1, y) && mine(x, y - 1) && mine(x, y + 1))
+                    };
+                    c = [0, 1, 2].map(|i| {
+                        if edge {
+                            colour[i] as f32
+                        } else {
+                            c[i] * (1.0 - FILL) + colour[i] as f32 * FILL
+                        }
+                    });
+                }
+                canvas.set((MARGIN + x) as i64, (HEADER + y) as i64, c.map(|v| v as u8));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
