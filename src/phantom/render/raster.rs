@@ -101,8 +101,9 @@ pub(super) struct SliceOut<'s> {
     pub(super) truth: &'s mut [u16],
 }
 
-/// The objects whose boxes reach one slice, or one row of it.
+/// The objects whose boxes reach one slice (at world `z`).
 struct Near {
+    z: f64,
     organs: Vec<usize>,
     bones: Vec<usize>,
     body: Vec<usize>,
@@ -140,7 +141,7 @@ struct Voxel {
 /// The body outline along a row: its distance at the last evaluation and how far along the
 /// row that evaluation decides the layer (air, fat, muscle).
 struct BodyState {
-    skip: Skip,
+    until: f64,
     d: f64,
 }
 
@@ -217,6 +218,7 @@ impl<'a> Renderer<'a> {
         let slab = |b: &Aabb, m: f64| b.hi[2] >= z - m && b.lo[2] <= z + m;
         let (scene, near) = (self.scene, self.near);
         let objects = Near {
+            z,
             organs: (0..scene.organs.len()).filter(|&o| slab(&scene.organs[o].shape.bbox, near)).collect(),
             bones: (0..scene.bones.len()).filter(|&b| slab(&scene.bones[b].shape.bbox, near)).collect(),
             body: (0..self.body().prims().len())
@@ -229,9 +231,9 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    /// The objects of `slice` that can reach row `j` of slice `k` (at `y`, `z`).
-    fn row_objects(&self, slice: &Near, y: f64, z: f64) -> RowObjects {
-        let (scene, near) = (self.scene, self.near);
+    /// The objects of `slice` that can reach its row at `y`.
+    fn row_objects(&self, slice: &Near, y: f64) -> RowObjects {
+        let (scene, near, z) = (self.scene, self.near, slice.z);
         let reach = |b: &Aabb, m: f64| row_dist(b, y, z) <= m;
         let skips = |objects: &[usize], bbox: &dyn Fn(usize) -> Aabb| {
             objects.iter().filter(|&&o| reach(&bbox(o), near)).map(|&o| Skip::fresh(o)).collect()
@@ -257,9 +259,8 @@ impl<'a> Renderer<'a> {
         let aff = self.grid.affine;
         let nx = self.grid.dims[0];
         let y = aff.voxel_to_world([0.0, j as f64, k as f64])[1];
-        let z = aff.voxel_to_world([0.0, 0.0, k as f64])[2];
-        let mut row = self.row_objects(slice, y, z);
-        let mut body = BodyState { skip: Skip::fresh(0), d: self.body_far };
+        let mut row = self.row_objects(slice, y);
+        let mut body = BodyState { until: f64::NEG_INFINITY, d: self.body_far };
         for i in 0..nx {
             let p = aff.voxel_to_world([i as f64, j as f64, k as f64]);
             let voxel = self.voxel(p, &mut row, &mut body, scratch);
@@ -277,12 +278,12 @@ impl<'a> Renderer<'a> {
         // inner surface are both farther than `near`.
         let mut mixed = false;
         let mut body_fresh = false;
-        if x > body.skip.until {
+        if x > body.until {
             body.d = self.body_sdf(row, p);
             body_fresh = true;
             let margin = body.d.abs().min((body.d + self.scene.fat).abs()) - self.near;
             if margin > 0.0 {
-                body.skip.until = x + skip_until(margin);
+                body.until = x + skip_until(margin);
             } else {
                 mixed = true;
             }
