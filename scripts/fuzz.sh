@@ -2,7 +2,7 @@
 # Fuzzes crmo-map's readers with cargo fuzz (libFuzzer):
 #
 #   scripts/fuzz.sh MINUTES [TARGET ...]      (default: every target, all at once, MINUTES each)
-#   scripts/fuzz.sh --build                   (only build the targets; CI does this)
+#   scripts/fuzz.sh --build                   (only build the targets, instrumented; CI type-checks them)
 #
 # Targets (fuzz/fuzz_targets/): nifti (the header and volume reader on .nii, as a scan and as
 # an atlas), nifti_gz (the same behind a valid gzip stream), gzip (raw bytes as .nii.gz), tables
