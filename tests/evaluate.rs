@@ -87,6 +87,12 @@ fn totalsegmentator_style_atlases_name_bones_and_sub_regions() {
     let ev = json(&out.join("evaluation.json"));
     let sum = &ev["summary"];
     assert_eq!(sum["sensitivity"], 1.0, "{}", String::from_utf8_lossy(&res.stdout));
+    // All found: the interval closes at 1 and opens below it by the lesions' count alone.
+    let ci = sum["sensitivity_ci95"].as_array().unwrap();
+    assert!(ci[0].as_f64().unwrap() < 1.0 && ci[1] == 1.0, "{sum}");
+    let fp = sum["false_positives_per_scan_ci95"].as_array().unwrap();
+    let rate = sum["false_positives_per_scan"].as_f64().unwrap();
+    assert!(fp[0].as_f64().unwrap() <= rate && rate < fp[1].as_f64().unwrap(), "{sum}");
     assert_eq!(sum["bone_correct"], 1.0);
     assert!(sum["region_correct"].as_f64().unwrap() >= 0.95, "{sum}");
     // The phantoms' atlases really are whole bones.

@@ -86,10 +86,18 @@ fn sij_stir_reader_two_against_reader_one_as_published() {
     let round2 = |k: &str| (r[k].as_f64().unwrap() * 100.0).round() / 100.0;
     assert_eq!((round2("sensitivity"), round2("dice_mean")), (0.69, 0.56));
     assert_eq!((round2("dice_min"), round2("dice_max")), (0.29, 0.81));
+    // 95% intervals of 27 of 39 and of 4 false positives over 4 scans, as
+    // scipy.stats.binomtest(27, 39).proportion_ci(0.95, "wilson") and the exact Poisson limits
+    // (chi2.ppf(0.025, 8) / 2, chi2.ppf(0.975, 10) / 2) give them, over 4.
+    let ci = |k: &str, scale: f64| {
+        r[k].as_array().unwrap().iter().map(|v| (v.as_f64().unwrap() * scale).round()).collect::<Vec<_>>()
+    };
+    assert_eq!(ci("sensitivity_ci95", 1e4), [5358.0, 8143.0]);
+    assert_eq!(ci("false_positives_per_scan_ci95", 4e4), [10899.0, 102416.0]);
     assert_eq!(row(&ev, "R1 vs R2")["lesions"], 29);
     assert_eq!(ev["unscored"][0]["name"], "sub-2015");
     let text = String::from_utf8_lossy(&res.stdout);
-    assert!(text.contains("R2 vs R1") && text.contains("sub-2015"), "{text}");
+    assert!(text.contains("R2 vs R1") && text.contains("sub-2015") && text.contains("0.536-0.814"), "{text}");
     assert_eq!(std::fs::read_to_string(out.join("evaluation.txt")).unwrap(), text);
 }
 

@@ -5,10 +5,13 @@
 //! - [`dataset`], [`readers`], [`run`], [`froc`], [`plot`]: real scans with radiologists' masks
 //!   (`crmo-map evaluate --readers`): the detector against every reader and the readers
 //!   against each other, side by side, with an FROC over the detector's main threshold (rules
-//!   in [`readers`]).
+//!   in [`readers`]);
+//! - [`interval`]: the 95% confidence intervals both give with their sensitivity and false
+//!   positives per scan.
 
 pub mod dataset;
 pub mod froc;
+pub mod interval;
 pub mod plot;
 pub mod readers;
 pub mod run;

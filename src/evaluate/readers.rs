@@ -21,6 +21,7 @@
 //!   first session (small components included; 1 when both are empty); over subjects it is
 //!   reported as the mean of the per-subject values and pooled (all subjects' voxels summed).
 
+use super::interval;
 use crate::ccl::{self, Connectivity};
 use serde::Serialize;
 
@@ -209,10 +210,14 @@ pub struct Agreement {
     pub found: usize,
     /// Found / lesions.
     pub sensitivity: f64,
+    /// Its 95% confidence interval ([`interval::wilson`]; `null` without lesions).
+    pub sensitivity_ci95: Option<[f64; 2]>,
     /// False positives.
     pub false_positives: usize,
     /// False positives per subject.
     pub false_positives_per_scan: f64,
+    /// Its 95% confidence interval ([`interval::poisson_rate`]; `null` without subjects).
+    pub false_positives_per_scan_ci95: Option<[f64; 2]>,
     /// Mean of the per-subject Dice.
     pub dice_mean: f64,
     /// Smallest per-subject Dice.
@@ -239,8 +244,10 @@ impl Agreement {
             lesions,
             found,
             sensitivity: super::ratio(found, lesions),
+            sensitivity_ci95: interval::wilson(found, lesions),
             false_positives: fp,
             false_positives_per_scan: super::ratio(fp, n),
+            false_positives_per_scan_ci95: interval::poisson_rate(fp, n),
             dice_mean: if n == 0 { f64::NAN } else { dices.iter().sum::<f64>() / n as f64 },
             dice_min: dices.iter().copied().fold(f64::NAN, f64::min),
             dice_max: dices.iter().copied().fold(f64::NAN, f64::max),

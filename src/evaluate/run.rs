@@ -11,6 +11,7 @@
 
 use super::dataset::{self, Subject};
 use super::froc::{self, Froc, FrocPoint};
+use super::interval;
 use super::readers::{self, Agreement, PairScore, Rules};
 use crate::error::{Error, Result};
 use crate::io;
@@ -23,6 +24,10 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+/// Under the agreement table: what its intervals assume.
+const CI_NOTE: &str = "95% CI: Wilson for sensitivity, exact Poisson for FP/scan; both take lesions as independent, \
+                       so with few subjects read them as the least uncertainty.\n";
 
 /// What to evaluate and how.
 #[derive(Clone, Debug)]
@@ -463,9 +468,9 @@ impl ReaderEvaluation {
 
     /// One row per comparison (tested against truth), over all subjects.
     fn agreement_table(&self) -> String {
-        let row = |cells: [String; 10]| {
-            let [a, b, c, d, e, f, g, h, i, j] = cells;
-            format!("{a:<16} {b:>8} {c:>7} {d:>5} {e:>11} {f:>4} {g:>7} {h:>9} {i:>11} {j:>11}\n")
+        let row = |cells: [String; 12]| {
+            let [a, b, c, d, e, f, g, h, i, j, k, l] = cells;
+            format!("{a:<16} {b:>8} {c:>7} {d:>5} {e:>11} {f:>11} {g:>4} {h:>7} {i:>11} {j:>9} {k:>10} {l:>11}\n")
         };
         let head = [
             "comparison",
@@ -473,8 +478,10 @@ impl ReaderEvaluation {
             "lesions",
             "found",
             "sensitivity",
+            "(95% CI)",
             "FP",
             "FP/scan",
+            "(95% CI)",
             "Dice mean",
             "Dice range",
             "Dice pooled",
@@ -488,13 +495,16 @@ impl ReaderEvaluation {
                 a.lesions.to_string(),
                 a.found.to_string(),
                 f3(a.sensitivity),
+                interval::format(a.sensitivity_ci95, 3),
                 a.false_positives.to_string(),
                 if per_scan.is_nan() { "-".into() } else { format!("{per_scan:.2}") },
+                interval::format(a.false_positives_per_scan_ci95, 2),
                 f3(a.dice_mean),
                 if a.dice_min.is_nan() { "-".into() } else { format!("{:.2}-{:.2}", a.dice_min, a.dice_max) },
                 f3(a.dice_pooled),
             ]));
         }
+        s.push_str(CI_NOTE);
         s
     }
 

@@ -15,6 +15,7 @@
 //! - **centroid error** is the world distance between the true centroid and the match's;
 //!   **volume ratio** is the match's volume over the true volume.
 
+use super::interval;
 use crate::labels::{region_refines, same_bone};
 use crate::lesions::Lesion;
 use crate::phantom::TruthLesion;
@@ -224,10 +225,14 @@ pub struct Summary {
     pub failed_scans: usize,
     /// Found / true, all sizes.
     pub sensitivity: f64,
+    /// Its 95% confidence interval ([`interval::wilson`]; `null` without true lesions).
+    pub sensitivity_ci95: Option<[f64; 2]>,
     /// Found / true, lesions of at least [`HEADLINE_MIN_MM3`].
     pub sensitivity_headline: f64,
     /// False positives per scan.
     pub false_positives_per_scan: f64,
+    /// Its 95% confidence interval ([`interval::poisson_rate`]; `null` without a scored scan).
+    pub false_positives_per_scan_ci95: Option<[f64; 2]>,
     /// False positives per healthy control.
     pub false_positives_per_healthy: f64,
     /// Foci set aside as equivocal per scan.
@@ -340,8 +345,10 @@ impl Summary {
             healthy_scans: healthy.len(),
             failed_scans: failed,
             sensitivity: ratio(sum(|s| s.found), sum(|s| s.true_lesions)),
+            sensitivity_ci95: interval::wilson(sum(|s| s.found), sum(|s| s.true_lesions)),
             sensitivity_headline: ratio(sum(|s| s.found_headline), sum(|s| s.true_headline)),
             false_positives_per_scan: ratio(sum(|s| s.false_positives), scores.len()),
+            false_positives_per_scan_ci95: interval::poisson_rate(sum(|s| s.false_positives), scores.len()),
             false_positives_per_healthy: ratio(healthy.iter().map(|s| s.false_positives).sum(), healthy.len()),
             equivocal_foci_per_scan: ratio(sum(|s| s.equivocal_foci), scores.len()),
             region_correct: ratio(sum(|s| s.region_correct), sum(|s| s.found)),
@@ -364,14 +371,17 @@ impl Summary {
     /// One line: the figures the accuracy targets name.
     pub fn line(&self) -> String {
         format!(
-            "{} scans ({} healthy, {} failed): sensitivity {:.3} (>= 0.3 cm3: {:.3}), FP/scan {:.2}, FP/healthy {:.2}, \
+            "{} scans ({} healthy, {} failed): sensitivity {:.3} (95% CI {}; >= 0.3 cm3: {:.3}), FP/scan {:.2} (95% CI {}), \
+             FP/healthy {:.2}, \
              equivocal foci/scan {:.2}, region correct {:.3}, bone correct {:.3}, Dice {:.3} (pooled) {:.3} (mean), centroid error median {:.2} mm, volume ratio median {:.2}",
             self.scans,
             self.healthy_scans,
             self.failed_scans,
             self.sensitivity,
+            interval::format(self.sensitivity_ci95, 3),
             self.sensitivity_headline,
             self.false_positives_per_scan,
+            interval::format(self.false_positives_per_scan_ci95, 2),
             self.false_positives_per_healthy,
             self.equivocal_foci_per_scan,
             self.region_correct,
