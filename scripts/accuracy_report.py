@@ -89,6 +89,13 @@ out += [
     "Targets (issue 10): sensitivity against reader 1 at least reader 2's, with false positives per",
     "scan at most reader 2's, and Dice against reader 1 of at least 0.45.",
     "",
+    "The detector's reference against the readers' (`marrow/ref` of the same run: the detector's",
+    "normal-marrow level over the median of the readers' normal-marrow region, the same voxels;",
+    "its thresholds are ratios to that level): "
+    + ", ".join(f"{sc['name']} {sc['marrow_check']['ratio']:.2f}"
+                for sc in real_local["subjects"] + real_local["unscored"] if sc.get("marrow_check"))
+    + ".",
+    "",
     f"### FROC: the local detector's `{real_local['froc']['parameter']}` swept",
     "",
     "![FROC on the real sacroiliac STIR](froc-sij-stir.png)",

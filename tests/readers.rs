@@ -196,4 +196,13 @@ fn the_default_detector_against_the_readers_on_the_real_scans() {
     assert!(f(detector, "sensitivity") >= f(readers, "sensitivity"), "{detector} against {readers}");
     assert!(f(detector, "false_positives") <= f(readers, "false_positives") + 1.0, "{detector} against {readers}");
     assert!(f(detector, "dice_mean") >= 0.45 && f(detector, "dice_pooled") >= 0.45, "{detector}");
+    // The detector's normal-marrow level agrees with the readers' reference region within a
+    // quarter on every scan, the unscored one too (its thresholds are ratios to that level).
+    let scans: Vec<&Value> =
+        ev["subjects"].as_array().unwrap().iter().chain(ev["unscored"].as_array().unwrap()).collect();
+    assert_eq!(scans.len(), 5);
+    for sc in scans {
+        let c = &sc["marrow_check"];
+        assert!(f(c, "voxels") > 1000.0 && (0.8..=1.25).contains(&f(c, "ratio")), "{}: {c}", sc["name"]);
+    }
 }

@@ -3,11 +3,14 @@
 //! **Folder**: every sub-folder holding `stir.nii.gz` (or `stir.nii`) is a subject named after
 //! the folder, with its atlas `region.nii.gz` (or `.nii`) and its reader masks
 //! `oedema_R<reader><session>.nii.gz` (one digit each: `oedema_R21.nii.gz` is reader 2's first
-//! session). Other files are ignored. A subject without masks is run but not scored.
+//! session), and the readers' reference region of normal marrow `normal_marrow.nii.gz` when
+//! there is one ([`super::marrow_check`]). Other files are ignored. A subject without masks is
+//! run but not scored.
 //!
 //! **Manifest**: a tab-separated file with the header `subject scan atlas reader session mask`
 //! (in any order; other columns are ignored), one row per mask; paths are relative to the
-//! manifest's folder (absolute paths are kept). A subject's rows repeat its scan and atlas; a
+//! manifest's folder (absolute paths are kept). An optional `normal_marrow` column names the
+//! readers' normal-marrow region (empty or `-`: none). A subject's rows repeat its scan and atlas; a
 //! row with an empty (or `-`) reader, session and mask lists a subject without masks. Readers
 //! are named `R<reader>` (`1` and `R1` both give `R1`). Blank lines and lines starting with
 //! `#` are skipped.
@@ -37,6 +40,8 @@ pub struct Subject {
     pub atlas: PathBuf,
     /// Readers in order (`R1` before `R2`); empty for a subject that is not scored.
     pub readers: Vec<ReaderMasks>,
+    /// The readers' reference region of normal marrow, when the dataset gives one.
+    pub normal_marrow: Option<PathBuf>,
 }
 
 /// Orders session and reader names numerically when both are numbers.
@@ -121,7 +126,8 @@ fn read_folder(dir: &Path) -> Result<Vec<Subject>> {
             }
         }
         let name = d.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        out.push(Subject { name, scan, atlas, readers: group(masks) });
+        let normal_marrow = first_existing(&d, &["normal_marrow.nii.gz", "normal_marrow.nii"]);
+        out.push(Subject { name, scan, atlas, readers: group(masks), normal_marrow });
     }
     Ok(out)
 }
@@ -134,10 +140,12 @@ fn read_manifest(path: &Path) -> Result<Vec<Subject>> {
     let idx = ["subject", "scan", "atlas", "reader", "session", "mask"].map(|c| tsv.column(c, needs).map(Some));
     let [a, b, c, d, e, f] = idx;
     let idx = [a?, b?, c?, d?, e?, f?];
+    let marrow_col = tsv.find("normal_marrow");
     struct Acc {
         scan: PathBuf,
         atlas: PathBuf,
         masks: BTreeMap<String, Vec<(String, PathBuf)>>,
+        normal_marrow: Option<PathBuf>,
     }
     let mut subjects: BTreeMap<String, Acc> = BTreeMap::new();
     for (line_no, fields) in &tsv.rows {
@@ -151,9 +159,18 @@ fn read_manifest(path: &Path) -> Result<Vec<Subject>> {
             scan: scan.clone(),
             atlas: atlas.clone(),
             masks: BTreeMap::new(),
+            normal_marrow: None,
         });
         if acc.scan != scan || acc.atlas != atlas {
             return Err(bad(format!("line {line_no}: subject {subject} has another scan or atlas on an earlier line")));
+        }
+        if let Some(m) = get(marrow_col).map(|m| base.join(m)) {
+            if acc.normal_marrow.as_ref().is_some_and(|old| *old != m) {
+                return Err(bad(format!(
+                    "line {line_no}: subject {subject} has another normal_marrow on an earlier line"
+                )));
+            }
+            acc.normal_marrow = Some(m);
         }
         match (get(idx[3]), get(idx[4]), get(idx[5])) {
             (None, None, None) => {}
@@ -171,7 +188,13 @@ fn read_manifest(path: &Path) -> Result<Vec<Subject>> {
     }
     Ok(subjects
         .into_iter()
-        .map(|(name, a)| Subject { name, scan: a.scan, atlas: a.atlas, readers: group(a.masks) })
+        .map(|(name, a)| Subject {
+            name,
+            scan: a.scan,
+            atlas: a.atlas,
+            readers: group(a.masks),
+            normal_marrow: a.normal_marrow,
+        })
         .collect())
 }
 
@@ -199,7 +222,8 @@ mod tests {
         touch(&d.join("notes/readme.txt"));
         let s = read_dataset(d).unwrap();
         assert_eq!(s.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["sub-0", "sub-1"]);
-        assert!(s[0].readers.is_empty());
+        assert!(s[0].readers.is_empty() && s[0].normal_marrow.is_none());
+        assert!(s[1].normal_marrow.as_ref().is_some_and(|m| m.ends_with("sub-1/normal_marrow.nii.gz")));
         let r = &s[1].readers;
         assert_eq!(r.iter().map(|r| r.reader.as_str()).collect::<Vec<_>>(), ["R1", "R2"]);
         assert_eq!(r[0].sessions.iter().map(|s| s.0.as_str()).collect::<Vec<_>>(), ["1", "2"]);
@@ -217,10 +241,10 @@ mod tests {
         let m = t.path().join("m.tsv");
         std::fs::write(
             &m,
-            "# comment\nsubject\tscan\tatlas\treader\tsession\tmask\n\
-             a\ta/s.nii.gz\ta/r.nii.gz\t2\tb\ta/m2b.nii.gz\n\
-             a\ta/s.nii.gz\ta/r.nii.gz\tR10\ta\ta/m10.nii.gz\n\
-             a\ta/s.nii.gz\ta/r.nii.gz\t2\ta\t/abs/m2a.nii.gz\n\
+            "# comment\nsubject\tscan\tatlas\treader\tsession\tmask\tnormal_marrow\n\
+             a\ta/s.nii.gz\ta/r.nii.gz\t2\tb\ta/m2b.nii.gz\ta/nm.nii.gz\n\
+             a\ta/s.nii.gz\ta/r.nii.gz\tR10\ta\ta/m10.nii.gz\t-\n\
+             a\ta/s.nii.gz\ta/r.nii.gz\t2\ta\t/abs/m2a.nii.gz\ta/nm.nii.gz\n\
              \n\
              b\tb/s.nii.gz\t/x/r.nii.gz\t-\t-\t-\n",
         )
@@ -232,12 +256,18 @@ mod tests {
         assert_eq!(names, ["R2", "R10"]);
         assert_eq!(s[0].readers[0].sessions[0], ("a".to_string(), PathBuf::from("/abs/m2a.nii.gz")));
         assert!(s[1].readers.is_empty() && s[1].atlas == Path::new("/x/r.nii.gz"));
+        assert_eq!(s[0].normal_marrow, Some(t.path().join("a/nm.nii.gz")));
+        assert_eq!(s[1].normal_marrow, None);
         for (text, want) in [
             ("subject\tscan\tatlas\treader\tmask\n", "session"),
             ("subject\tscan\tatlas\treader\tsession\tmask\na\ts\tr\t1\t\tm\n", "all or none"),
             ("subject\tscan\tatlas\treader\tsession\tmask\na\ts\tr\t1\t1\tm\na\ts2\tr\t1\t2\tm\n", "another scan"),
             ("subject\tscan\tatlas\treader\tsession\tmask\na\ts\tr\t1\t1\tm\na\ts\tr\t1\t1\tm\n", "twice"),
             ("subject\tscan\tatlas\treader\tsession\tmask\n", "no subject"),
+            (
+                "subject\tscan\tatlas\treader\tsession\tmask\tnormal_marrow\na\ts\tr\t1\t1\tm\tn1\na\ts\tr\t1\t2\tm\tn2\n",
+                "another normal_marrow",
+            ),
         ] {
             std::fs::write(&m, text).unwrap();
             let e = read_dataset(&m).unwrap_err().to_string();

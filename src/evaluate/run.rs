@@ -12,6 +12,7 @@
 use super::dataset::{self, Subject};
 use super::froc::{self, Froc, FrocPoint};
 use super::interval;
+use super::marrow_check::{self, same_grid, MarrowCheck};
 use super::readers::{self, Agreement, PairScore, Rules};
 use crate::error::{Error, Result};
 use crate::io;
@@ -28,6 +29,11 @@ use std::path::{Path, PathBuf};
 /// Under the agreement table: what its intervals assume.
 const CI_NOTE: &str = "95% CI: Wilson for sensitivity, exact Poisson for FP/scan; both take lesions as independent, \
                        so with few subjects read them as the least uncertainty.\n";
+
+/// Under the subject table, when it has a `marrow/ref` column.
+const MARROW_NOTE: &str =
+    "marrow/ref: the detector's normal-marrow level over the median of the readers' normal-marrow \
+                           region (the same voxels; 1 when the two references agree).\n";
 
 /// What to evaluate and how.
 #[derive(Clone, Debug)]
@@ -71,6 +77,9 @@ pub struct SubjectResult {
     pub detector_lesions: Option<usize>,
     /// Every comparison, detector rows first.
     pub pairs: Vec<Pair>,
+    /// The detector's marrow level against the readers' normal-marrow region (local detector,
+    /// when the dataset gives the region).
+    pub marrow_check: Option<MarrowCheck>,
     /// Per FROC point (same order as the sweep), the detector against each reader.
     #[serde(skip)]
     pub froc: Vec<Vec<Pair>>,
@@ -83,6 +92,8 @@ pub struct Unscored {
     pub name: String,
     /// Lesions the detector reported (None with `--readers-only`).
     pub detector_lesions: Option<usize>,
+    /// As [`SubjectResult::marrow_check`].
+    pub marrow_check: Option<MarrowCheck>,
 }
 
 /// The detector settings, as `evaluation.json` records them.
@@ -134,10 +145,6 @@ pub struct ReaderEvaluation {
 struct Masks {
     grid: Grid,
     readers: Vec<(String, Vec<Vec<bool>>)>,
-}
-
-fn same_grid(a: &Grid, b: &Grid) -> bool {
-    a.dims == b.dims && a.affine.max_abs_diff(&b.affine) <= 1e-3
 }
 
 /// Reads every reader mask of `s`; each must lie on the scan's grid (so a mismatch names the
@@ -232,6 +239,7 @@ fn evaluate_subject(s: &Subject, cfg: &ReaderConfig, sweep: &[f64], obs: &dyn Ob
     let mut pairs = Vec::new();
     let mut detector_lesions = None;
     let mut froc = Vec::new();
+    let mut marrow_check = None;
     if !cfg.readers_only {
         let run = RunConfig {
             scan: s.scan.clone(),
@@ -244,7 +252,12 @@ fn evaluate_subject(s: &Subject, cfg: &ReaderConfig, sweep: &[f64], obs: &dyn Ob
         };
         let (report, map) = pipeline::run_with_map(&run, &Silent)?;
         detector_lesions = Some(report.lesions.len());
-        if let Some(m) = &masks {
+        let reference = s.normal_marrow.as_deref().zip(report.marrow.as_ref());
+        let prep = (masks.is_some() || reference.is_some()).then(|| prepare(&run)).transpose()?;
+        if let (Some((path, marrow)), Some(prep)) = (reference, &prep) {
+            marrow_check = marrow_check::check(path, &prep.scan, &prep.atlas, marrow)?;
+        }
+        if let (Some(m), Some(prep)) = (&masks, &prep) {
             if !same_grid(&m.grid, &map.grid) {
                 // The masks were checked against the scan's header: the file changed meanwhile.
                 return Err(Error::Dataset {
@@ -257,23 +270,7 @@ fn evaluate_subject(s: &Subject, cfg: &ReaderConfig, sweep: &[f64], obs: &dyn Ob
             }
             let found: Vec<bool> = map.data.iter().map(|&l| l != 0).collect();
             pairs.extend(against_readers("detector", &found, m, &cfg.rules));
-            let prep = prepare(&run)?;
-            for &v in sweep {
-                let p = froc::at_operating_point(&cfg.params, v);
-                p.validate()?;
-                let an = pipeline::analyse(
-                    &prep.scan,
-                    &prep.atlas,
-                    &prep.table,
-                    prep.bone_label.as_ref(),
-                    &prep.samples,
-                    &p,
-                    pipeline::Sources { scan: &s.scan, atlas: &s.atlas },
-                    &Silent,
-                )?;
-                let found: Vec<bool> = an.lesion_map.data.iter().map(|&l| l != 0).collect();
-                froc.push(against_readers("detector", &found, m, &cfg.rules));
-            }
+            froc = froc_pairs(s, cfg, sweep, prep, m)?;
         }
     }
     if let Some(m) = &masks {
@@ -282,7 +279,29 @@ fn evaluate_subject(s: &Subject, cfg: &ReaderConfig, sweep: &[f64], obs: &dyn Ob
         }
     }
     let readers = masks.map(|m| m.readers.into_iter().map(|r| r.0).collect()).unwrap_or_default();
-    Ok(SubjectResult { name: s.name.clone(), readers, detector_lesions, pairs, froc })
+    Ok(SubjectResult { name: s.name.clone(), readers, detector_lesions, pairs, marrow_check, froc })
+}
+
+/// The detector at each FROC value of `sweep` on the prepared subject, against every reader.
+fn froc_pairs(s: &Subject, cfg: &ReaderConfig, sweep: &[f64], prep: &Prepared, m: &Masks) -> Result<Vec<Vec<Pair>>> {
+    let mut froc = Vec::new();
+    for &v in sweep {
+        let p = froc::at_operating_point(&cfg.params, v);
+        p.validate()?;
+        let an = pipeline::analyse(
+            &prep.scan,
+            &prep.atlas,
+            &prep.table,
+            prep.bone_label.as_ref(),
+            &prep.samples,
+            &p,
+            pipeline::Sources { scan: &s.scan, atlas: &s.atlas },
+            &Silent,
+        )?;
+        let found: Vec<bool> = an.lesion_map.data.iter().map(|&l| l != 0).collect();
+        froc.push(against_readers("detector", &found, m, &cfg.rules));
+    }
+    Ok(froc)
 }
 
 /// Order of the table's rows: detector vs each reader, then for each truth reader the others.
@@ -364,7 +383,9 @@ pub fn evaluate_readers(cfg: &ReaderConfig, obs: &dyn Observer) -> Result<Reader
     let (mut scored, mut unscored, mut failures) = (Vec::new(), Vec::new(), Vec::new());
     for (name, res) in results {
         match res {
-            Ok(s) if s.readers.is_empty() => unscored.push(Unscored { name, detector_lesions: s.detector_lesions }),
+            Ok(s) if s.readers.is_empty() => {
+                unscored.push(Unscored { name, detector_lesions: s.detector_lesions, marrow_check: s.marrow_check })
+            }
             Ok(s) => scored.push(s),
             Err(e) => failures.push((name, e.to_string())),
         }
@@ -512,14 +533,19 @@ impl ReaderEvaluation {
     /// subjects run only and the failures.
     fn subject_table(&self) -> String {
         const CELL: usize = 18;
-        let mut s = format!("\nper subject: found/lesions FP Dice\n{:<12} {:>9}", "subject", "det. les.");
+        let mut s =
+            format!("\nper subject: found/lesions FP Dice\n{:<12} {:>9} {:>10}", "subject", "det. les.", "marrow/ref");
         for a in &self.agreements {
             s.push_str(&format!(" | {:^CELL$}", a.name()));
         }
         s.push('\n');
+        let lead = |name: &str, lesions: Option<usize>, check: &Option<MarrowCheck>| {
+            let det = lesions.map_or("-".into(), |n| n.to_string());
+            let ratio = check.as_ref().map_or("-".into(), |c| format!("{:.2}", c.ratio));
+            format!("{name:<12} {det:>9} {ratio:>10}")
+        };
         for sub in &self.subjects {
-            let det = sub.detector_lesions.map_or("-".into(), |n| n.to_string());
-            s.push_str(&format!("{:<12} {:>9}", sub.name, det));
+            s.push_str(&lead(&sub.name, sub.detector_lesions, &sub.marrow_check));
             for a in &self.agreements {
                 let cell = match sub.pairs.iter().find(|p| p.tested == a.tested && p.truth == a.truth) {
                     Some(p) => {
@@ -533,11 +559,16 @@ impl ReaderEvaluation {
             s.push('\n');
         }
         for u in &self.unscored {
-            let det = u.detector_lesions.map_or("-".into(), |n| n.to_string());
-            s.push_str(&format!("{:<12} {:>9}   (no reader masks: not scored)\n", u.name, det));
+            s.push_str(&lead(&u.name, u.detector_lesions, &u.marrow_check));
+            s.push_str("   (no reader masks: not scored)\n");
         }
         for (name, err) in &self.failures {
             s.push_str(&format!("{name:<12} FAILED: {err}\n"));
+        }
+        if self.subjects.iter().any(|s| s.marrow_check.is_some())
+            || self.unscored.iter().any(|u| u.marrow_check.is_some())
+        {
+            s.push_str(MARROW_NOTE);
         }
         s
     }
