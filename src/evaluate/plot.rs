@@ -199,8 +199,8 @@ fn draw_axes(c: &mut Canvas, axis: &Axis) {
     c.text_up(14, TOP + (PLOT_H + text_w(yt)) / 2, yt, BLACK);
 }
 
-/// The readers against each other as squares (one beyond the axis at its right edge, with
-/// its value); returns the boxes they take.
+/// The readers against each other as squares with their 95% confidence intervals as whiskers
+/// (one beyond the axis at its right edge, with its value); returns the boxes they take.
 fn draw_reader_points(
     c: &mut Canvas,
     axis: &Axis,
@@ -214,6 +214,7 @@ fn draw_reader_points(
             continue;
         }
         let (x, y) = (axis.px(fp.min(axis.max)), py(a.sensitivity));
+        draw_whiskers(c, axis, a, (x, y), colour(&a.truth));
         c.square(x, y, 6, colour(&a.truth));
         taken.push([x - 8, y - 8, 17, 17]);
         if fp > axis.max {
@@ -224,6 +225,29 @@ fn draw_reader_points(
         }
     }
     taken
+}
+
+/// Half the width of a whisker's end cap (pixels).
+const CAP: i64 = 5;
+
+/// A reader point's 95% intervals: sensitivity up and down, false positives per scan left and
+/// right (cut at the axis's end, without a cap there, when the interval runs past it).
+fn draw_whiskers(c: &mut Canvas, axis: &Axis, a: &Agreement, (x, y): (i64, i64), col: [u8; 3]) {
+    if let Some([lo, hi]) = a.sensitivity_ci95 {
+        let (top, bottom) = (py(hi), py(lo));
+        c.line((x, top), (x, bottom), 1, col);
+        for end in [top, bottom] {
+            c.line((x - CAP, end), (x + CAP, end), 1, col);
+        }
+    }
+    if let Some([lo, hi]) = a.false_positives_per_scan_ci95.filter(|_| a.false_positives_per_scan <= axis.max) {
+        let (left, right) = (axis.px(lo), axis.px(hi.min(axis.max)));
+        c.line((left, y), (right, y), 1, col);
+        c.line((left, y - CAP), (left, y + CAP), 1, col);
+        if hi <= axis.max {
+            c.line((right, y - CAP), (right, y + CAP), 1, col);
+        }
+    }
 }
 
 /// The detector's points against each truth reader (index into `readers`), in sweep order.
@@ -327,6 +351,10 @@ fn draw_legend(
         c.text(LEGEND_X + 36, y, &format!("{} VS {}", a.tested, a.truth), SCALE, BLACK);
         y += 28;
     }
+    if reader_points.iter().any(|a| a.sensitivity_ci95.is_some()) {
+        c.text(LEGEND_X + 36, y, "WHISKERS: 95% CI", SCALE, DARK);
+        y += 28;
+    }
     if let Some(d) = froc.points.iter().find(|p| p.default) {
         c.ring(LEGEND_X + 13, y + 7, 8, 2, BLACK);
         c.text(LEGEND_X + 36, y, "DEFAULT", SCALE, BLACK);
@@ -386,8 +414,18 @@ mod tests {
         let refs: Vec<&Agreement> = r.iter().collect();
         let img = froc_plot(&froc, &readers, &refs);
         assert_eq!(img.dimensions(), (WIDTH, HEIGHT));
-        let count = |c: [u8; 3]| img.pixels().filter(|p| p.0 == c).count();
-        assert!(count(COLOURS[0]) > 200 && count(COLOURS[1]) > 200);
+        let count = |img: &RgbImage, c: [u8; 3]| img.pixels().filter(|p| p.0 == c).count();
+        assert!(count(&img, COLOURS[0]) > 200 && count(&img, COLOURS[1]) > 200);
+        // With intervals the reader point R2 vs R1 (R1's colour) gains its whiskers: at least
+        // the sensitivity span 0.5-0.85 and the false-positive span 0.3-2.5 in pixels.
+        let mut with_ci = r.clone();
+        with_ci[0].sensitivity_ci95 = Some([0.5, 0.85]);
+        with_ci[0].false_positives_per_scan_ci95 = Some([0.3, 2.5]);
+        let refs_ci: Vec<&Agreement> = with_ci.iter().collect();
+        let img_ci = froc_plot(&froc, &readers, &refs_ci);
+        let axis = Axis::new(&froc, &refs_ci);
+        let span = (py(0.5) - py(0.85)) + (axis.px(2.5) - axis.px(0.3));
+        assert!(count(&img_ci, COLOURS[0]) >= count(&img, COLOURS[0]) + span as usize / 2, "span {span}");
         // NaN points (no lesions) are skipped, not drawn at the corner.
         let empty = Froc { parameter: "seed_ratio".into(), points: vec![] };
         let img = froc_plot(&empty, &readers, &[]);
