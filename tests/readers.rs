@@ -6,22 +6,24 @@ use std::path::Path;
 use std::process::Command;
 
 /// A manifest in `dir` listing `subjects` of sij-stir (absolute paths), with their masks when
-/// they have any.
-fn manifest(dir: &Path, sij: &Path, subjects: &[&str]) -> std::path::PathBuf {
-    let mut text = String::from("subject\tscan\tatlas\treader\tsession\tmask\n");
+/// they have any, and their normal-marrow region for those in `with_marrow`.
+fn manifest(dir: &Path, sij: &Path, subjects: &[&str], with_marrow: &[&str]) -> std::path::PathBuf {
+    let mut text = String::from("subject\tscan\tatlas\treader\tsession\tmask\tnormal_marrow\n");
     for sub in subjects {
         let d = sij.join(sub);
         let (scan, atlas) = (d.join("stir.nii.gz"), d.join("region.nii.gz"));
+        let marrow =
+            if with_marrow.contains(sub) { s(&d.join("normal_marrow.nii.gz")).to_string() } else { "-".into() };
         let mut any = false;
         for (r, sess) in [(1, 1), (1, 2), (2, 1), (2, 2)] {
             let m = d.join(format!("oedema_R{r}{sess}.nii.gz"));
             if m.exists() {
                 any = true;
-                text.push_str(&format!("{sub}\t{}\t{}\t{r}\t{sess}\t{}\n", s(&scan), s(&atlas), s(&m)));
+                text.push_str(&format!("{sub}\t{}\t{}\t{r}\t{sess}\t{}\t{marrow}\n", s(&scan), s(&atlas), s(&m)));
             }
         }
         if !any {
-            text.push_str(&format!("{sub}\t{}\t{}\t-\t-\t-\n", s(&scan), s(&atlas)));
+            text.push_str(&format!("{sub}\t{}\t{}\t-\t-\t-\t{marrow}\n", s(&scan), s(&atlas)));
         }
     }
     let p = dir.join("manifest.tsv");
@@ -44,7 +46,7 @@ fn one_subject_reader_figures_match_an_independent_count() {
     let Some(real) = realdata("reader figures against nibabel + cc3d") else { return };
     let sij = real.join("sij-stir");
     let tmp = tempfile::tempdir().unwrap();
-    let m = manifest(tmp.path(), &sij, &["sub-1016"]);
+    let m = manifest(tmp.path(), &sij, &["sub-1016"], &[]);
     let out = tmp.path().join("ev");
     crmo_ok(&["evaluate", "--quiet", "--readers", s(&m), "--readers-only", "--out", s(&out)]);
     let ev = json(&out.join("evaluation.json"));
@@ -108,7 +110,7 @@ fn detector_rows_froc_table_and_plot() {
     let Some(real) = realdata("the reader evaluation's FROC") else { return };
     let sij = real.join("sij-stir");
     let tmp = tempfile::tempdir().unwrap();
-    let m = manifest(tmp.path(), &sij, &["sub-1013", "sub-2015"]);
+    let m = manifest(tmp.path(), &sij, &["sub-1013", "sub-2015"], &["sub-2015"]);
     let out = tmp.path().join("ev");
     let labels = fixture("realdata/sij-region.tsv");
     crmo_ok(&[
@@ -128,6 +130,11 @@ fn detector_rows_froc_table_and_plot() {
     assert_eq!(validate_reports_under(&out.join("runs")), 2, "each subject's report, valid against the schema");
     let n2015 = json(&out.join("runs/sub-2015/report.json"))["summary"]["lesion_count"].clone();
     assert_eq!(ev["unscored"][0]["detector_lesions"], n2015);
+    // The manifest's normal-marrow column: checked where given (the unscored subject too), and
+    // absent where not.
+    let check = &ev["unscored"][0]["marrow_check"];
+    assert!((0.8..=1.25).contains(&check["ratio"].as_f64().unwrap()), "{check}");
+    assert!(ev["subjects"][0]["marrow_check"].is_null(), "{}", ev["subjects"][0]);
     let froc = ev["froc"]["points"].as_array().unwrap();
     let default = crmo_map::detect::local::LocalParams::default().seed_ratio;
     assert_eq!(froc.iter().map(|p| p["value"].as_f64().unwrap()).collect::<Vec<_>>(), [default, 4.0]);
