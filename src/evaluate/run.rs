@@ -31,9 +31,8 @@ const CI_NOTE: &str = "95% CI: Wilson for sensitivity, exact Poisson for FP/scan
                        so with few subjects read them as the least uncertainty.\n";
 
 /// Under the subject table, when it has a `marrow/ref` column.
-const MARROW_NOTE: &str =
-    "marrow/ref: the detector's normal-marrow level over the median of the readers' normal-marrow \
-                           region (the same voxels; 1 when the two references agree).\n";
+const MARROW_NOTE: &str = "marrow/ref: the detector's normal-marrow level over the median of the readers' \
+                           normal-marrow region (the same voxels; 1 when the two references agree).\n";
 
 /// What to evaluate and how.
 #[derive(Clone, Debug)]
