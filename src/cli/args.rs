@@ -238,9 +238,11 @@ pub(crate) struct EvaluateArgs {
     #[arg(long, value_name = "DIR", conflicts_with_all = ["suite", "readers"], required_unless_present_any = ["suite", "readers"])]
     pub(crate) phantoms: Option<PathBuf>,
     /// Real scans with reader masks: a folder in the sij-stir layout (sub-*/stir.nii.gz,
-    /// region.nii.gz, oedema_R<reader><session>.nii.gz) or a TSV manifest (subject, scan,
-    /// atlas, reader, session, mask). Scores the detector against every reader and the readers
-    /// against each other, and sweeps the detector for an FROC.
+    /// region.nii.gz, oedema_R<reader><session>.nii.gz, optionally normal_marrow.nii.gz) or a
+    /// TSV manifest (subject, scan, atlas, reader, session, mask, optionally normal_marrow).
+    /// Scores the detector against every reader and the readers against each other (with 95%
+    /// intervals), checks the detector's marrow level against the readers' normal-marrow
+    /// region, and sweeps the detector for an FROC.
     #[arg(long, value_name = "DIR_OR_MANIFEST", conflicts_with = "suite")]
     pub(crate) readers: Option<PathBuf>,
     /// With --readers: label table for every atlas (as for `run`).
