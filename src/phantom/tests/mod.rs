@@ -468,7 +468,7 @@ fn truth_serialises_and_lesion_shapes_are_blobs() {
 /// default spacing. Run with `cargo test --release phantom::tests::intensity_report --
 /// --ignored --nocapture`.
 #[test]
-#[ignore]
+#[ignore = "a diagnostic printout, not a check: run it by name with --ignored --nocapture"]
 fn intensity_report() {
     for (case, seed, n, spacing) in
         [(Case::Seed, 7, 0, [1.5, 4.0, 1.5]), (Case::Seed, 7, 0, COARSE), (Case::Random, 101, 8, [2.0, 4.0, 2.0])]
