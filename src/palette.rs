@@ -275,14 +275,7 @@ mod tests {
     /// different (OKLab distance well above a just noticeable difference).
     #[test]
     fn neighbouring_regions_are_distinct() {
-        let hip = [
-            "ilium",
-            "acetabulum_roof",
-            "acetabulum_anterior_column",
-            "acetabulum_posterior_column",
-            "ischium",
-            "pubis",
-        ];
+        let hip = crate::labels::HIP_PARTS;
         let mut pairs: Vec<(String, String)> = Vec::new();
         for side in ["left", "right"] {
             for (i, a) in hip.iter().enumerate() {

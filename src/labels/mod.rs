@@ -26,6 +26,7 @@ pub use bone_only::{keep_bone_only, AtlasLabel, BoneOnly};
 pub use formats::TableFormat;
 pub use semantics::{
     is_variant_site, name_words, region_refines, same_bone, vertebral_level_rank, BoneClass, RegionInfo, Side,
+    HIP_PARTS,
 };
 
 use crate::error::{Error, Result};

@@ -217,6 +217,11 @@ pub fn name_words(lower: &str) -> Vec<&str> {
     lower.split(['_', '-', ' ', '.']).filter(|t| !t.is_empty()).collect()
 }
 
+/// The hip bone's sub-regions in the vocabulary (`shared/domain.md`), without their side, from
+/// the iliac wing down: the names [`crate::parcellate`] gives a whole-bone hip label's parts.
+pub const HIP_PARTS: [&str; 6] =
+    ["ilium", "acetabulum_roof", "acetabulum_anterior_column", "acetabulum_posterior_column", "ischium", "pubis"];
+
 /// Whether a name's words name the hip bone or one of its parts (ilium, ischium, pubis,
 /// acetabulum).
 fn names_hip_bone(tokens: &[&str]) -> bool {

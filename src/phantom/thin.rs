@@ -11,7 +11,7 @@
 //! plate's mid-surface toward the metaphysis between the plate's half thickness and that
 //! plus the thickness for a periphyseal band. The layer follows the surface, curved or not.
 
-use super::anatomy::{Articular, Scene, Surface, Tissue};
+use super::anatomy::{Articular, Scene, Surface};
 use super::geom::{add, dot, frame, scale, sub, V3};
 use super::lesions::{plate_of, point_on_plate, Lesion};
 use super::rng::SplitMix64;
@@ -123,30 +123,11 @@ fn finish(scene: &Scene, bone: usize, shape: Thin, rng: &mut SplitMix64) -> Opti
 /// that label's share.
 pub fn measure(scene: &Scene, l: &Lesion) -> (f64, u16, f64) {
     const STEP: f64 = 0.5;
-    let bone = &scene.bones[l.bone];
-    let n = (l.bound / STEP).ceil() as i64;
     let mut counts: Vec<(u16, usize)> = Vec::new();
-    for k in -n..=n {
-        for j in -n..=n {
-            for i in -n..=n {
-                let p = add(l.c, scale([i as f64, j as f64, k as f64], STEP));
-                let mut bd = None;
-                if l.sdf_in(p, || -*bd.insert(bone.shape.sdf(p))) >= 0.0 {
-                    continue;
-                }
-                let d = bd.unwrap_or_else(|| bone.shape.sdf(p));
-                if d >= 0.0 {
-                    continue;
-                }
-                if let (label, Tissue::Marrow(_)) = bone.classify(p, d) {
-                    match counts.iter_mut().find(|c| c.0 == label) {
-                        Some(c) => c.1 += 1,
-                        None => counts.push((label, 1)),
-                    }
-                }
-            }
-        }
-    }
+    l.marrow_points(scene, STEP, |_, label| match counts.iter_mut().find(|c| c.0 == label) {
+        Some(c) => c.1 += 1,
+        None => counts.push((label, 1)),
+    });
     let total: usize = counts.iter().map(|c| c.1).sum();
     let best = counts.iter().copied().filter(|c| c.0 != 0).max_by_key(|c| c.1).unwrap_or((0, 0));
     let frac = if total == 0 { 0.0 } else { best.1 as f64 / total as f64 };

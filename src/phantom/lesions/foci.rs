@@ -5,8 +5,8 @@ use super::super::anatomy::{Anchor, Scene, Tissue};
 use super::super::geom::{add, norm, scale, sub};
 use super::super::hard::VariantFocus;
 use super::super::rng::SplitMix64;
-use super::{jitter_frame, Lesion, REACH};
-use crate::error::{Error, Result};
+use super::{jitter_frame, one_more_attempt, Lesion, REACH};
+use crate::error::Result;
 use std::f64::consts::PI;
 
 /// Regions holding normal-variant foci, with weights that make the three groups (feet,
@@ -91,12 +91,7 @@ pub fn variant_foci(scene: &Scene, seed: u64, k: usize, lesions: &[Lesion]) -> R
     let weights: Vec<f64> = sites.iter().map(|s| s.1).collect();
     let mut attempts = 0usize;
     while out.len() < k {
-        attempts += 1;
-        if attempts > 20_000 {
-            return Err(Error::Parameter(format!(
-                "could not place {k} normal-variant foci in the phantom; ask for fewer"
-            )));
-        }
+        one_more_attempt(&mut attempts, k, "normal-variant foci")?;
         let a = sites[rng.weighted(&weights)].0;
         let mut c = a.c;
         for (ax, rm) in a.e.iter().zip(a.rmax) {

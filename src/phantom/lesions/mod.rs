@@ -6,6 +6,7 @@ use super::anatomy::{Scene, Tissue};
 use super::geom::{add, dot, norm, scale, sub, unit, Aabb, V3};
 use super::rng::{SplitMix64, ValueNoise};
 use super::thin::Thin;
+use crate::error::{Error, Result};
 use std::f64::consts::{PI, TAU};
 
 mod foci;
@@ -81,23 +82,40 @@ impl Lesion {
         }
         let peak = rng.range(PEAK.0, PEAK.1);
         let bound = r[0].max(r[1]).max(r[2]) * (1.0 + wobble);
-        let bbox = Aabb::around(c, [bound + REACH; 3]);
         let tex = ValueNoise::new(rng.next_u64(), 4.0);
-        Lesion {
-            region: region.to_string(),
-            label,
-            bone,
-            c,
-            e,
-            r,
-            harm,
-            peak,
-            bound,
-            bbox,
-            tex,
-            variant: false,
-            ratio: None,
-            thin: None,
+        Lesion { region: region.to_string(), label, harm, ..Lesion::base(bone, c, e, r, bound, peak, tex) }
+    }
+
+    /// The fields every lesion has: no region yet, no harmonics, not thin, a fixed peak.
+    fn base(bone: usize, c: V3, e: [V3; 3], r: V3, bound: f64, peak: f64, tex: ValueNoise) -> Lesion {
+        let bbox = Aabb::around(c, [bound + REACH; 3]);
+        let (region, label, harm) = (String::new(), 0, vec![]);
+        Lesion { region, label, bone, c, e, r, harm, peak, bound, bbox, tex, variant: false, ratio: None, thin: None }
+    }
+
+    /// Calls `visit` with each point of a lattice of `step` mm about the centre (out to the
+    /// lesion's bound) that lies in the lesion and in its bone's marrow, with that marrow's
+    /// label.
+    pub(in crate::phantom) fn marrow_points(&self, scene: &Scene, step: f64, mut visit: impl FnMut(V3, u16)) {
+        let bone = &scene.bones[self.bone];
+        let n = (self.bound / step).ceil() as i64;
+        for k in -n..=n {
+            for j in -n..=n {
+                for i in -n..=n {
+                    let p = add(self.c, scale([i as f64, j as f64, k as f64], step));
+                    let mut bd = None;
+                    if self.sdf_in(p, || -*bd.insert(bone.shape.sdf(p))) >= 0.0 {
+                        continue;
+                    }
+                    let d = bd.unwrap_or_else(|| bone.shape.sdf(p));
+                    if d >= 0.0 {
+                        continue;
+                    }
+                    if let (label, Tissue::Marrow(_)) = bone.classify(p, d) {
+                        visit(p, label);
+                    }
+                }
+            }
         }
     }
 
@@ -107,23 +125,7 @@ impl Lesion {
     pub(super) fn thin(bone: usize, c: V3, e: [V3; 3], r: V3, bound: f64, shape: Thin, rng: &mut SplitMix64) -> Lesion {
         let peak = rng.range(PEAK.0, PEAK.1);
         let tex = ValueNoise::new(rng.next_u64(), 4.0);
-        let bbox = Aabb::around(c, [bound + REACH; 3]);
-        Lesion {
-            region: String::new(),
-            label: 0,
-            bone,
-            c,
-            e,
-            r,
-            harm: vec![],
-            peak,
-            bound,
-            bbox,
-            tex,
-            variant: false,
-            ratio: None,
-            thin: Some(shape),
-        }
+        Lesion { thin: Some(shape), ..Lesion::base(bone, c, e, r, bound, peak, tex) }
     }
 
     /// Signed distance (mm, negative inside) of either kind of lesion; `depth` gives the
@@ -209,32 +211,27 @@ impl Lesion {
     }
 }
 
+/// Most draws [`random`] and [`variant_foci`] make before they give up.
+const MAX_ATTEMPTS: usize = 20_000;
+
+/// Counts one more draw towards `k` `what`; once [`MAX_ATTEMPTS`] have been made, an error
+/// asking for fewer.
+fn one_more_attempt(attempts: &mut usize, k: usize, what: &str) -> Result<()> {
+    *attempts += 1;
+    if *attempts > MAX_ATTEMPTS {
+        return Err(Error::Parameter(format!("could not place {k} {what} in the phantom; ask for fewer")));
+    }
+    Ok(())
+}
+
 /// Volume (mm^3) of a lesion's marrow and the fraction of it carrying its own label,
 /// measured on a 1 mm lattice.
 pub fn fit(scene: &Scene, l: &Lesion) -> (f64, f64) {
-    let bone = &scene.bones[l.bone];
     let (mut inside, mut own) = (0usize, 0usize);
-    let n = l.bound.ceil() as i64;
-    for k in -n..=n {
-        for j in -n..=n {
-            for i in -n..=n {
-                let p = add(l.c, [i as f64, j as f64, k as f64]);
-                let mut bd = None;
-                if l.sdf_in(p, || -*bd.insert(bone.shape.sdf(p))) >= 0.0 {
-                    continue;
-                }
-                let d = bd.unwrap_or_else(|| bone.shape.sdf(p));
-                if d >= 0.0 {
-                    continue;
-                }
-                let (label, tissue) = bone.classify(p, d);
-                if matches!(tissue, Tissue::Marrow(_)) {
-                    inside += 1;
-                    own += usize::from(label == l.label);
-                }
-            }
-        }
-    }
+    l.marrow_points(scene, 1.0, |_, label| {
+        inside += 1;
+        own += usize::from(label == l.label);
+    });
     let frac = if inside == 0 { 0.0 } else { own as f64 / inside as f64 };
     (inside as f64, frac)
 }

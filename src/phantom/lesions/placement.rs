@@ -5,8 +5,8 @@ use super::super::anatomy::{Anchor, Physis, Scene};
 use super::super::geom::{add, dot, frame, norm, scale, sub, V3};
 use super::super::rng::SplitMix64;
 use super::super::thin::{self};
-use super::{fit, jitter_frame, mirror_name, Lesion, GAP, LOBES};
-use crate::error::{Error, Result};
+use super::{fit, jitter_frame, mirror_name, one_more_attempt, Lesion, GAP, LOBES};
+use crate::error::Result;
 use std::f64::consts::PI;
 
 /// How random lesions are sized, placed and shaped.
@@ -80,12 +80,7 @@ pub fn random(scene: &Scene, seed: u64, k: usize, pl: &Placement) -> Result<Vec<
     let mut want_mirror: Option<String> = None;
     let mut attempts = 0usize;
     while out.len() < k {
-        attempts += 1;
-        if attempts > 20_000 {
-            return Err(Error::Parameter(format!(
-                "could not place {k} separate lesions in the phantom; ask for fewer"
-            )));
-        }
+        one_more_attempt(&mut attempts, k, "separate lesions")?;
         let apart = |l: &Lesion| out.iter().all(|o| norm(sub(o.c, l.c)) >= o.bound + l.bound + GAP);
         if let Some(thin) = thin_draw(scene, pl, &mut rng) {
             if let Some(l) = thin.filter(|l| apart(l)) {

@@ -38,13 +38,7 @@ fn vocabulary() -> BTreeSet<String> {
     }
     v.insert("sternum".to_string());
     for side in ["left", "right"] {
-        for part in [
-            "ilium",
-            "acetabulum_roof",
-            "acetabulum_anterior_column",
-            "acetabulum_posterior_column",
-            "ischium",
-            "pubis",
+        for part in crate::labels::HIP_PARTS.into_iter().chain([
             "femur_head",
             "femur_neck",
             "femur_shaft",
@@ -59,7 +53,7 @@ fn vocabulary() -> BTreeSet<String> {
             "clavicle",
             "humerus_proximal_metaphysis",
             "humerus_shaft",
-        ] {
+        ]) {
             v.insert(format!("{part}_{side}"));
         }
     }
