@@ -290,3 +290,19 @@ fn mirror_name(name: &str) -> Option<String> {
         name.strip_suffix("_right").map(|b| format!("{b}_left"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placement_gives_up_after_its_attempts_with_a_parameter_error() {
+        let mut attempts = 0;
+        for _ in 0..MAX_ATTEMPTS {
+            one_more_attempt(&mut attempts, 7, "separate lesions").unwrap();
+        }
+        let e = one_more_attempt(&mut attempts, 7, "separate lesions").unwrap_err();
+        assert!(matches!(e, Error::Parameter(_)), "{e:?}");
+        assert!(e.to_string().contains("could not place 7 separate lesions in the phantom; ask for fewer"), "{e}");
+    }
+}
