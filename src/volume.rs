@@ -165,7 +165,15 @@ pub struct Grid {
     pub affine: Affine,
 }
 
+/// Largest difference (mm) between two grids' affine entries for them to count as one grid.
+pub const SAME_GRID_MM: f64 = 1e-3;
+
 impl Grid {
+    /// Whether `other` is the same grid: the same shape and affines within [`SAME_GRID_MM`].
+    pub fn same_as(&self, other: &Grid) -> bool {
+        self.dims == other.dims && self.affine.max_abs_diff(&other.affine) <= SAME_GRID_MM
+    }
+
     /// Total number of voxels.
     pub fn len(&self) -> usize {
         self.dims[0] * self.dims[1] * self.dims[2]

@@ -16,7 +16,9 @@
 //! `#` are skipped.
 
 use crate::error::{Error, Result};
+use crate::io;
 use crate::tsv::{self, Tsv};
+use crate::volume::Grid;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -198,6 +200,27 @@ fn read_manifest(path: &Path) -> Result<Vec<Subject>> {
         .collect())
 }
 
+/// The binary mask (any non-zero voxel) at `path`, which must lie on `grid`, the grid of the
+/// scan at `scan` (so that a mismatch names the mask at fault).
+///
+/// # Errors
+/// The mask cannot be read, or [`Error::Dataset`] naming it when its grid differs.
+pub fn read_mask(path: &Path, grid: &Grid, scan: &Path) -> Result<Vec<bool>> {
+    let v = io::read_labels(path)?.volume;
+    if !v.grid.same_as(grid) {
+        return Err(Error::Dataset {
+            path: path.to_path_buf(),
+            message: format!(
+                "mask grid {:?} differs from the grid {:?} of the scan {}",
+                v.grid.dims,
+                grid.dims,
+                scan.display()
+            ),
+        });
+    }
+    Ok(v.data.iter().map(|&l| l != 0).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,6 +256,20 @@ mod tests {
         let e = read_dataset(d).unwrap_err().to_string();
         assert!(e.contains("sub-2") && e.contains("region"), "{e}");
         assert!(read_dataset(&d.join("notes")).is_err());
+    }
+
+    #[test]
+    fn a_mask_on_another_grid_is_an_error_naming_it() {
+        use crate::io::WriteOptions;
+        use crate::volume::{Affine, Volume};
+        let t = tempfile::tempdir().unwrap();
+        let grid = |n: usize| Grid { dims: [n, 1, 1], affine: Affine::from_spacing_origin([1.0; 3], [0.0; 3]) };
+        let path = t.path().join("normal_marrow.nii.gz");
+        let v = Volume { grid: grid(2), data: vec![1u8, 1] };
+        std::fs::write(&path, io::encode(&v, &WriteOptions::labels(1), None, true)).unwrap();
+        assert_eq!(read_mask(&path, &grid(2), Path::new("stir.nii.gz")).unwrap(), [true, true]);
+        let e = read_mask(&path, &grid(3), Path::new("stir.nii.gz")).unwrap_err().to_string();
+        assert!(e.contains("normal_marrow.nii.gz") && e.contains("grid"), "{e}");
     }
 
     #[test]

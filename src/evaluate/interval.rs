@@ -76,16 +76,14 @@ fn poisson_cdf(k: usize, m: f64) -> f64 {
     if m <= 0.0 {
         return 1.0;
     }
-    // log of each term e^-m m^i / i!, then their sum relative to the largest.
-    let mut log_term = -m;
-    let mut logs = Vec::with_capacity(k + 1);
-    logs.push(log_term);
+    // The log of each term e^-m m^i / i!, added to the log of the sum so far.
+    let log_add = |a: f64, b: f64| a.max(b) + (-(a - b).abs()).exp().ln_1p();
+    let (mut log_term, mut log_sum) = (-m, -m);
     for i in 1..=k {
         log_term += m.ln() - (i as f64).ln();
-        logs.push(log_term);
+        log_sum = log_add(log_sum, log_term);
     }
-    let top = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    (top + logs.iter().map(|l| (l - top).exp()).sum::<f64>().ln()).exp().min(1.0)
+    log_sum.exp().min(1.0)
 }
 
 /// `0.54-0.81` (three decimals for proportions, two for rates), or `-` when undefined.

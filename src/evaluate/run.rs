@@ -12,7 +12,7 @@
 use super::dataset::{self, Subject};
 use super::froc::{self, Froc, FrocPoint};
 use super::interval;
-use super::marrow_check::{self, same_grid, MarrowCheck};
+use super::marrow_check::{self, MarrowCheck};
 use super::readers::{self, Agreement, PairScore, Rules};
 use crate::error::{Error, Result};
 use crate::io;
@@ -157,19 +157,7 @@ fn read_masks(s: &Subject) -> Result<Option<Masks>> {
     for r in &s.readers {
         let mut sessions = Vec::new();
         for (_, path) in &r.sessions {
-            let v = io::read_labels(path)?.volume;
-            if !same_grid(&grid, &v.grid) {
-                return Err(Error::Dataset {
-                    path: path.clone(),
-                    message: format!(
-                        "mask grid {:?} differs from the grid {:?} of the scan {}",
-                        v.grid.dims,
-                        grid.dims,
-                        s.scan.display()
-                    ),
-                });
-            }
-            sessions.push(v.data.iter().map(|&l| l != 0).collect());
+            sessions.push(dataset::read_mask(path, &grid, &s.scan)?);
         }
         readers.push((r.reader.clone(), sessions));
     }
@@ -254,10 +242,11 @@ fn evaluate_subject(s: &Subject, cfg: &ReaderConfig, sweep: &[f64], obs: &dyn Ob
         let reference = s.normal_marrow.as_deref().zip(report.marrow.as_ref());
         let prep = (masks.is_some() || reference.is_some()).then(|| prepare(&run)).transpose()?;
         if let (Some((path, marrow)), Some(prep)) = (reference, &prep) {
-            marrow_check = marrow_check::check(path, &prep.scan, &prep.atlas, marrow)?;
+            let mask = dataset::read_mask(path, &prep.scan.grid, &s.scan)?;
+            marrow_check = marrow_check::check(&mask, &prep.scan, &prep.atlas, marrow);
         }
         if let (Some(m), Some(prep)) = (&masks, &prep) {
-            if !same_grid(&m.grid, &map.grid) {
+            if !m.grid.same_as(&map.grid) {
                 // The masks were checked against the scan's header: the file changed meanwhile.
                 return Err(Error::Dataset {
                     path: s.scan.clone(),

@@ -310,7 +310,8 @@ pub(crate) fn dice(both: u64, a: u64, b: u64) -> f64 {
     }
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+/// The median (the mean of the middle two for an even count); NaN for none.
+pub(super) fn median(mut v: Vec<f64>) -> f64 {
     if v.is_empty() {
         return f64::NAN;
     }

@@ -227,7 +227,7 @@ impl RunConfig {
 /// [`Error::Atlas`] naming `path` when the atlas cannot be mapped (a singular affine, or no
 /// overlap with the scan at all).
 pub fn atlas_on_grid<L: Label>(atlas: Volume<L>, scan: &Grid, path: &Path) -> Result<(Volume<L>, bool)> {
-    if atlas.grid.dims == scan.dims && atlas.grid.affine.max_abs_diff(&scan.affine) <= 1e-3 {
+    if atlas.grid.same_as(scan) {
         return Ok((atlas, false));
     }
     let (mapped, _) =
