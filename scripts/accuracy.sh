@@ -9,7 +9,9 @@
 #      target/accuracy/hard-noise-x<F>/phantoms), local;
 #   4. the basic suite (20 phantoms, seed 1000) and the founding case;
 #   5. the hard suite with every focus reported (--variant-focus-mm 0), beside the default that
-#      sets sub-centimetre foci at normal-variant sites aside as equivocal.
+#      sets sub-centimetre foci at normal-variant sites aside as equivocal;
+#   6. which lesions stand out from their marrow, real and held-out hard
+#      (scripts/lesion_separability.py, in the .venv of scripts/python-env.sh).
 # usage: scripts/accuracy.sh [COUNT]   (about 20 minutes for 30 hard phantoms on 2 cores the
 #        first time, 4 minutes for 12; a rerun only re-scores)
 set -euo pipefail
@@ -35,6 +37,9 @@ for f in 0 0.25 0.5 2; do
 done
 "$bin" evaluate --quiet --suite basic --count 20 --seed 1000 --out "$work/basic-local" > /dev/null
 "$bin" --quiet demo --out "$work/demo" > /dev/null
+py=$(bash scripts/python-env.sh)
+"$py" scripts/lesion_separability.py --readers "$real" --json "$work/separability-real.json" "$work/real-local" > /dev/null
+"$py" scripts/lesion_separability.py --json "$work/separability-hard.json" "$work/hard-local" > /dev/null
 cp "$work/real-local/froc.png" docs/froc-sij-stir.png
 python3 scripts/accuracy_report.py "$work" "$count" "$seed" > docs/ACCURACY.md
 echo "docs/ACCURACY.md written"

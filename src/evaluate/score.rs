@@ -31,10 +31,12 @@ pub const ON_TARGET_FRACTION: f64 = 0.10;
 /// True lesions at least this large (mm^3) make up the headline sensitivity.
 pub const HEADLINE_MIN_MM3: f64 = 300.0;
 
-/// A reported lesion off target (under [`ON_TARGET_FRACTION`] of it in true lesions).
+/// A lesion named by its id, region and volume: a reported lesion off target (under
+/// [`ON_TARGET_FRACTION`] of it in true lesions), or a true lesion left unscored
+/// ([`ScanScore::under_floor`]).
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct FalsePositive {
-    /// Its id in the report.
+pub struct LesionBrief {
+    /// Its id in the report or the truth.
     pub id: u32,
     /// Its region.
     pub region: String,
@@ -69,7 +71,7 @@ pub struct TruthOutcome {
 pub struct ScanScore {
     /// Name of the scan (its folder).
     pub name: String,
-    /// Number of true lesions.
+    /// Number of true lesions scored (those of [`ScanScore::under_floor`] left out).
     pub true_lesions: usize,
     /// Number of reported lesions.
     pub reported_lesions: usize,
@@ -96,14 +98,21 @@ pub struct ScanScore {
     /// Per true lesion.
     pub lesions: Vec<TruthOutcome>,
     /// The reported lesions off target.
-    pub false_positive_lesions: Vec<FalsePositive>,
+    pub false_positive_lesions: Vec<LesionBrief>,
     /// Foci the run set aside as equivocal (its report's `equivocal_foci`): not reported
     /// lesions, so neither found lesions nor false positives. [`score`] leaves it 0 for the
     /// caller that has the report to set.
     pub equivocal_foci: usize,
+    /// True lesions smaller than the run's minimum lesion volume as drawn on the scan's grid:
+    /// the run cannot report them, so they are listed here and not scored (as a reader's
+    /// lesions under the minimum are not); a reported lesion on one is still on target.
+    /// [`score`] leaves it empty for the caller that knows the minimum to set.
+    pub under_floor: Vec<LesionBrief>,
 }
 
-/// Scores reported lesions (`found_map`, `found`) against the truth.
+/// Scores reported lesions (`found_map`, `found`) against the true lesions `truth`;
+/// `truth_map` may hold more lesions than `truth` scores (a reported lesion on them is on
+/// target all the same, see [`ScanScore::under_floor`]).
 ///
 /// # Panics
 /// When the two volumes are on different grids (a programming error: the pipeline writes the
@@ -120,10 +129,10 @@ pub fn score(
     let by_id: HashMap<u32, &Lesion> = found.iter().map(|l| (l.id, l)).collect();
     let targeted = on_target(&overlap);
     let lesions: Vec<TruthOutcome> = truth.iter().map(|t| outcome(t, &overlap, &targeted, &by_id)).collect();
-    let false_positive_lesions: Vec<FalsePositive> = found
+    let false_positive_lesions: Vec<LesionBrief> = found
         .iter()
         .filter(|l| !targeted.contains(&(l.id as u16)))
-        .map(|l| FalsePositive { id: l.id, region: l.region.clone(), volume_mm3: l.volume_mm3 })
+        .map(|l| LesionBrief { id: l.id, region: l.region.clone(), volume_mm3: l.volume_mm3 })
         .collect();
     let found_n = lesions.iter().filter(|o| o.matched.is_some()).count();
     let headline: Vec<&TruthOutcome> = lesions.iter().filter(|o| o.volume_mm3 >= HEADLINE_MIN_MM3).collect();
@@ -145,6 +154,7 @@ pub fn score(
         false_positives: false_positive_lesions.len(),
         false_positive_lesions,
         equivocal_foci: 0,
+        under_floor: Vec::new(),
         dice: dice(n_both, n_truth, n_found),
         truth_voxels: n_truth,
         reported_voxels: n_found,
@@ -221,6 +231,8 @@ pub struct Summary {
     pub scans: usize,
     /// Scans without a true lesion (healthy controls).
     pub healthy_scans: usize,
+    /// True lesions left unscored, under the minimum lesion volume ([`ScanScore::under_floor`]).
+    pub lesions_under_floor: usize,
     /// Scans whose run failed.
     pub failed_scans: usize,
     /// Found / true, all sizes.
@@ -336,7 +348,8 @@ impl Summary {
     /// Totals of a set of scores; `failed` scans count as scans with every lesion missed.
     pub fn of(scores: &[ScanScore], failed: usize) -> Summary {
         let sum = |f: fn(&ScanScore) -> usize| scores.iter().map(f).sum::<usize>();
-        let healthy: Vec<&ScanScore> = scores.iter().filter(|s| s.true_lesions == 0).collect();
+        let healthy: Vec<&ScanScore> =
+            scores.iter().filter(|s| s.true_lesions == 0 && s.under_floor.is_empty()).collect();
         let found: Vec<&TruthOutcome> =
             scores.iter().flat_map(|s| &s.lesions).filter(|o| o.matched.is_some()).collect();
         let pooled = |f: fn(&ScanScore) -> u64| scores.iter().map(f).sum::<u64>();
@@ -344,6 +357,7 @@ impl Summary {
         Summary {
             scans: scores.len() + failed,
             healthy_scans: healthy.len(),
+            lesions_under_floor: scores.iter().map(|s| s.under_floor.len()).sum(),
             failed_scans: failed,
             sensitivity: ratio(sum(|s| s.found), sum(|s| s.true_lesions)),
             sensitivity_ci95: interval::wilson(sum(|s| s.found), sum(|s| s.true_lesions)),
@@ -391,7 +405,16 @@ impl Summary {
             self.dice_mean,
             self.centroid_error_median_mm,
             self.volume_ratio_median
-        ) + &self.ratio_line()
+        ) + &self.floor_line()
+            + &self.ratio_line()
+    }
+
+    /// `; 2 true lesions under the minimum volume not scored`, or nothing.
+    fn floor_line(&self) -> String {
+        match self.lesions_under_floor {
+            0 => String::new(),
+            n => format!("; {n} true lesion{} under the minimum volume not scored", if n == 1 { "" } else { "s" }),
+        }
     }
 
     /// `; sensitivity by lesion/marrow ratio: <1.5 3/26 (0.115), ...`, or nothing.
@@ -511,8 +534,14 @@ mod tests {
         assert_eq!((sum.healthy_scans, sum.false_positives_per_healthy), (1, 0.0));
         // Foci set aside as equivocal are counted beside the false positives, not among them.
         let aside = ScanScore { equivocal_foci: 3, ..s.clone() };
-        let sum = Summary::of(&[aside, s], 0);
+        let sum = Summary::of(&[aside, s.clone()], 0);
         assert_eq!((sum.false_positives_per_scan, sum.equivocal_foci_per_scan), (0.0, 1.5));
+        // A scan whose only lesions are under the minimum volume is not a healthy control.
+        let tiny = LesionBrief { id: 1, region: "sacrum".into(), volume_mm3: 40.0 };
+        let small = ScanScore { under_floor: vec![tiny], ..s };
+        let sum = Summary::of(&[small], 0);
+        assert_eq!((sum.healthy_scans, sum.lesions_under_floor, sum.sensitivity.is_nan()), (0, 1, true));
+        assert!(sum.line().contains("; 1 true lesion under the minimum volume not scored"), "{}", sum.line());
     }
 
     #[test]

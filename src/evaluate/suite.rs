@@ -46,6 +46,11 @@ impl Evaluation {
                 })
                 .chain(sc.false_positive_lesions.iter().map(|f| format!("FP {} ({:.0} mm3)", f.region, f.volume_mm3)))
                 .chain((sc.equivocal_foci > 0).then(|| format!("{} equivocal set aside", sc.equivocal_foci)))
+                .chain(
+                    sc.under_floor.iter().map(|t| {
+                        format!("{} ({:.0} mm3) under the minimum volume, not scored", t.region, t.volume_mm3)
+                    }),
+                )
                 .collect();
             s.push_str(&format!(
                 "{:<24} {:>5} {:>5} {:>6} {:>4} {:>6.3}  {}\n",
@@ -258,8 +263,14 @@ fn evaluate_one(dir: &Path, out: &Path, name: &str, params: &Params) -> Result<S
             ),
         });
     }
-    let mut s = score(name, &truth_map, &truth, &lesion_map, &report.lesions);
+    // The run reports nothing under its minimum volume: true lesions drawn smaller than it
+    // on this grid are listed, not scored, as a reader's are.
+    let (scored, under): (Vec<TruthLesion>, Vec<TruthLesion>) =
+        truth.into_iter().partition(|t| t.volume_mm3 >= params.min_volume_mm3);
+    let mut s = score(name, &truth_map, &scored, &lesion_map, &report.lesions);
     s.equivocal_foci = report.equivocal_foci.len();
+    s.under_floor =
+        under.into_iter().map(|t| LesionBrief { id: t.id, region: t.region, volume_mm3: t.volume_mm3 }).collect();
     Ok(s)
 }
 
