@@ -11,9 +11,11 @@
 #   5. the hard suite with every focus reported (--variant-focus-mm 0), beside the default that
 #      sets sub-centimetre foci at normal-variant sites aside as equivocal;
 #   6. which lesions stand out from their marrow, real and held-out hard
-#      (scripts/lesion_separability.py, in the .venv of scripts/python-env.sh).
-# usage: scripts/accuracy.sh [COUNT]   (about 20 minutes for 30 hard phantoms on 2 cores the
-#        first time, 4 minutes for 12; a rerun only re-scores)
+#      (scripts/lesion_separability.py, in the .venv of scripts/python-env.sh);
+#   7. what each test of the local detector costs and buys (scripts/ablation.py: real and
+#      held-out hard again with one test relaxed at a time, in target/accuracy/ablate-*).
+# usage: scripts/accuracy.sh [COUNT]   (about 25 minutes for 30 hard phantoms on 2 cores the
+#        first time, 6 minutes for 12; a rerun only re-scores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count="${1:-30}"
@@ -40,6 +42,7 @@ done
 py=$(bash scripts/python-env.sh)
 "$py" scripts/lesion_separability.py --readers "$real" --json "$work/separability-real.json" "$work/real-local" > /dev/null
 "$py" scripts/lesion_separability.py --json "$work/separability-hard.json" "$work/hard-local" > /dev/null
+python3 scripts/ablation.py --bin "$bin" --work "$work" --json "$work/ablation.json" > /dev/null
 cp "$work/real-local/froc.png" docs/froc-sij-stir.png
 python3 scripts/accuracy_report.py "$work" "$count" "$seed" > docs/ACCURACY.md
 echo "docs/ACCURACY.md written"

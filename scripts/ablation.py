@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""What each of the local detector's tests costs and buys: the real scans and a phantom suite
+evaluated again with one test relaxed at a time (all else at the defaults), beside the
+defaults.
+
+For every relaxation: against reader 1 on the real scans, sensitivity, false positives per
+scan and Dice mean; on the phantom suite, sensitivity, false positives per scan, and the true
+lesions the relaxed detector finds that the default misses (gained) and the other way round
+(lost). A test that loses many lesions and holds back few false positives is where
+sensitivity goes; one whose relaxation floods false positives earns its cost.
+
+The minimum lesion volume is not relaxed: it is also the phantom scoring's floor (true
+lesions under it are not scored), so relaxing it would change what is counted.
+
+usage: scripts/ablation.py [--bin target/release/crmo-map] [--work target/accuracy]
+                           [--json FILE]
+       WORK must hold `real-local` and `hard-local` (scripts/accuracy.sh makes them: the
+       default runs, the latter with its phantoms); the relaxed runs go to WORK/ablate-*.
+       Standard library only.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+# (name, flags): each relaxes one test of the local detector.
+RELAXED = [
+    ("seed noise demand", ["--noise-z", "0"]),
+    ("growth noise demand", ["--grow-noise-z", "0"]),
+    ("seed ratio (down to the grow ratio)", ["--seed-ratio", "1.2"]),
+    ("seed core (one voxel)", ["--seed-core-mm3", "0"]),
+    ("edge guard", ["--edge-mm", "0"]),
+    ("denoising", ["--denoise-mm", "0"]),
+    ("fine level", ["--fine-mm", "0"]),
+    ("growth-plate guard", ["--plate-mm", "0"]),
+    ("half-maximum cut", ["--peak-fraction", "0"]),
+    ("equivocal foci", ["--variant-focus-mm", "0"]),
+]
+
+
+def slug(name):
+    return "".join(c if c.isalnum() else "-" for c in name.split(" (")[0]).strip("-")
+
+
+def evaluate(binary, args, out, cwd):
+    """`crmo-map evaluate ARGS --out OUT`, run in `cwd`."""
+    subprocess.run([binary, "evaluate", "--quiet", "--out", out] + args, check=True, stdout=subprocess.DEVNULL, cwd=cwd)
+    with open(os.path.join(out, "evaluation.json")) as f:
+        return json.load(f)
+
+
+def real_figures(ev):
+    a = next(a for a in ev["agreements"] if a["tested"] == "detector" and a["truth"] == "R1")
+    return {"sensitivity": a["sensitivity"], "fp_per_scan": a["false_positives_per_scan"], "dice_mean": a["dice_mean"]}
+
+
+def found_set(ev):
+    return {(s["name"], l["id"]) for s in ev["scans"] for l in s["lesions"] if l["matched"] is not None}
+
+
+def phantom_figures(ev, default_found):
+    found = found_set(ev)
+    s = ev["summary"]
+    return {"sensitivity": s["sensitivity"], "fp_per_scan": s["false_positives_per_scan"],
+            "gained": len(found - default_found), "lost": len(default_found - found)}
+
+
+def main():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--bin", default=os.path.join(root, "target/release/crmo-map"))
+    ap.add_argument("--work", default=os.path.join(root, "target/accuracy"))
+    ap.add_argument("--labels", default=os.path.join(root, "fixtures/realdata/sij-region.tsv"),
+                    help="the label table real-local was evaluated with")
+    ap.add_argument("--json", metavar="FILE")
+    a = ap.parse_args()
+    real_default = os.path.join(a.work, "real-local", "evaluation.json")
+    hard_default = os.path.join(a.work, "hard-local", "evaluation.json")
+    if not (os.path.exists(real_default) and os.path.exists(hard_default)):
+        sys.exit(f"ablation.py: {a.work} lacks real-local or hard-local: run scripts/accuracy.sh first")
+    with open(real_default) as f:
+        real = json.load(f)
+    with open(hard_default) as f:
+        hard = json.load(f)
+    # The readers' folder as real-local names it (relative to the repository, where
+    # scripts/accuracy.sh runs).
+    readers, labels = real["dataset"], os.path.abspath(a.labels)
+    work, binary = os.path.abspath(a.work), os.path.abspath(a.bin)
+    phantoms = os.path.join(work, "hard-local", "phantoms")
+    default_found = found_set(hard)
+    rows = [{"relaxed": "nothing (the defaults)", "flags": [], "real": real_figures(real),
+             "phantoms": phantom_figures(hard, default_found)}]
+    for name, flags in RELAXED:
+        r = evaluate(binary, ["--readers", readers, "--labels", labels] + flags,
+                     os.path.join(work, "ablate-real-" + slug(name)), root)
+        h = evaluate(binary, ["--phantoms", phantoms] + flags, os.path.join(work, "ablate-hard-" + slug(name)), root)
+        rows.append({"relaxed": name, "flags": flags, "real": real_figures(r),
+                     "phantoms": phantom_figures(h, default_found)})
+    print("| relaxed | flags | real sensitivity | real FP/scan | real Dice mean | phantom sensitivity | "
+          "phantom FP/scan | gained | lost |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        re_, ph = r["real"], r["phantoms"]
+        print(f"| {r['relaxed']} | {' '.join(r['flags'])} | {re_['sensitivity']:.3f} | {re_['fp_per_scan']:.2f} | "
+              f"{re_['dice_mean']:.3f} | {ph['sensitivity']:.3f} | {ph['fp_per_scan']:.2f} | {ph['gained']} | {ph['lost']} |")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(rows, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
