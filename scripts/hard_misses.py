@@ -44,6 +44,8 @@ def main():
         with open(os.path.join(d, "labels.tsv")) as f:
             index = {r[1]: int(r[0]) for r in (line.split("\t") for line in f.read().splitlines()[1:])}
         for t in truth:
+            if (name, t["id"]) not in found:
+                continue  # under the run's minimum volume: the evaluation left it unscored
             region = (atlas == index[t["region"]]) & (lesions == 0)
             core = ndi.binary_erosion(region)
             normal = scan[core] if core.sum() > 100 else scan[region]
@@ -51,7 +53,7 @@ def main():
             brighter = float((normal >= median).mean())
             rows.append((brighter, name, t["id"], t["region"], t.get("shape", ""), t["volume_mm3"],
                          t.get("ratio_to_marrow") or float("nan"), median / float(np.median(normal)),
-                         found.get((name, t["id"]), False)))
+                         found[(name, t["id"])]))
     print("scan\tid\tregion\tshape\tvolume_mm3\tratio_to_marrow\tmedian_to_region\tnormal_brighter\tfound")
     for b, name, i, region, shape, vol, ratio, rel, hit in sorted(rows):
         print(f"{name}\t{i}\t{region}\t{shape}\t{vol:.0f}\t{ratio:.2f}\t{rel:.2f}\t{b:.3f}\t{hit}")
