@@ -641,9 +641,9 @@ out += [
     "  files' noise, not a better cut: 0.35 stays.",
     "- The growth plate's thickness (`plate_mm`) swept the same way: 3 mm 0.744 at 1.25, 0.495,",
     "  0.306 at 0.92; 3.5 mm 0.744 at 1.25, 0.495, 0.306 at 0.83; 4 mm (the default) 0.744 at",
-    "  1.25, 0.495, 0.290 at 0.58; 4.5, 5 and 6 mm 0.718 at 1.25, 0.480, 0.290 at 0.58 (a real",
-    "  lesion as thin as a plate goes). A thinner plate finds one tuning lesion for two or three",
-    "  false positives (pieces of physes); 4 mm stays.",
+    "  1.25, 0.495, 0.290 at 0.58; 4.5, 5 and 6 mm 0.718 at 1.25, 0.480, 0.290 at 0.58 (one real",
+    "  lesion is dropped as a plate). A thinner plate finds one tuning lesion for two or three",
+    "  false positives (in femoral necks and a proximal humerus, beside the curved physes); 4 mm stays.",
     "",
 ] + ablation() + [
     "## Where it still fails",
