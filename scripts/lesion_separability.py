@@ -63,6 +63,22 @@ def load(path, dtype=None):
     return np.asarray(nib.load(path).dataobj, dtype)
 
 
+def label_names(path):
+    """Index -> name of a label table (`index<TAB>name...` under a header line)."""
+    with open(path) as f:
+        return {int(r[0]): r[1] for r in (line.split("\t") for line in f.read().splitlines()[1:])}
+
+
+def voxels_by_label(labels):
+    """Each non-zero label's voxel coordinates (in storage order, as np.argwhere gives them),
+    from one pass over the volume."""
+    at = np.argwhere(labels > 0)
+    values = labels[tuple(at.T)]
+    order = np.argsort(values, kind="stable")
+    ids, starts = np.unique(values[order], return_index=True)
+    return dict(zip(ids.tolist(), np.split(at[order], starts[1:])))
+
+
 def null_means(scan, region, forbidden, offsets, rng):
     """Means of `scan` over `offsets` (a lesion's voxels relative to its first) placed at
     random voxels of `region`, keeping placements with at least INSIDE of the shape in the
@@ -83,10 +99,10 @@ def null_means(scan, region, forbidden, offsets, rng):
     return np.array(out)
 
 
-def separation(scan, vox, region, forbidden, rng):
-    """The null placements' count, the share of them at least as bright as the lesion, and
-    the lesion's mean over the brightest placement."""
-    stat = float(scan[tuple(vox.T)].mean())
+def separation(scan, vox, values, region, forbidden, rng):
+    """The null placements' count, the share of them at least as bright as the lesion (voxels
+    `vox`, intensities `values`), and the lesion's mean over the brightest placement."""
+    stat = float(values.mean())
     null = null_means(scan, region, forbidden, vox - vox[0], rng)
     if len(null) == 0:
         return {"placements": 0, "beaten": float("nan"), "over_max": float("nan")}
@@ -101,8 +117,7 @@ class SeedTests:
             rep = json.load(f)
         p = rep["parameters"]["local"]
         level = {r["name"]: r["marrow"] for r in rep["marrow"]["regions"]}
-        with open(os.path.join(run_dir, "regions.tsv")) as f:
-            names = {int(r[0]): r[1] for r in (line.split("\t") for line in f.read().splitlines()[1:])}
+        names = label_names(os.path.join(run_dir, "regions.tsv"))
         # Each voxel's level from the run's region map (the parcellated regions the detector used).
         by_index = np.full(max(names) + 1, np.nan)
         for i, n in names.items():
@@ -147,21 +162,22 @@ def phantom_lesions(d, ev_dir, found, rng):
     scan = np.asarray(img.dataobj, np.float32)
     atlas = load(os.path.join(d, "atlas.nii.gz"))
     lesions = load(os.path.join(d, "truth.nii.gz"))
-    with open(os.path.join(d, "labels.tsv")) as f:
-        index = {r[1]: int(r[0]) for r in (line.split("\t") for line in f.read().splitlines()[1:])}
+    index = {n: i for i, n in label_names(os.path.join(d, "labels.tsv")).items()}
     forbidden = ndi.binary_dilation(lesions > 0, iterations=GUARD)
     seeds = SeedTests(os.path.join(ev_dir, "runs", name), img.header.get_zooms()[:3])
+    by_id = voxels_by_label(lesions)
     rows = []
     for t in truth:
-        vox = np.argwhere(lesions == t["id"])
-        if len(vox) == 0 or (name, t["id"]) not in found:
+        vox = by_id.get(t["id"])
+        if vox is None or (name, t["id"]) not in found:
             continue
+        idx = tuple(vox.T)
         rows.append({
             "scan": name, "id": t["id"], "region": t["region"], "volume_mm3": t["volume_mm3"],
             "ratio": t.get("ratio_to_marrow") or float("nan"),
-            **separation(scan, vox, atlas == index[t["region"]], forbidden, rng),
+            **separation(scan, vox, scan[idx], atlas == index[t["region"]], forbidden, rng),
             "found": found[(name, t["id"])],
-            "seed_tests": seeds.verdict(scan[tuple(vox.T)], tuple(vox.T)),
+            "seed_tests": seeds.verdict(scan[idx], idx),
         })
     return rows
 
@@ -188,15 +204,14 @@ def reader_lesions(d, ev_dir, rng):
     reader2 = masks.get("oedema_R21.nii.gz", np.zeros_like(region))
     comps = cc3d.connected_components(masks["oedema_R11.nii.gz"].astype(np.uint8), connectivity=26)
     rows = []
-    for c in range(1, int(comps.max()) + 1):
-        vox = np.argwhere(comps == c)
+    for c, vox in voxels_by_label(comps).items():
         if len(vox) * voxel_mm3 < MIN_READER_MM3:
             continue
         idx = tuple(vox.T)
         rows.append({
             "scan": name, "id": c, "region": "sacroiliac", "volume_mm3": len(vox) * voxel_mm3,
             "ratio": float(np.median(scan[idx])) / marrow,
-            **separation(scan, vox, region, forbidden, rng),
+            **separation(scan, vox, scan[idx], region, forbidden, rng),
             "found": bool(tested[idx].mean() >= FOUND_SHARE),
             "found_by_reader_2": bool(reader2[idx].mean() >= FOUND_SHARE),
         })
