@@ -14,6 +14,7 @@ lesions under it are not scored), so relaxing it would change what is counted.
 
 usage: scripts/ablation.py [--bin target/release/crmo-map] [--work target/accuracy]
                            [--json FILE]
+       prints one tab-separated row per relaxation; --json writes the figures.
        WORK must hold `real-local` and `hard-local` (scripts/accuracy.sh makes them: the
        default runs, the latter with its phantoms); the relaxed runs go to WORK/ablate-*.
        Standard library only.
@@ -43,11 +44,15 @@ def slug(name):
     return "".join(c if c.isalnum() else "-" for c in name.split(" (")[0]).strip("-")
 
 
+def read_evaluation(out):
+    with open(os.path.join(out, "evaluation.json")) as f:
+        return json.load(f)
+
+
 def evaluate(binary, args, out, cwd):
     """`crmo-map evaluate ARGS --out OUT`, run in `cwd`."""
     subprocess.run([binary, "evaluate", "--quiet", "--out", out] + args, check=True, stdout=subprocess.DEVNULL, cwd=cwd)
-    with open(os.path.join(out, "evaluation.json")) as f:
-        return json.load(f)
+    return read_evaluation(out)
 
 
 def real_figures(ev):
@@ -75,14 +80,10 @@ def main():
                     help="the label table real-local was evaluated with")
     ap.add_argument("--json", metavar="FILE")
     a = ap.parse_args()
-    real_default = os.path.join(a.work, "real-local", "evaluation.json")
-    hard_default = os.path.join(a.work, "hard-local", "evaluation.json")
-    if not (os.path.exists(real_default) and os.path.exists(hard_default)):
+    defaults = [os.path.join(a.work, d) for d in ("real-local", "hard-local")]
+    if not all(os.path.exists(os.path.join(d, "evaluation.json")) for d in defaults):
         sys.exit(f"ablation.py: {a.work} lacks real-local or hard-local: run scripts/accuracy.sh first")
-    with open(real_default) as f:
-        real = json.load(f)
-    with open(hard_default) as f:
-        hard = json.load(f)
+    real, hard = map(read_evaluation, defaults)
     # The readers' folder as real-local names it (relative to the repository, where
     # scripts/accuracy.sh runs).
     readers, labels = real["dataset"], os.path.abspath(a.labels)
@@ -97,13 +98,13 @@ def main():
         h = evaluate(binary, ["--phantoms", phantoms] + flags, os.path.join(work, "ablate-hard-" + slug(name)), root)
         rows.append({"relaxed": name, "flags": flags, "real": real_figures(r),
                      "phantoms": phantom_figures(h, default_found)})
-    print("| relaxed | flags | real sensitivity | real FP/scan | real Dice mean | phantom sensitivity | "
-          "phantom FP/scan | gained | lost |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    # Tab-separated here; docs/ACCURACY.md's table is scripts/accuracy_report.py's.
+    print("relaxed\tflags\treal_sensitivity\treal_fp_per_scan\treal_dice_mean\tphantom_sensitivity\t"
+          "phantom_fp_per_scan\tgained\tlost")
     for r in rows:
         re_, ph = r["real"], r["phantoms"]
-        print(f"| {r['relaxed']} | {' '.join(r['flags'])} | {re_['sensitivity']:.3f} | {re_['fp_per_scan']:.2f} | "
-              f"{re_['dice_mean']:.3f} | {ph['sensitivity']:.3f} | {ph['fp_per_scan']:.2f} | {ph['gained']} | {ph['lost']} |")
+        print(f"{r['relaxed']}\t{' '.join(r['flags'])}\t{re_['sensitivity']:.3f}\t{re_['fp_per_scan']:.2f}\t"
+              f"{re_['dice_mean']:.3f}\t{ph['sensitivity']:.3f}\t{ph['fp_per_scan']:.2f}\t{ph['gained']}\t{ph['lost']}")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f, indent=1)
