@@ -2,8 +2,9 @@
 """Writes docs/ACCURACY.md (to stdout) from the runs scripts/accuracy.sh made in WORK.
 
 usage: accuracy_report.py WORK COUNT SEED
-Standard library only. Every figure comes from the evaluation.json files of that run and the
-separability-{hard,real}.json that scripts/lesion_separability.py wrote beside them.
+Standard library only. Every figure comes from the evaluation.json files of that run and what
+scripts/lesion_separability.py (separability-{hard,real}.json) and scripts/ablation.py
+(ablation.json) wrote beside them.
 """
 import json
 import os
@@ -12,9 +13,24 @@ import sys
 work, count, seed = sys.argv[1], sys.argv[2], sys.argv[3]
 
 
-def load(name):
-    with open(f"{work}/{name}/evaluation.json") as f:
+def work_json(path):
+    """A JSON file of WORK."""
+    with open(f"{work}/{path}") as f:
         return json.load(f)
+
+
+def load(name):
+    return work_json(f"{name}/evaluation.json")
+
+
+def relaxed(rows, name):
+    """The row of scripts/ablation.py's `rows` that relaxed the test `name`."""
+    return next(r for r in rows if r["relaxed"].split(" (")[0] == name)
+
+
+def fp_added(rows, name):
+    """Phantom false positives per scan that relaxing the test `name` adds."""
+    return relaxed(rows, name)["phantoms"]["fp_per_scan"] - rows[0]["phantoms"]["fp_per_scan"]
 
 
 def fmt(v, spec):
@@ -28,9 +44,7 @@ def median(v):
 
 def ablation():
     """The section on what each test costs and buys (scripts/ablation.py)."""
-    with open(f"{work}/ablation.json") as f:
-        rows = json.load(f)
-    base = rows[0]
+    rows = ablation_rows
     lines = [
         "### What each test costs and buys",
         "",
@@ -48,17 +62,16 @@ def ablation():
         flags = f"`{' '.join(r['flags'])}`" if r["flags"] else ""
         lines.append(f"| {r['relaxed']} | {flags} | {re_['sensitivity']:.3f} | {re_['fp_per_scan']:.2f} | "
                      f"{re_['dice_mean']:.3f} | {ph['sensitivity']:.3f} | {ph['fp_per_scan']:.2f} | {ph['gained']} | {ph['lost']} |")
-    by = {r["relaxed"].split(" (")[0]: r for r in rows}
-    noise, plate = by["seed noise demand"], by["growth-plate guard"]
+    noise, plate = relaxed(rows, "seed noise demand"), relaxed(rows, "growth-plate guard")
     lines += [
         "",
-        f"On the phantoms the seed noise demand holds back {noise['phantoms']['fp_per_scan'] - base['phantoms']['fp_per_scan']:.1f} false positives per scan for the",
-        f"{noise['phantoms']['gained']} lesions it loses, and the growth-plate guard {plate['phantoms']['fp_per_scan'] - base['phantoms']['fp_per_scan']:.1f} for {plate['phantoms']['gained']}: the two",
+        f"On the phantoms the seed noise demand holds back {fp_added(rows, 'seed noise demand'):.1f} false positives per scan for the",
+        f"{noise['phantoms']['gained']} lesions it loses, and the growth-plate guard {fp_added(rows, 'growth-plate guard'):.1f} for {plate['phantoms']['gained']}: the two",
         "tests where the phantom sensitivity goes, each earning its cost many times over. On the real",
-        f"scans the noise demand holds back {noise['real']['fp_per_scan'] - base['real']['fp_per_scan']:.2f} false positives per scan at no loss; the seed",
+        f"scans the noise demand holds back {noise['real']['fp_per_scan'] - rows[0]['real']['fp_per_scan']:.2f} false positives per scan at no loss; the seed",
         "ratio, the seed core and the edge guard hold back most of the rest; denoising and the fine",
         "level are what find the faint oedema (without them the real sensitivity falls to",
-        f"{by['denoising']['real']['sensitivity']:.3f} and {by['fine level']['real']['sensitivity']:.3f}). Without the growth-plate guard the real sensitivity falls too",
+        f"{relaxed(rows, 'denoising')['real']['sensitivity']:.3f} and {relaxed(rows, 'fine level')['real']['sensitivity']:.3f}). Without the growth-plate guard the real sensitivity falls too",
         f"({plate['real']['sensitivity']:.3f}): the guard also decides which lesions are cut (those fused with a",
         "plate), and without it every one is, which takes faint oedema apart (sub-1007 and sub-4386).",
         "",
@@ -68,10 +81,7 @@ def ablation():
 
 def separability():
     """The section on which lesions stand out by their mean (scripts/lesion_separability.py)."""
-    with open(f"{work}/separability-hard.json") as f:
-        hard = json.load(f)
-    with open(f"{work}/separability-real.json") as f:
-        real = json.load(f)
+    hard, real = work_json("separability-hard.json"), work_json("separability-real.json")
     f3 = lambda v: "-" if v is None else f"{v:.2f}"
     lines = [
         "### Which lesions stand out from their marrow",
@@ -94,10 +104,7 @@ def separability():
                          f"{f3(b['found'])} | {f3(b['found_separable'])} | {f3(b['found_other'])} | "
                          f"{f3(b.get('found_by_reader_2'))} |")
     by_test = hard.get("separable_missed_by_seed_test", {})
-    with open(f"{work}/ablation.json") as f:
-        rows = json.load(f)
-    base = rows[0]
-    plate = next(r for r in rows if r["relaxed"] == "growth-plate guard")
+    plate_gained = relaxed(ablation_rows, "growth-plate guard")["phantoms"]["gained"]
     lines += [
         "",
         f"On the real scans the detector finds {real['bins'][-1]['found_separable']:.0%} of the {real['separable']} separable lesions (of {real['placed']} placed)",
@@ -107,7 +114,7 @@ def separability():
         f"{by_test.get('noise demand', 0)} of them fill no seed core past the noise demand though they would past the seed",
         f"ratio, {by_test.get('seed ratio', 0)} not even past the ratio, and {by_test.get('seeded', 0)} would seed: those are lost to",
         "the local lifts of the level and to the growth-plate tests (relaxing the growth-plate guard",
-        f"gains {plate['phantoms']['gained']} lesions for {plate['phantoms']['fp_per_scan'] - base['phantoms']['fp_per_scan']:.1f} false positives per scan: *What each test costs and buys*).",
+        f"gains {plate_gained} lesions for {fp_added(ablation_rows, 'growth-plate guard'):.1f} false positives per scan: *What each test costs and buys*).",
         "The noise demand is the phantom's main loss: it stands in for what tells the phantom's",
         "normal bright anatomy from lesions, which a lower demand lets through (the noise table above).",
         "",
@@ -115,6 +122,7 @@ def separability():
     return lines
 
 
+ablation_rows = work_json("ablation.json")
 real_local, real_global = load("real-local"), load("real-global")
 hard_local, hard_global, basic = load("hard-local"), load("hard-global"), load("basic-local")
 with open(f"{work}/demo/report.json") as f:
