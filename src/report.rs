@@ -12,7 +12,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Version of the report layout; bumped when a field changes meaning or is removed.
-pub const SCHEMA_VERSION: &str = "1.4.0";
+pub const SCHEMA_VERSION: &str = "1.5.0";
 
 /// The software that wrote the report.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -138,6 +138,13 @@ pub struct RegionMarrow {
     /// Normal-marrow intensity (the mode of the region's intensities, or all bone's for a
     /// region too small to have its own).
     pub marrow: f64,
+    /// The faintest oedema that can seed a lesion here, as a signal ratio to `marrow`: the
+    /// seed ratio, or more where the seed noise demand asks for more (a noisy scan, or a grid
+    /// coarser than the denoising window) ([`LocalParams::seed_floor_ratio`]); `null` for a
+    /// level at or below 0.
+    ///
+    /// [`LocalParams::seed_floor_ratio`]: crate::detect::LocalParams::seed_floor_ratio
+    pub seed_floor_ratio: Option<f64>,
 }
 
 /// Per-patient figures for staging.
@@ -300,7 +307,10 @@ pub fn round_report(rep: &mut Report) {
     rep.reference.mad = r(rep.reference.mad, 4);
     if let Some(m) = &mut rep.marrow {
         m.noise_sigma = r(m.noise_sigma, 4);
-        m.regions.iter_mut().for_each(|g| g.marrow = r(g.marrow, 4));
+        for g in &mut m.regions {
+            g.marrow = r(g.marrow, 4);
+            g.seed_floor_ratio = g.seed_floor_ratio.map(|x| r(x, 4));
+        }
     }
     rep.lesions.iter_mut().chain(&mut rep.equivocal_foci).for_each(round_lesion);
     rep.summary.largest_lesion_mm3 = r(rep.summary.largest_lesion_mm3, 3);

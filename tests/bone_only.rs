@@ -27,9 +27,13 @@ fn real_mr_atlas_searches_bone_only() {
     let run = crmo_ok(&["run", "--quiet", "--scan", s(&scan), "--atlas", s(&atlas), "--out", s(&out)]);
     let rep = json(&out.join("report.json"));
     let input = &rep["input"];
-    // An MR: no warning that it looks like a CT, and nothing on stderr.
-    assert_eq!(input["warnings"], serde_json::json!([]));
-    assert!(run.stderr.is_empty(), "{}", String::from_utf8_lossy(&run.stderr));
+    // An MR: no warning that it looks like a CT. Its one warning, also on stderr, is that
+    // the seed noise demand hides faint oedema (a T1-like abdominal MR, dark vertebral marrow).
+    let warnings = input["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].as_str().unwrap().contains("a seed needs more than"), "{warnings:?}");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.lines().all(|l| l.starts_with("crmo-map: warning: ") && !l.contains("CT")), "{stderr}");
     let (analysed, ignored) = (names(&input["labels_analysed"]), names(&input["labels_ignored"]));
     assert_eq!(analysed, ["vertebrae"], "{analysed:?}");
     for soft in ["stomach", "pancreas", "autochthon_left", "autochthon_right", "duodenum", "spinal_cord"] {

@@ -178,5 +178,7 @@ fn equivocal_foci_are_listed_in_the_report_not_among_the_lesions() {
     let off = tmp.path().join("off");
     let (rep, stderr) = run(&off, &["--variant-focus-mm", "0"]);
     assert_eq!((rep["lesions"].as_array().unwrap().len(), rep["equivocal_foci"].as_array().unwrap().len()), (3, 0));
-    assert!(stderr.starts_with("3 lesion(s); outputs in"), "{stderr}");
+    // The closing line after the report's warnings (this noisy phantom's seed floor).
+    let closing = stderr.lines().find(|l| !l.starts_with("crmo-map: warning: ")).unwrap_or_default();
+    assert!(closing.starts_with("3 lesion(s); outputs in"), "{stderr}");
 }

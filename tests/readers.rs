@@ -213,3 +213,63 @@ fn the_default_detector_against_the_readers_on_the_real_scans() {
         assert!(f(c, "voxels") > 1000.0 && (0.8..=1.25).contains(&f(c, "ratio")), "{}: {c}", sc["name"]);
     }
 }
+
+/// The same real scan pooled 2 x 2 in plane (`scripts/pool_readers.py`, 1.2 mm: about the
+/// in-plane grid of whole-body MRI) keeps its anatomy and readers (the pooled masks hold half
+/// the voxels of a block or more, the scan the block means), but loses the denoising window's
+/// averaging: the report says so, per region (`seed_floor_ratio`) and in a warning, while the
+/// scan as reconstructed seeds at the seed ratio and warns of nothing.
+#[test]
+fn a_real_scan_pooled_to_a_coarser_grid_reports_its_higher_seed_floor() {
+    let Some(real) = realdata("seed floor on a real STIR and its pooling") else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::os::unix::fs::symlink(real.join("sij-stir/sub-1016"), src.join("sub-1016")).unwrap();
+    let pooled = tmp.path().join("pooled");
+    let py = Command::new(python())
+        .arg(root().join("scripts/pool_readers.py"))
+        .args([s(&src), s(&pooled)])
+        .output()
+        .expect("python runs");
+    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    let table = root().join("fixtures/realdata/sij-region.tsv");
+    let run = |dir: &Path, out: &Path| {
+        let (scan, atlas) = (dir.join("stir.nii.gz"), dir.join("region.nii.gz"));
+        crmo_ok(&["run", "--quiet", "--scan", s(&scan), "--atlas", s(&atlas), "--labels", s(&table), "--out", s(out)]);
+        let rep = json(&out.join("report.json"));
+        let floor = rep["marrow"]["regions"][0]["seed_floor_ratio"].as_f64().unwrap();
+        (rep, floor)
+    };
+    let (native, native_floor) = run(&src.join("sub-1016"), &tmp.path().join("native"));
+    let (coarse, coarse_floor) = run(&pooled.join("sub-1016"), &tmp.path().join("coarse"));
+    let seed_ratio = native["parameters"]["local"]["seed_ratio"].as_f64().unwrap();
+    assert_eq!(native_floor, seed_ratio);
+    assert_eq!(native["input"]["warnings"], serde_json::json!([]));
+    assert_eq!(coarse["input"]["spacing_mm"][0].as_f64().map(|x| (x * 100.0).round()), Some(119.0));
+    // The same anatomy: half the voxels in plane, twice their size, the centre of voxel 0 at
+    // the centre of the block it pooled, and the same marrow level within a few percent.
+    let (a, b) = (&native["input"], &coarse["input"]);
+    assert_eq!(b["shape"][2], a["shape"][2]);
+    assert_eq!(b["shape"][0].as_u64().unwrap(), a["shape"][0].as_u64().unwrap() / 2);
+    let m = |r: &Value, row: usize, col: usize| r["affine"][row][col].as_f64().unwrap();
+    for row in 0..3 {
+        for col in 0..2 {
+            assert!((m(b, row, col) - 2.0 * m(a, row, col)).abs() < 1e-4);
+        }
+        let centre = m(a, row, 3) + 0.5 * (m(a, row, 0) + m(a, row, 1));
+        assert!((m(b, row, 3) - centre).abs() < 1e-3, "row {row}: {} vs {centre}", m(b, row, 3));
+    }
+    let level = |r: &Value| r["marrow"]["regions"][0]["marrow"].as_f64().unwrap();
+    assert!((level(&coarse) / level(&native) - 1.0).abs() < 0.05, "{} vs {}", level(&coarse), level(&native));
+    assert!(coarse_floor > 2.0, "pooled floor {coarse_floor}");
+    let w = coarse["input"]["warnings"].as_array().unwrap();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].as_str().unwrap().contains("in 1 of 1 regions (100% of the bone) a seed needs more than 2.0 times"));
+    // The floor is the noise demand over the region's level: 1 + noise_z * noise / level on
+    // the pooled grid, whose 1.2 mm voxels the 1 mm denoising window does not average.
+    let (z, noise) =
+        (coarse["parameters"]["local"]["noise_z"].as_f64().unwrap(), coarse["marrow"]["noise_sigma"].as_f64().unwrap());
+    let level = coarse["marrow"]["regions"][0]["marrow"].as_f64().unwrap();
+    assert!((coarse_floor - (1.0 + z * noise / level)).abs() < 1e-3, "{coarse_floor} vs {noise} / {level}");
+}

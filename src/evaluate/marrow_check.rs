@@ -58,7 +58,13 @@ mod tests {
     fn marrow(levels: &[(u32, f64)]) -> Marrow {
         let regions = levels
             .iter()
-            .map(|&(label, marrow)| RegionMarrow { label, name: format!("r{label}"), voxels: 1, marrow })
+            .map(|&(label, marrow)| RegionMarrow {
+                label,
+                name: format!("r{label}"),
+                voxels: 1,
+                marrow,
+                seed_floor_ratio: None,
+            })
             .collect();
         Marrow { method: "region_histogram_mode".into(), noise_sigma: 1.0, regions }
     }

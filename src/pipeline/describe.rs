@@ -3,7 +3,7 @@
 //! gathers these facts as it goes; they are put into the report's words here.
 
 use super::{Params, RunConfig};
-use crate::detect::{LocalFacts, Method};
+use crate::detect::{LocalFacts, LocalParams, Method};
 use crate::error::{Error, Result};
 use crate::io::{self, Loaded};
 use crate::labels::{BoneOnly, LabelTable};
@@ -26,8 +26,15 @@ pub(super) struct AtlasFacts {
     pub(super) bone_only: BoneOnly,
 }
 
-/// The report's account of the local detector's references: every region with voxels.
-pub(super) fn marrow_report(f: &LocalFacts, hist: &[u64], table: &LabelTable) -> Marrow {
+/// The report's account of the local detector's references: every region with voxels, with
+/// the faintest oedema that can seed a lesion in it on this scan (grid `spacing`, settings `p`).
+pub(super) fn marrow_report(
+    f: &LocalFacts,
+    hist: &[u64],
+    table: &LabelTable,
+    p: &LocalParams,
+    spacing: [f64; 3],
+) -> Marrow {
     let regions = (1..hist.len().min(f.refs.len()))
         .filter(|&l| hist[l] > 0)
         .map(|l| RegionMarrow {
@@ -35,9 +42,46 @@ pub(super) fn marrow_report(f: &LocalFacts, hist: &[u64], table: &LabelTable) ->
             name: table.name(l as u32).unwrap_or_default().to_string(),
             voxels: hist[l],
             marrow: f.refs[l].marrow,
+            seed_floor_ratio: p.seed_floor_ratio(spacing, f.refs[l].marrow, f.refs[l].noise),
         })
         .collect();
     Marrow { method: "region_histogram_mode".into(), noise_sigma: f.noise_sigma, regions }
+}
+
+/// Real oedema sits at about 1.1-2.4 times its normal marrow (the readers' masks of
+/// ../shared/realdata/sij-stir): where a seed needs more than this ratio, most oedema cannot
+/// be found...
+pub const FAINT_OEDEMA_RATIO: f64 = 2.0;
+
+/// ... and a run warns when the regions where that is so hold at least this share of the
+/// analysed bone.
+pub const BLIND_BONE_SHARE: f64 = 0.25;
+
+/// A warning when the seed noise demand hides faint oedema in much of the bone
+/// ([`FAINT_OEDEMA_RATIO`], [`BLIND_BONE_SHARE`]): a scan noisy for its marrow, or a grid
+/// coarser than the denoising window, so that its noise is not averaged down.
+pub(super) fn seed_floor_warning(scan: &Path, marrow: &Marrow, noise_z: f64) -> Option<String> {
+    let total: u64 = marrow.regions.iter().map(|r| r.voxels).sum();
+    let blind: Vec<_> =
+        marrow.regions.iter().filter(|r| r.seed_floor_ratio.is_some_and(|f| f > FAINT_OEDEMA_RATIO)).collect();
+    let hidden: u64 = blind.iter().map(|r| r.voxels).sum();
+    if total == 0 || (hidden as f64) < BLIND_BONE_SHARE * total as f64 {
+        return None;
+    }
+    let worst = blind.iter().max_by(|a, b| a.seed_floor_ratio.partial_cmp(&b.seed_floor_ratio).unwrap())?;
+    Some(format!(
+        "{}: in {} of {} regions ({:.0}% of the bone) a seed needs more than {FAINT_OEDEMA_RATIO:.1} times the \
+         normal marrow (up to {:.1} times, {}): on this scan's noise the seed noise demand (--noise-z {noise_z}) asks \
+         for more than the seed ratio, so oedema fainter than that, as real oedema often is, cannot be found there; \
+         a lower --noise-z finds fainter oedema at the cost of more false positives (marrow.regions[].seed_floor_ratio \
+         in report.json; docs/ACCURACY.md, \"Carry-over to a coarser grid\")",
+        scan.display(),
+        blind.len(),
+        marrow.regions.len(),
+        100.0 * hidden as f64 / total as f64,
+        worst.seed_floor_ratio.unwrap_or(f64::NAN),
+        worst.name,
+    ))
 }
 
 /// The report's account of what was read.
@@ -89,5 +133,42 @@ pub(super) fn parameters(params: &Params, cutoff: f64) -> Parameters {
         intensity_threshold: cutoff,
         min_volume_mm3: params.min_volume_mm3,
         connectivity: params.connectivity.count(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marrow(floors: &[(u64, Option<f64>)]) -> Marrow {
+        let regions = floors
+            .iter()
+            .enumerate()
+            .map(|(i, &(voxels, f))| RegionMarrow {
+                label: i as u32 + 1,
+                name: format!("r{}", i + 1),
+                voxels,
+                marrow: 100.0,
+                seed_floor_ratio: f,
+            })
+            .collect();
+        Marrow { method: "region_histogram_mode".into(), noise_sigma: 10.0, regions }
+    }
+
+    #[test]
+    fn the_seed_floor_warning_needs_a_quarter_of_the_bone_past_the_faint_oedema_ratio() {
+        let scan = Path::new("scan.nii.gz");
+        // 24% of the bone past 2.0: no warning; 25%: one, naming the worst region.
+        assert_eq!(seed_floor_warning(scan, &marrow(&[(76, Some(1.55)), (24, Some(3.0))]), 17.0), None);
+        let w =
+            seed_floor_warning(scan, &marrow(&[(50, Some(1.55)), (25, Some(2.5)), (25, Some(3.04))]), 17.0).unwrap();
+        assert!(
+            w.starts_with("scan.nii.gz: in 2 of 3 regions (50% of the bone) a seed needs more than 2.0 times"),
+            "{w}"
+        );
+        assert!(w.contains("(up to 3.0 times, r3)") && w.contains("--noise-z 17"), "{w}");
+        // At exactly the ratio, or without a floor (a level at or below 0), nothing is hidden.
+        assert_eq!(seed_floor_warning(scan, &marrow(&[(10, Some(FAINT_OEDEMA_RATIO)), (10, None)]), 17.0), None);
+        assert_eq!(seed_floor_warning(scan, &marrow(&[]), 17.0), None);
     }
 }

@@ -95,7 +95,13 @@ fn founding_case_units_and_items() {
     let marrow = Marrow {
         method: "region_histogram_mode".into(),
         noise_sigma: 1.0,
-        regions: vec![RegionMarrow { label: 1, name: "vertebra_T7".into(), voxels: 1000, marrow: 150.0 }],
+        regions: vec![RegionMarrow {
+            label: 1,
+            name: "vertebra_T7".into(),
+            voxels: 1000,
+            marrow: 150.0,
+            seed_floor_ratio: None,
+        }],
     };
     let s = staged(&lesions, &regions, Some(&marrow));
     let units: Vec<(&str, u64, u64, usize)> =

@@ -141,6 +141,29 @@ impl LocalParams {
         }
         Ok(())
     }
+
+    /// Voxels the denoising window reaches on either side of its centre along each axis, on a
+    /// grid of `spacing` (mm): none along an axis coarser than `denoise_mm`.
+    pub fn denoise_radius(&self, spacing: [f64; 3]) -> [usize; 3] {
+        spacing.map(|s| (self.denoise_mm / s + 1e-9).floor() as usize)
+    }
+
+    /// The excess over the marrow level that a seed's denoised signal needs on a grid of
+    /// `spacing` whose noise level is `noise`: `noise_z` times the noise of the window's mean
+    /// (the noise over the square root of the window's voxels).
+    pub fn seed_noise_excess(&self, spacing: [f64; 3], noise: f64) -> f64 {
+        let window = self.denoise_radius(spacing).iter().map(|r| 2 * r + 1).product::<usize>() as f64;
+        self.noise_z * noise / window.sqrt()
+    }
+
+    /// The faintest oedema that can seed a lesion in a region of normal-marrow level `marrow`,
+    /// as a signal ratio to that level: `seed_ratio`, or more where the noise demand asks for
+    /// more (a noisy scan, or a grid too coarse for the denoising window). The local and fine
+    /// levels can only raise the level a voxel is judged against, so this is a lower bound.
+    /// `None` for a level at or below 0, against which no ratio means anything.
+    pub fn seed_floor_ratio(&self, spacing: [f64; 3], marrow: f64, noise: f64) -> Option<f64> {
+        (marrow > 0.0).then(|| self.seed_ratio.max(1.0 + self.seed_noise_excess(spacing, noise) / marrow))
+    }
 }
 
 /// A region's normal-marrow level and the scan's noise level, in scan units.

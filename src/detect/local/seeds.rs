@@ -46,9 +46,8 @@ impl<'a, L: Label> Seeds<'a, L> {
         p: &LocalParams,
     ) -> Seeds<'a, L> {
         let spacing = scan.grid.spacing();
-        let radius = spacing.map(|s| (p.denoise_mm / s + 1e-9).floor() as usize);
-        let window = radius.iter().map(|r| 2 * r + 1).product::<usize>() as f64;
-        let noise_excess = refs.iter().map(|r| p.noise_z * r.noise / window.sqrt()).collect();
+        let radius = p.denoise_radius(spacing);
+        let noise_excess = refs.iter().map(|r| p.seed_noise_excess(spacing, r.noise)).collect();
         let voxel_mm3 = spacing.iter().product::<f64>();
         let core_voxels = ((p.seed_core_mm3 / voxel_mm3 - 1e-9).ceil().max(1.0)) as usize;
         Seeds {

@@ -405,3 +405,23 @@ fn red_marrow_along_a_tubular_bone_is_judged_against_its_own_slabs() {
     let along = found(&tubular);
     assert!(along[red] == 0 && along[focus] != 0, "against its slabs it is not; the lesion stays");
 }
+
+#[test]
+fn the_seed_floor_is_the_seed_ratio_or_the_noise_demand_over_the_level() {
+    let p = LocalParams { seed_ratio: 1.55, noise_z: 17.0, denoise_mm: 1.0, ..LocalParams::default() };
+    // 0.6 mm in plane: a 3 x 3 x 1 window, the demand 17 x 30 / 3 = 170 over the level.
+    let fine = [0.6, 0.6, 3.3];
+    assert_eq!(p.denoise_radius(fine), [1, 1, 0]);
+    assert!((p.seed_noise_excess(fine, 30.0) - 170.0).abs() < 1e-9);
+    assert_eq!(p.seed_floor_ratio(fine, 400.0, 30.0), Some(1.55));
+    assert!((p.seed_floor_ratio(fine, 200.0, 30.0).unwrap() - 1.85).abs() < 1e-12);
+    // 1.2 mm: no averaging, the demand 17 x 30 = 510 over the level.
+    let coarse = [1.2, 1.2, 3.3];
+    assert_eq!(p.denoise_radius(coarse), [0, 0, 0]);
+    assert!((p.seed_floor_ratio(coarse, 400.0, 30.0).unwrap() - 2.275).abs() < 1e-12);
+    // Exactly 1 mm voxels average (a window reaching 1 mm holds the neighbour).
+    assert_eq!(p.denoise_radius([1.0, 1.0, 1.0]), [1, 1, 1]);
+    // No ratio to a level at or below 0; no demand, the seed ratio alone.
+    assert_eq!(p.seed_floor_ratio(coarse, 0.0, 30.0), None);
+    assert_eq!(LocalParams { noise_z: 0.0, ..p.clone() }.seed_floor_ratio(coarse, 100.0, 30.0), Some(1.55));
+}

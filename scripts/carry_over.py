@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Whether the local detector's operating point carries over to a coarser grid: the real
+scans as reconstructed (0.6 mm in plane) and pooled 2 x 2 in plane (1.2 mm, about the
+in-plane grid of whole-body MRI; scripts/pool_readers.py), beside the held-out hard phantom
+suite, at the default seed noise demand and at lower ones.
+
+For every demand: against reader 1, the detector's sensitivity, false positives per scan and
+Dice mean on both real grids, and on the phantoms sensitivity and false positives per scan;
+reader 2 against reader 1 on each real grid (the yardstick); and the faintest oedema that can
+seed a lesion (`marrow.regions[].seed_floor_ratio` of the runs' reports: the median over the
+real subjects, and over the phantoms of each phantom's bone-weighted median region).
+
+usage: scripts/carry_over.py [--bin target/release/crmo-map] [--work target/accuracy]
+                             [--json FILE]
+       prints one tab-separated row per demand; --json writes the figures.
+       WORK must hold `real-local`, `hard-local` (with its phantoms) and the pooled readers
+       `sij-stir-pooled2` (scripts/accuracy.sh makes them); the runs go to WORK/carry-*.
+       Standard library only.
+"""
+import argparse
+import glob
+import json
+import os
+import statistics
+import sys
+
+from ablation import evaluate, read_evaluation, real_figures
+
+# Seed noise demands (--noise-z) evaluated; the first is the default.
+DEMANDS = [17, 11, 8, 5]
+
+
+def readers_figures(ev):
+    a = next(a for a in ev["agreements"] if a["tested"] == "R2" and a["truth"] == "R1")
+    return {"sensitivity": a["sensitivity"], "fp_per_scan": a["false_positives_per_scan"], "dice_mean": a["dice_mean"]}
+
+
+def phantom_figures(ev):
+    s = ev["summary"]
+    return {"sensitivity": s["sensitivity"], "fp_per_scan": s["false_positives_per_scan"]}
+
+
+def weighted_median(pairs):
+    """The median of `(value, weight)` pairs, each value counted `weight` times."""
+    pairs = sorted(pairs)
+    half, seen = sum(w for _, w in pairs) / 2.0, 0
+    for v, w in pairs:
+        seen += w
+        if seen >= half:
+            return v
+    return float("nan")
+
+
+def seed_floor(out):
+    """Median over the runs in OUT/runs of each run's bone-weighted median seed floor."""
+    floors = []
+    for path in sorted(glob.glob(os.path.join(out, "runs", "*", "report.json"))):
+        with open(path) as f:
+            regions = (json.load(f).get("marrow") or {}).get("regions", [])
+        pairs = [(r["seed_floor_ratio"], r["voxels"]) for r in regions if r.get("seed_floor_ratio") is not None]
+        if pairs:
+            floors.append(weighted_median(pairs))
+    return statistics.median(floors) if floors else float("nan")
+
+
+def main():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--bin", default=os.path.join(root, "target/release/crmo-map"))
+    ap.add_argument("--work", default=os.path.join(root, "target/accuracy"))
+    ap.add_argument("--labels", default=os.path.join(root, "fixtures/realdata/sij-region.tsv"),
+                    help="the label table real-local was evaluated with")
+    ap.add_argument("--json", metavar="FILE")
+    a = ap.parse_args()
+    work, binary, labels = os.path.abspath(a.work), os.path.abspath(a.bin), os.path.abspath(a.labels)
+    needed = [os.path.join(work, d, "evaluation.json") for d in ("real-local", "hard-local")]
+    pooled = os.path.join(work, "sij-stir-pooled2")
+    if not all(map(os.path.exists, needed)) or not os.path.isdir(pooled):
+        sys.exit(f"carry_over.py: {work} lacks real-local, hard-local or sij-stir-pooled2: run scripts/accuracy.sh first")
+    readers = read_evaluation(os.path.join(work, "real-local"))["dataset"]
+    phantoms = os.path.join(work, "hard-local", "phantoms")
+    rows = []
+    for demand in DEMANDS:
+        flags = ["--noise-z", str(demand)]
+        if demand == DEMANDS[0]:
+            native_dir, hard_dir = os.path.join(work, "real-local"), os.path.join(work, "hard-local")
+            native, hard = read_evaluation(native_dir), read_evaluation(hard_dir)
+        else:
+            native_dir, hard_dir = (os.path.join(work, f"carry-{k}-z{demand}") for k in ("native", "hard"))
+            native = evaluate(binary, ["--readers", readers, "--labels", labels] + flags, native_dir, root)
+            hard = evaluate(binary, ["--phantoms", phantoms] + flags, hard_dir, root)
+        pooled_dir = os.path.join(work, f"carry-pooled-z{demand}")
+        coarse = evaluate(binary, ["--readers", pooled, "--labels", labels] + flags, pooled_dir, root)
+        rows.append({
+            "noise_z": demand,
+            "native": real_figures(native), "native_seed_floor": seed_floor(native_dir),
+            "pooled": real_figures(coarse), "pooled_seed_floor": seed_floor(pooled_dir),
+            "phantoms": phantom_figures(hard), "phantom_seed_floor": seed_floor(hard_dir),
+            "readers_native": readers_figures(native), "readers_pooled": readers_figures(coarse),
+        })
+    # Tab-separated here; docs/ACCURACY.md's table is scripts/accuracy_report.py's.
+    print("noise_z\tnative_sensitivity\tnative_fp_per_scan\tnative_seed_floor\tpooled_sensitivity\t"
+          "pooled_fp_per_scan\tpooled_seed_floor\tphantom_sensitivity\tphantom_fp_per_scan\tphantom_seed_floor")
+    for r in rows:
+        n, p, h = r["native"], r["pooled"], r["phantoms"]
+        print(f"{r['noise_z']}\t{n['sensitivity']:.3f}\t{n['fp_per_scan']:.2f}\t{r['native_seed_floor']:.2f}\t"
+              f"{p['sensitivity']:.3f}\t{p['fp_per_scan']:.2f}\t{r['pooled_seed_floor']:.2f}\t"
+              f"{h['sensitivity']:.3f}\t{h['fp_per_scan']:.2f}\t{r['phantom_seed_floor']:.2f}")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(rows, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
