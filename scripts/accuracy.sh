@@ -13,7 +13,10 @@
 #   6. which lesions stand out from their marrow, real and held-out hard
 #      (scripts/lesion_separability.py, in the .venv of scripts/python-env.sh);
 #   7. what each test of the local detector costs and buys (scripts/ablation.py: real and
-#      held-out hard again with one test relaxed at a time, in target/accuracy/ablate-*).
+#      held-out hard again with one test relaxed at a time, in target/accuracy/ablate-*);
+#   8. whether the operating point carries over to a coarser grid (scripts/pool_readers.py
+#      pools the real scans 2 x 2 in plane; scripts/carry_over.py evaluates both grids and the
+#      held-out suite at several seed noise demands, in target/accuracy/carry-*).
 # usage: scripts/accuracy.sh [COUNT]   (about 25 minutes for 30 hard phantoms on 2 cores the
 #        first time, 6 minutes for 12; a rerun only re-scores)
 set -euo pipefail
@@ -43,6 +46,8 @@ py=$(bash scripts/python-env.sh)
 "$py" scripts/lesion_separability.py --readers "$real" --json "$work/separability-real.json" "$work/real-local" > /dev/null
 "$py" scripts/lesion_separability.py --json "$work/separability-hard.json" "$work/hard-local" > /dev/null
 python3 scripts/ablation.py --bin "$bin" --work "$work" --json "$work/ablation.json" > /dev/null
+"$py" scripts/pool_readers.py "$real" "$work/sij-stir-pooled2"
+python3 scripts/carry_over.py --bin "$bin" --work "$work" --json "$work/carry_over.json" > /dev/null
 cp "$work/real-local/froc.png" docs/froc-sij-stir.png
 python3 scripts/accuracy_report.py "$work" "$count" "$seed" > docs/ACCURACY.md
 echo "docs/ACCURACY.md written"
