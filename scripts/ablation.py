@@ -71,15 +71,21 @@ def phantom_figures(ev, default_found):
             "gained": len(found - default_found), "lost": len(default_found - found)}
 
 
-def main():
+def parse_work_args(doc):
+    """The repository's root and the arguments shared with scripts/carry_over.py: --bin,
+    --work, --labels and --json (the script's docstring `doc` gives the description)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("--bin", default=os.path.join(root, "target/release/crmo-map"))
     ap.add_argument("--work", default=os.path.join(root, "target/accuracy"))
     ap.add_argument("--labels", default=os.path.join(root, "fixtures/realdata/sij-region.tsv"),
                     help="the label table real-local was evaluated with")
     ap.add_argument("--json", metavar="FILE")
-    a = ap.parse_args()
+    return root, ap.parse_args()
+
+
+def main():
+    root, a = parse_work_args(__doc__)
     defaults = [os.path.join(a.work, d) for d in ("real-local", "hard-local")]
     if not all(os.path.exists(os.path.join(d, "evaluation.json")) for d in defaults):
         sys.exit(f"ablation.py: {a.work} lacks real-local or hard-local: run scripts/accuracy.sh first")
@@ -99,14 +105,21 @@ def main():
         rows.append({"relaxed": name, "flags": flags, "real": real_figures(r),
                      "phantoms": phantom_figures(h, default_found)})
     # Tab-separated here; docs/ACCURACY.md's table is scripts/accuracy_report.py's.
-    print("relaxed\tflags\treal_sensitivity\treal_fp_per_scan\treal_dice_mean\tphantom_sensitivity\t"
-          "phantom_fp_per_scan\tgained\tlost")
-    for r in rows:
+    def line(r):
         re_, ph = r["real"], r["phantoms"]
-        print(f"{r['relaxed']}\t{' '.join(r['flags'])}\t{re_['sensitivity']:.3f}\t{re_['fp_per_scan']:.2f}\t"
-              f"{re_['dice_mean']:.3f}\t{ph['sensitivity']:.3f}\t{ph['fp_per_scan']:.2f}\t{ph['gained']}\t{ph['lost']}")
-    if a.json:
-        with open(a.json, "w") as f:
+        return (f"{r['relaxed']}\t{' '.join(r['flags'])}\t{re_['sensitivity']:.3f}\t{re_['fp_per_scan']:.2f}\t"
+                f"{re_['dice_mean']:.3f}\t{ph['sensitivity']:.3f}\t{ph['fp_per_scan']:.2f}\t{ph['gained']}\t{ph['lost']}")
+    emit("relaxed\tflags\treal_sensitivity\treal_fp_per_scan\treal_dice_mean\tphantom_sensitivity\t"
+         "phantom_fp_per_scan\tgained\tlost", line, rows, a.json)
+
+
+def emit(header, line, rows, json_path):
+    """Prints `header` and `line(row)` for each of `rows`; writes `rows` to `json_path` if given."""
+    print(header)
+    for r in rows:
+        print(line(r))
+    if json_path:
+        with open(json_path, "w") as f:
             json.dump(rows, f, indent=1)
 
 

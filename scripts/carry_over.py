@@ -17,14 +17,13 @@ usage: scripts/carry_over.py [--bin target/release/crmo-map] [--work target/accu
        `sij-stir-pooled2` (scripts/accuracy.sh makes them); the runs go to WORK/carry-*.
        Standard library only.
 """
-import argparse
 import glob
 import json
 import os
 import statistics
 import sys
 
-from ablation import evaluate, read_evaluation, real_figures
+from ablation import emit, evaluate, parse_work_args, read_evaluation, real_figures
 
 # Seed noise demands (--noise-z) evaluated; the first is the default.
 DEMANDS = [17, 11, 8, 5]
@@ -64,14 +63,7 @@ def seed_floor(out):
 
 
 def main():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--bin", default=os.path.join(root, "target/release/crmo-map"))
-    ap.add_argument("--work", default=os.path.join(root, "target/accuracy"))
-    ap.add_argument("--labels", default=os.path.join(root, "fixtures/realdata/sij-region.tsv"),
-                    help="the label table real-local was evaluated with")
-    ap.add_argument("--json", metavar="FILE")
-    a = ap.parse_args()
+    root, a = parse_work_args(__doc__)
     work, binary, labels = os.path.abspath(a.work), os.path.abspath(a.bin), os.path.abspath(a.labels)
     needed = [os.path.join(work, d, "evaluation.json") for d in ("real-local", "hard-local")]
     pooled = os.path.join(work, "sij-stir-pooled2")
@@ -99,16 +91,14 @@ def main():
             "readers_native": readers_figures(native), "readers_pooled": readers_figures(coarse),
         })
     # Tab-separated here; docs/ACCURACY.md's table is scripts/accuracy_report.py's.
-    print("noise_z\tnative_sensitivity\tnative_fp_per_scan\tnative_seed_floor\tpooled_sensitivity\t"
-          "pooled_fp_per_scan\tpooled_seed_floor\tphantom_sensitivity\tphantom_fp_per_scan\tphantom_seed_floor")
-    for r in rows:
+    def line(r):
         n, p, h = r["native"], r["pooled"], r["phantoms"]
-        print(f"{r['noise_z']}\t{n['sensitivity']:.3f}\t{n['fp_per_scan']:.2f}\t{r['native_seed_floor']:.2f}\t"
-              f"{p['sensitivity']:.3f}\t{p['fp_per_scan']:.2f}\t{r['pooled_seed_floor']:.2f}\t"
-              f"{h['sensitivity']:.3f}\t{h['fp_per_scan']:.2f}\t{r['phantom_seed_floor']:.2f}")
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(rows, f, indent=1)
+        return (f"{r['noise_z']}\t{n['sensitivity']:.3f}\t{n['fp_per_scan']:.2f}\t{r['native_seed_floor']:.2f}\t"
+                f"{p['sensitivity']:.3f}\t{p['fp_per_scan']:.2f}\t{r['pooled_seed_floor']:.2f}\t"
+                f"{h['sensitivity']:.3f}\t{h['fp_per_scan']:.2f}\t{r['phantom_seed_floor']:.2f}")
+    emit("noise_z\tnative_sensitivity\tnative_fp_per_scan\tnative_seed_floor\tpooled_sensitivity\t"
+         "pooled_fp_per_scan\tpooled_seed_floor\tphantom_sensitivity\tphantom_fp_per_scan\tphantom_seed_floor",
+         line, rows, a.json)
 
 
 if __name__ == "__main__":
