@@ -133,6 +133,27 @@ fn warnings(report: &Value) -> Option<usize> {
     report.pointer("/input/warnings").and_then(Value::as_array).map(Vec::len)
 }
 
+/// The seed floor of a report's median bone voxel: the `marrow.regions[].seed_floor_ratio`
+/// at which half the regions' voxels have that floor or a lower one. `None` for the global
+/// detector (no marrow levels) and for a report before schema 1.5.0, which has no floors.
+fn seed_floor(report: &Value) -> Option<f64> {
+    let regions = report.pointer("/marrow/regions")?.as_array()?;
+    let mut floors: Vec<(f64, u64)> = regions
+        .iter()
+        .filter_map(|r| Some((r.get("seed_floor_ratio")?.as_f64()?, r.get("voxels")?.as_u64()?)))
+        .collect();
+    floors.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let half = floors.iter().map(|f| f.1).sum::<u64>().div_ceil(2);
+    let mut seen = 0;
+    floors
+        .into_iter()
+        .find(|&(_, v)| {
+            seen += v;
+            seen >= half
+        })
+        .map(|f| f.0)
+}
+
 fn flag(report: &Value, pointer: &str) -> bool {
     report.pointer(pointer).and_then(Value::as_bool).unwrap_or(false)
 }
@@ -187,7 +208,7 @@ impl Cohort {
     pub fn scans_tsv(&self) -> String {
         let mut s = String::from("unit\tsubject\tsession\tstatus\tlesions\tbones\tvertebral_levels");
         FLAGS.iter().for_each(|(f, _)| s.push_str(&format!("\t{f}")));
-        s.push_str("\twarnings\tequivocal_foci\n");
+        s.push_str("\twarnings\tequivocal_foci\tseed_floor\n");
         for scan in &self.scans {
             let st = &scan.status;
             // A unit skipped as current has its outputs: ok.
@@ -207,8 +228,9 @@ impl Cohort {
                     FLAGS.iter().for_each(|(_, p)| s.push_str(if flag(r, p) { "\ttrue" } else { "\tfalse" }));
                     s.push_str(&warnings(r).map_or("\tn/a".into(), |n| format!("\t{n}")));
                     s.push_str(&equivocal_foci(r).map_or("\tn/a".into(), |n| format!("\t{n}")));
+                    s.push_str(&seed_floor(r).map_or("\tn/a".into(), |f| format!("\t{f}")));
                 }
-                None => (0..5 + FLAGS.len()).for_each(|_| s.push_str("\tn/a")),
+                None => (0..6 + FLAGS.len()).for_each(|_| s.push_str("\tn/a")),
             }
             s.push('\n');
         }
@@ -329,11 +351,26 @@ mod tests {
         let scans = c.scans_tsv();
         assert!(scans.contains("sub-03\t03\tn/a\tfailed: scan x.nii: truncated\tn/a"));
         // unit, subject, session, status, lesions, bones, levels, the flags, warnings,
-        // equivocal foci.
-        assert_eq!(scans.lines().nth(1).unwrap().split('\t').count(), 7 + FLAGS.len() + 2);
-        assert!(scans.lines().all(|l| l.split('\t').count() == 9 + FLAGS.len()), "{scans}");
-        // A report before schema 1.2.0 has no warnings and none before 1.4.0 equivocal foci to
-        // count; sub-03 failed.
-        assert!(scans.lines().skip(1).all(|l| l.ends_with("\tn/a\tn/a")), "{scans}");
+        // equivocal foci, seed floor.
+        assert_eq!(scans.lines().nth(1).unwrap().split('\t').count(), 7 + FLAGS.len() + 3);
+        assert!(scans.lines().all(|l| l.split('\t').count() == 10 + FLAGS.len()), "{scans}");
+        // A report before schema 1.2.0 has no warnings, none before 1.4.0 equivocal foci to
+        // count and none before 1.5.0 seed floors; sub-03 failed.
+        assert!(scans.lines().skip(1).all(|l| l.ends_with("\tn/a\tn/a\tn/a")), "{scans}");
+    }
+
+    #[test]
+    fn the_seed_floor_is_that_of_the_median_bone_voxel() {
+        let r = |regions: Value| json!({"marrow": {"regions": regions}});
+        let region = |floor: Value, voxels: u64| json!({"seed_floor_ratio": floor, "voxels": voxels});
+        // 30 voxels at 1.55, 40 at 2.0, 30 at 3.0: the 50th of 100 has 2.0.
+        let three = r(json!([region(json!(3.0), 30), region(json!(1.55), 30), region(json!(2.0), 40)]));
+        assert_eq!(seed_floor(&three), Some(2.0));
+        // Half exactly: the lower floor. A region without a floor (a level at or below 0) does
+        // not count; no region, no marrow (the global detector), no floor.
+        assert_eq!(seed_floor(&r(json!([region(json!(1.6), 10), region(json!(4.0), 10)]))), Some(1.6));
+        assert_eq!(seed_floor(&r(json!([region(Value::Null, 90), region(json!(2.5), 10)]))), Some(2.5));
+        assert_eq!(seed_floor(&r(json!([]))), None);
+        assert_eq!(seed_floor(&json!({"marrow": null})), None);
     }
 }
