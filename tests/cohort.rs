@@ -260,8 +260,8 @@ fn usage_errors_exit_2() {
 
 /// A unit whose scan looks like a CT (here a phantom with 1000 taken off every voxel, so that
 /// its background sits at -1000 like air in Hounsfield units) is mapped, and both its line on
-/// stderr and its row of `group_scans.tsv` say that its report holds a warning; the other
-/// unit's do not.
+/// stderr and its row of `group_scans.tsv` say that its report holds a warning, the CT's;
+/// the other unit's holds its seed floor's only.
 #[test]
 fn a_unit_whose_scan_looks_like_a_ct_says_so() {
     use crmo_map::io::{self, Datatype, WriteOptions};
