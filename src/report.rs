@@ -138,10 +138,10 @@ pub struct RegionMarrow {
     /// Normal-marrow intensity (the mode of the region's intensities, or all bone's for a
     /// region too small to have its own).
     pub marrow: f64,
-    /// The faintest oedema that can seed a lesion here, as a signal ratio to `marrow`: the
-    /// seed ratio, or more where the seed noise demand asks for more (a noisy scan, or a grid
-    /// coarser than the denoising window) ([`LocalParams::seed_floor_ratio`]); `null` for a
-    /// level at or below 0.
+    /// The faintest oedema that can seed a lesion where the marrow is at `marrow`, as a signal
+    /// ratio to it: the seed ratio, or more where the seed noise demand asks for more (a noisy
+    /// scan, or a grid coarser than the denoising window) ([`LocalParams::seed_floor_ratio`]);
+    /// `null` for a level at or below 0.
     ///
     /// [`LocalParams::seed_floor_ratio`]: crate::detect::LocalParams::seed_floor_ratio
     pub seed_floor_ratio: Option<f64>,

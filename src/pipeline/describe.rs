@@ -68,7 +68,8 @@ pub(super) fn seed_floor_warning(scan: &Path, marrow: &Marrow, noise_z: f64) -> 
     if total == 0 || (hidden as f64) < BLIND_BONE_SHARE * total as f64 {
         return None;
     }
-    let worst = blind.iter().max_by(|a, b| a.seed_floor_ratio.partial_cmp(&b.seed_floor_ratio).unwrap())?;
+    let floor = |r: &&RegionMarrow| r.seed_floor_ratio.unwrap_or(0.0);
+    let worst = blind.iter().max_by(|a, b| floor(a).total_cmp(&floor(b)))?;
     Some(format!(
         "{}: in {} of {} regions ({:.0}% of the bone) a seed needs more than {FAINT_OEDEMA_RATIO:.1} times the \
          normal marrow (up to {:.1} times, {}): on this scan's noise the seed noise demand (--noise-z {noise_z}) asks \
@@ -79,7 +80,7 @@ pub(super) fn seed_floor_warning(scan: &Path, marrow: &Marrow, noise_z: f64) -> 
         blind.len(),
         marrow.regions.len(),
         100.0 * hidden as f64 / total as f64,
-        worst.seed_floor_ratio.unwrap_or(f64::NAN),
+        floor(worst),
         worst.name,
     ))
 }

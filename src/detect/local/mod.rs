@@ -156,11 +156,12 @@ impl LocalParams {
         self.noise_z * noise / window.sqrt()
     }
 
-    /// The faintest oedema that can seed a lesion in a region of normal-marrow level `marrow`,
-    /// as a signal ratio to that level: `seed_ratio`, or more where the noise demand asks for
-    /// more (a noisy scan, or a grid too coarse for the denoising window). The local and fine
-    /// levels can only raise the level a voxel is judged against, so this is a lower bound.
-    /// `None` for a level at or below 0, against which no ratio means anything.
+    /// The faintest oedema that can seed a lesion where the marrow is at level `marrow`, as a
+    /// signal ratio to that level: `seed_ratio`, or more where the noise demand asks for more
+    /// (a noisy scan, or a grid too coarse for the denoising window). A voxel is judged against
+    /// its local marrow level, which may lie above the region's (red marrow) or below it
+    /// (dark subchondral marrow); at the region's level this is its floor. `None` for a level at
+    /// or below 0, against which no ratio means anything.
     pub fn seed_floor_ratio(&self, spacing: [f64; 3], marrow: f64, noise: f64) -> Option<f64> {
         (marrow > 0.0).then(|| self.seed_ratio.max(1.0 + self.seed_noise_excess(spacing, noise) / marrow))
     }
