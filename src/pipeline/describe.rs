@@ -60,7 +60,7 @@ pub const BLIND_BONE_SHARE: f64 = 0.25;
 /// A warning when the seed noise demand hides faint oedema in much of the bone
 /// ([`FAINT_OEDEMA_RATIO`], [`BLIND_BONE_SHARE`]): a scan noisy for its marrow, or a grid
 /// coarser than the denoising window, so that its noise is not averaged down.
-pub(super) fn seed_floor_warning(scan: &Path, marrow: &Marrow, noise_z: f64) -> Option<String> {
+fn seed_floor_warning(scan: &Path, marrow: &Marrow, noise_z: f64) -> Option<String> {
     let total: u64 = marrow.regions.iter().map(|r| r.voxels).sum();
     let blind: Vec<_> =
         marrow.regions.iter().filter(|r| r.seed_floor_ratio.is_some_and(|f| f > FAINT_OEDEMA_RATIO)).collect();
@@ -85,7 +85,8 @@ pub(super) fn seed_floor_warning(scan: &Path, marrow: &Marrow, noise_z: f64) -> 
     ))
 }
 
-/// The report's account of what was read.
+/// The report's account of what was read, with the warnings about it ([`input_warnings`];
+/// `marrow` is the local detector's account of its references).
 ///
 /// # Errors
 /// An unreadable label table file (hashed here).
@@ -94,6 +95,7 @@ pub(super) fn input_info(
     scan: &Loaded<f32>,
     facts: AtlasFacts,
     table: &LabelTable,
+    marrow: Option<&Marrow>,
 ) -> Result<InputInfo> {
     let grid = scan.volume.grid;
     Ok(InputInfo {
@@ -120,8 +122,19 @@ pub(super) fn input_info(
         atlas_parcellated: facts.parcellated,
         labels_analysed: facts.bone_only.analysed,
         labels_ignored: facts.bone_only.ignored,
-        warnings: io::modality::scan_warnings(&cfg.scan, &scan.volume.data),
+        warnings: input_warnings(cfg, &scan.volume.data, marrow),
     })
+}
+
+/// The warnings about the inputs: the scan's modality's (a CT), or else the seed floor's
+/// ([`seed_floor_warning`]; the local detector's `marrow` only). A CT's warning already says
+/// its lesions are bone, not oedema: a floor on oedema means nothing there.
+fn input_warnings(cfg: &RunConfig, data: &[f32], marrow: Option<&Marrow>) -> Vec<String> {
+    let modality = io::modality::scan_warnings(&cfg.scan, data);
+    if !modality.is_empty() {
+        return modality;
+    }
+    marrow.and_then(|m| seed_floor_warning(&cfg.scan, m, cfg.params.local.noise_z)).into_iter().collect()
 }
 
 /// The report's account of the detector's settings; `cutoff` is the global threshold in

@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 mod describe;
-use describe::{input_info, marrow_report, parameters, seed_floor_warning, AtlasFacts};
+use describe::{input_info, marrow_report, parameters, AtlasFacts};
 
 /// Default z-score threshold (see the README for how it was chosen).
 pub const DEFAULT_Z_THRESHOLD: f64 = 6.0;
@@ -423,16 +423,10 @@ fn analyse_and_write<L: Label + Storable>(
 
     obs.stage("writing outputs");
     let grid = scan.volume.grid;
-    let mut input = input_info(cfg, &scan, facts, table)?;
     let parameters = parameters(&cfg.params, an.cutoff);
     let spacing_mm = grid.spacing();
-    let local = &cfg.params.local;
-    let marrow = an.local.as_ref().map(|f| marrow_report(f, &samples.hist, table, local, spacing_mm));
-    // A CT's warning (the only one before this) already says its lesions are bone, not
-    // oedema: a floor on oedema means nothing there.
-    if input.warnings.is_empty() {
-        input.warnings.extend(marrow.as_ref().and_then(|m| seed_floor_warning(&cfg.scan, m, local.noise_z)));
-    }
+    let marrow = an.local.as_ref().map(|f| marrow_report(f, &samples.hist, table, &cfg.params.local, spacing_mm));
+    let input = input_info(cfg, &scan, facts, table, marrow.as_ref())?;
     let found = (an.lesions, an.equivocal);
     let rep = Report::assemble(input, parameters, an.reference.clone(), marrow, found, |lesions, summary| {
         let inputs = staging::Inputs { lesions, summary, regions: &region_rows, spacing_mm };
