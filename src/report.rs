@@ -147,6 +147,23 @@ pub struct RegionMarrow {
     pub seed_floor_ratio: Option<f64>,
 }
 
+/// The seed floor of the bone's voxel at quantile `q` (0-1) of `(seed_floor_ratio, voxels)`
+/// pairs, ordered by floor: the lowest floor at which at least `q` of the voxels with a floor
+/// have that floor or a lower one. `None` when no voxel has one.
+pub fn bone_floor_quantile(floors: &mut [(f64, u64)], q: f64) -> Option<f64> {
+    floors.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total = floors.iter().map(|f| f.1).sum::<u64>();
+    let need = ((q.clamp(0.0, 1.0) * total as f64).ceil() as u64).max(1);
+    let mut seen = 0;
+    floors
+        .iter()
+        .find(|&&(_, v)| {
+            seen += v;
+            seen >= need
+        })
+        .map(|f| f.0)
+}
+
 /// Per-patient figures for staging.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Summary {

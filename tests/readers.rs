@@ -272,4 +272,17 @@ fn a_real_scan_pooled_to_a_coarser_grid_reports_its_higher_seed_floor() {
         (coarse["parameters"]["local"]["noise_z"].as_f64().unwrap(), coarse["marrow"]["noise_sigma"].as_f64().unwrap());
     let level = coarse["marrow"]["regions"][0]["marrow"].as_f64().unwrap();
     assert!((coarse_floor - (1.0 + z * noise / level)).abs() < 1e-3, "{coarse_floor} vs {noise} / {level}");
+    // The warning names the demand at which the seed ratio binds again; run at it, the floor
+    // is the seed ratio and the warning is gone.
+    let text = w[0].as_str().unwrap();
+    let named: f64 = text.split("; --noise-z ").nth(1).and_then(|t| t.split(' ').next()).unwrap().parse().unwrap();
+    assert!(named > 1.0 && named < z, "{text}");
+    let (scan, atlas) = (pooled.join("sub-1016/stir.nii.gz"), pooled.join("sub-1016/region.nii.gz"));
+    let out = tmp.path().join("named");
+    let z_arg = named.to_string();
+    let args = ["run", "--quiet", "--scan", s(&scan), "--atlas", s(&atlas), "--labels", s(&table), "--out", s(&out)];
+    crmo_ok(&[&args[..], &["--noise-z", &z_arg]].concat());
+    let at_named = json(&out.join("report.json"));
+    assert_eq!(at_named["marrow"]["regions"][0]["seed_floor_ratio"].as_f64(), Some(seed_ratio));
+    assert_eq!(at_named["input"]["warnings"], serde_json::json!([]));
 }

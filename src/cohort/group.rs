@@ -142,16 +142,7 @@ fn seed_floor(report: &Value) -> Option<f64> {
         .iter()
         .filter_map(|r| Some((r.get("seed_floor_ratio")?.as_f64()?, r.get("voxels")?.as_u64()?)))
         .collect();
-    floors.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let half = floors.iter().map(|f| f.1).sum::<u64>().div_ceil(2);
-    let mut seen = 0;
-    floors
-        .into_iter()
-        .find(|&(_, v)| {
-            seen += v;
-            seen >= half
-        })
-        .map(|f| f.0)
+    crate::report::bone_floor_quantile(&mut floors, 0.5)
 }
 
 fn flag(report: &Value, pointer: &str) -> bool {

@@ -59,8 +59,10 @@ pub const BLIND_BONE_SHARE: f64 = 0.25;
 
 /// A warning when the seed noise demand hides faint oedema in much of the bone
 /// ([`FAINT_OEDEMA_RATIO`], [`BLIND_BONE_SHARE`]): a scan noisy for its marrow, or a grid
-/// coarser than the denoising window, so that its noise is not averaged down.
-fn seed_floor_warning(scan: &Path, marrow: &Marrow, noise_z: f64) -> Option<String> {
+/// coarser than the denoising window, so that its noise is not averaged down. It names the
+/// demand at which the seed ratio binds again in all but that share of the bone
+/// ([`demand_for_the_seed_ratio`]).
+fn seed_floor_warning(scan: &Path, marrow: &Marrow, p: &LocalParams) -> Option<String> {
     let total: u64 = marrow.regions.iter().map(|r| r.voxels).sum();
     let blind: Vec<_> =
         marrow.regions.iter().filter(|r| r.seed_floor_ratio.is_some_and(|f| f > FAINT_OEDEMA_RATIO)).collect();
@@ -70,11 +72,18 @@ fn seed_floor_warning(scan: &Path, marrow: &Marrow, noise_z: f64) -> Option<Stri
     }
     let floor = |r: &&RegionMarrow| r.seed_floor_ratio.unwrap_or(0.0);
     let worst = blind.iter().max_by(|a, b| floor(a).total_cmp(&floor(b)))?;
+    let lower = demand_for_the_seed_ratio(marrow, p).map_or("a lower --noise-z".into(), |z| {
+        format!(
+            "--noise-z {z:.1} or lower (the seed ratio, {}, would then bind in {:.0}% of the bone)",
+            p.seed_ratio,
+            100.0 * (1.0 - BLIND_BONE_SHARE)
+        )
+    });
     Some(format!(
         "{}: in {} of {} regions ({:.0}% of the bone) a seed needs more than {FAINT_OEDEMA_RATIO:.1} times the \
-         normal marrow (up to {:.1} times, {}): on this scan's noise the seed noise demand (--noise-z {noise_z}) asks \
+         normal marrow (up to {:.1} times, {}): on this scan's noise the seed noise demand (--noise-z {}) asks \
          for more than the seed ratio, so oedema fainter than that, as real oedema often is, cannot be found there; \
-         a lower --noise-z finds fainter oedema at the cost of more false positives (marrow.regions[].seed_floor_ratio \
+         {lower} finds fainter oedema at the cost of more false positives (marrow.regions[].seed_floor_ratio \
          in report.json; docs/ACCURACY.md, \"Carry-over to a coarser grid\")",
         scan.display(),
         blind.len(),
@@ -82,7 +91,19 @@ fn seed_floor_warning(scan: &Path, marrow: &Marrow, noise_z: f64) -> Option<Stri
         100.0 * hidden as f64 / total as f64,
         floor(worst),
         worst.name,
+        p.noise_z,
     ))
+}
+
+/// The seed noise demand at which the seed ratio, not the noise, sets the seed floor in
+/// `1 - BLIND_BONE_SHARE` of the bone, rounded down to a tenth: a region's floor above the
+/// ratio is `1 + noise_z k` ([`LocalParams::seed_floor_ratio`]), so it falls to `seed_ratio`
+/// at `noise_z (seed_ratio - 1) / (floor - 1)`. `None` when the ratio binds there already.
+fn demand_for_the_seed_ratio(marrow: &Marrow, p: &LocalParams) -> Option<f64> {
+    let mut floors: Vec<(f64, u64)> =
+        marrow.regions.iter().filter_map(|r| Some((r.seed_floor_ratio?, r.voxels))).collect();
+    let floor = crate::report::bone_floor_quantile(&mut floors, 1.0 - BLIND_BONE_SHARE)?;
+    (floor > p.seed_ratio).then(|| (10.0 * p.noise_z * (p.seed_ratio - 1.0) / (floor - 1.0)).floor() / 10.0)
 }
 
 /// The report's account of what was read, with the warnings about it ([`input_warnings`];
@@ -134,7 +155,7 @@ fn input_warnings(cfg: &RunConfig, data: &[f32], marrow: Option<&Marrow>) -> Vec
     if !modality.is_empty() {
         return modality;
     }
-    marrow.and_then(|m| seed_floor_warning(&cfg.scan, m, cfg.params.local.noise_z)).into_iter().collect()
+    marrow.and_then(|m| seed_floor_warning(&cfg.scan, m, &cfg.params.local)).into_iter().collect()
 }
 
 /// The report's account of the detector's settings; `cutoff` is the global threshold in
@@ -171,18 +192,38 @@ mod tests {
 
     #[test]
     fn the_seed_floor_warning_needs_a_quarter_of_the_bone_past_the_faint_oedema_ratio() {
-        let scan = Path::new("scan.nii.gz");
+        let (scan, p) = (Path::new("scan.nii.gz"), LocalParams::default());
+        assert_eq!((p.seed_ratio, p.noise_z), (1.55, 17.0), "the figures below assume the defaults");
         // 24% of the bone past 2.0: no warning; 25%: one, naming the worst region.
-        assert_eq!(seed_floor_warning(scan, &marrow(&[(76, Some(1.55)), (24, Some(3.0))]), 17.0), None);
-        let w =
-            seed_floor_warning(scan, &marrow(&[(50, Some(1.55)), (25, Some(2.5)), (25, Some(3.04))]), 17.0).unwrap();
+        assert_eq!(seed_floor_warning(scan, &marrow(&[(76, Some(1.55)), (24, Some(3.0))]), &p), None);
+        let w = seed_floor_warning(scan, &marrow(&[(50, Some(1.55)), (25, Some(2.5)), (25, Some(3.04))]), &p).unwrap();
         assert!(
             w.starts_with("scan.nii.gz: in 2 of 3 regions (50% of the bone) a seed needs more than 2.0 times"),
             "{w}"
         );
-        assert!(w.contains("(up to 3.0 times, r3)") && w.contains("--noise-z 17"), "{w}");
+        assert!(w.contains("(up to 3.0 times, r3)") && w.contains("--noise-z 17)"), "{w}");
+        // The bone's 75th-percentile floor is 2.5: 1 + 17 k = 2.5 meets 1.55 at 17 x 0.55 / 1.5 = 6.23.
+        assert!(
+            w.contains(
+                "; --noise-z 6.2 or lower (the seed ratio, 1.55, would then bind in 75% of the bone) finds fainter"
+            ),
+            "{w}"
+        );
         // At exactly the ratio, or without a floor (a level at or below 0), nothing is hidden.
-        assert_eq!(seed_floor_warning(scan, &marrow(&[(10, Some(FAINT_OEDEMA_RATIO)), (10, None)]), 17.0), None);
-        assert_eq!(seed_floor_warning(scan, &marrow(&[]), 17.0), None);
+        assert_eq!(seed_floor_warning(scan, &marrow(&[(10, Some(FAINT_OEDEMA_RATIO)), (10, None)]), &p), None);
+        assert_eq!(seed_floor_warning(scan, &marrow(&[]), &p), None);
+    }
+
+    #[test]
+    fn the_demand_for_the_seed_ratio_reads_the_floor_of_three_quarters_of_the_bone() {
+        let p = LocalParams::default();
+        // Three quarters of the bone at 1.55 or under: the ratio binds there already.
+        assert_eq!(demand_for_the_seed_ratio(&marrow(&[(75, Some(1.55)), (25, Some(9.0))]), &p), None);
+        // A region without a floor holds no voxel of the quantile: 3.2 is the floor of all the rest.
+        let z = demand_for_the_seed_ratio(&marrow(&[(10, Some(3.2)), (90, None)]), &p).unwrap();
+        assert_eq!(z, (10.0 * 17.0 * 0.55 / 2.2_f64).floor() / 10.0);
+        // Rounded down, so that the demand named lets the ratio bind: 17 x 0.55 / 1.1 = 8.5 exactly.
+        assert_eq!(demand_for_the_seed_ratio(&marrow(&[(1, Some(2.1))]), &p), Some(8.5));
+        assert_eq!(demand_for_the_seed_ratio(&marrow(&[]), &p), None);
     }
 }
