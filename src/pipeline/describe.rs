@@ -98,12 +98,14 @@ fn seed_floor_warning(scan: &Path, marrow: &Marrow, p: &LocalParams) -> Option<S
 /// The seed noise demand at which the seed ratio, not the noise, sets the seed floor in
 /// `1 - BLIND_BONE_SHARE` of the bone, rounded down to a tenth: a region's floor above the
 /// ratio is `1 + noise_z k` ([`LocalParams::seed_floor_ratio`]), so it falls to `seed_ratio`
-/// at `noise_z (seed_ratio - 1) / (floor - 1)`. `None` when the ratio binds there already.
+/// at `noise_z (seed_ratio - 1) / (floor - 1)`. `None` when the ratio binds there already, or
+/// when it is 1 or under (a floor is never under 1: no demand lets such a ratio bind).
 fn demand_for_the_seed_ratio(marrow: &Marrow, p: &LocalParams) -> Option<f64> {
     let mut floors: Vec<(f64, u64)> =
         marrow.regions.iter().filter_map(|r| Some((r.seed_floor_ratio?, r.voxels))).collect();
     let floor = crate::report::bone_floor_quantile(&mut floors, 1.0 - BLIND_BONE_SHARE)?;
-    (floor > p.seed_ratio).then(|| (10.0 * p.noise_z * (p.seed_ratio - 1.0) / (floor - 1.0)).floor() / 10.0)
+    (floor > p.seed_ratio && p.seed_ratio > 1.0)
+        .then(|| (10.0 * p.noise_z * (p.seed_ratio - 1.0) / (floor - 1.0)).floor() / 10.0)
 }
 
 /// The report's account of what was read, with the warnings about it ([`input_warnings`];
@@ -225,5 +227,7 @@ mod tests {
         // Rounded down, so that the demand named lets the ratio bind: 17 x 0.55 / 1.1 = 8.5 exactly.
         assert_eq!(demand_for_the_seed_ratio(&marrow(&[(1, Some(2.1))]), &p), Some(8.5));
         assert_eq!(demand_for_the_seed_ratio(&marrow(&[]), &p), None);
+        let under_one = LocalParams { seed_ratio: 0.9, grow_ratio: 0.9, ..p };
+        assert_eq!(demand_for_the_seed_ratio(&marrow(&[(1, Some(2.1))]), &under_one), None);
     }
 }
