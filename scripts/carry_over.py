@@ -10,6 +10,10 @@ reader 2 against reader 1 on each real grid (the yardstick); and the faintest oe
 seed a lesion (`marrow.regions[].seed_floor_ratio` of the runs' reports: the median over the
 real subjects, and over the phantoms of each phantom's bone-weighted median region).
 
+A last row, `named`, follows each scan's own seed-floor warning: every scan (real subject or
+phantom) run alone at the `--noise-z` its warning at the default names, or at the default
+when it gives none; the counts summed over the scans.
+
 usage: scripts/carry_over.py [--bin target/release/crmo-map] [--work target/accuracy]
                              [--json FILE]
        prints one tab-separated row per demand; --json writes the figures.
@@ -20,6 +24,7 @@ usage: scripts/carry_over.py [--bin target/release/crmo-map] [--work target/accu
 import glob
 import json
 import os
+import re
 import statistics
 import sys
 
@@ -62,6 +67,67 @@ def seed_floor(out):
     return statistics.median(floors) if floors else float("nan")
 
 
+def named_demand(run):
+    """The --noise-z that the seed-floor warning of the run in RUN (its report.json) names, or
+    None when it gives no such warning."""
+    with open(os.path.join(run, "report.json")) as f:
+        warnings = json.load(f)["input"]["warnings"]
+    named = [m.group(1) for w in warnings for m in [re.search(r"; --noise-z ([0-9.]+) or lower", w)] if m]
+    return named[0] if named else None
+
+
+def alone(binary, kind, source, name, default_run, out, root, labels):
+    """Evaluates the scan NAME of SOURCE (`--readers` or `--phantoms` as KIND) on its own, at the
+    demand its default run's warning names; its evaluation and the demand used."""
+    z = named_demand(default_run) or str(DEMANDS[0])
+    data = os.path.join(out, "data")
+    os.makedirs(data, exist_ok=True)
+    link = os.path.join(data, name)
+    if not os.path.islink(link):
+        os.symlink(os.path.join(source, name), link)
+    extra = ["--labels", labels] if kind == "--readers" else []
+    return evaluate(binary, [kind, data, "--noise-z", z] + extra, os.path.join(out, "eval"), root), z
+
+
+def named_row(binary, work, pooled, root, labels, native):
+    """The row `named`: the real scans as reconstructed at the default (they give no warning),
+    the pooled scans and the held-out phantoms each at the demand its own warning names."""
+    real_runs = os.path.join(work, "carry-pooled-z17", "runs")
+    counts = {"lesions": 0, "found": 0, "false_positives": 0, "scans": 0}
+    dice, demands, floors = [], {}, {"pooled": [], "phantoms": []}
+    for sub in sorted(os.listdir(real_runs)):
+        if not glob.glob(os.path.join(pooled, sub, "oedema_R1*")):
+            continue  # not annotated: run, never scored
+        out = os.path.join(work, "carry-named", "pooled-" + sub)
+        ev, demands[sub] = alone(binary, "--readers", pooled, sub, os.path.join(real_runs, sub), out, root, labels)
+        a = next(a for a in ev["agreements"] if a["tested"] == "detector" and a["truth"] == "R1")
+        for k in ("lesions", "found", "false_positives"):
+            counts[k] += a[k]
+        counts["scans"] += 1
+        dice.append(a["dice_mean"])
+        floors["pooled"].append(seed_floor(os.path.join(out, "eval")))
+    hard = {"lesions": 0, "found": 0, "false_positives": 0, "scans": 0}
+    phantoms, hard_runs = os.path.join(work, "hard-local", "phantoms"), os.path.join(work, "hard-local", "runs")
+    for name in sorted(os.listdir(hard_runs)):
+        out = os.path.join(work, "carry-named", "hard-" + name)
+        ev, demands[name] = alone(binary, "--phantoms", phantoms, name, os.path.join(hard_runs, name), out, root, labels)
+        scan = ev["scans"][0]
+        hard["lesions"] += scan["true_lesions"]
+        hard["found"] += scan["found"]
+        hard["false_positives"] += scan["false_positives"]
+        hard["scans"] += 1
+        floors["phantoms"].append(seed_floor(os.path.join(out, "eval")))
+    return {
+        "noise_z": "named", "demands": demands,
+        "native": real_figures(native), "native_seed_floor": seed_floor(os.path.join(work, "real-local")),
+        "pooled": {"sensitivity": counts["found"] / counts["lesions"], "fp_per_scan": counts["false_positives"] / counts["scans"],
+                   "dice_mean": statistics.mean(dice)},
+        "pooled_seed_floor": statistics.median(floors["pooled"]),
+        "phantoms": {"sensitivity": hard["found"] / hard["lesions"], "fp_per_scan": hard["false_positives"] / hard["scans"]},
+        "phantom_seed_floor": statistics.median(floors["phantoms"]),
+    }
+
+
 def main():
     root, a = parse_work_args(__doc__)
     work, binary, labels = os.path.abspath(a.work), os.path.abspath(a.bin), os.path.abspath(a.labels)
@@ -90,6 +156,7 @@ def main():
             "phantoms": phantom_figures(hard), "phantom_seed_floor": seed_floor(hard_dir),
             "readers_native": readers_figures(native), "readers_pooled": readers_figures(coarse),
         })
+    rows.append(named_row(binary, work, pooled, root, labels, read_evaluation(os.path.join(work, "real-local"))))
     # Tab-separated here; docs/ACCURACY.md's table is scripts/accuracy_report.py's.
     def line(r):
         n, p, h = r["native"], r["pooled"], r["phantoms"]
