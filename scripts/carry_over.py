@@ -11,8 +11,9 @@ seed a lesion (`marrow.regions[].seed_floor_ratio` of the runs' reports: the med
 real subjects, and over the phantoms of each phantom's bone-weighted median region).
 
 A last row, `named`, follows each scan's own seed-floor warning: every scan (real subject or
-phantom) run alone at the `--noise-z` its warning at the default names, or at the default
-when it gives none; the counts summed over the scans.
+phantom) run alone at the `--noise-z` its default run names (`marrow.noise_z_for_seed_ratio`
+of its report, the demand its warning gives), or at the default where that is null; the
+counts summed over the scans.
 
 usage: scripts/carry_over.py [--bin target/release/crmo-map] [--work target/accuracy]
                              [--json FILE]
@@ -24,7 +25,6 @@ usage: scripts/carry_over.py [--bin target/release/crmo-map] [--work target/accu
 import glob
 import json
 import os
-import re
 import statistics
 import sys
 
@@ -68,12 +68,11 @@ def seed_floor(out):
 
 
 def named_demand(run):
-    """The --noise-z that the seed-floor warning of the run in RUN (its report.json) names, or
-    None when it gives no such warning."""
+    """The --noise-z that the run in RUN names (`marrow.noise_z_for_seed_ratio` of its
+    report.json, as its seed-floor warning does), or None where the seed ratio binds already."""
     with open(os.path.join(run, "report.json")) as f:
-        warnings = json.load(f)["input"]["warnings"]
-    named = [m.group(1) for w in warnings for m in [re.search(r"; --noise-z ([0-9.]+) or lower", w)] if m]
-    return named[0] if named else None
+        z = json.load(f)["marrow"]["noise_z_for_seed_ratio"]
+    return None if z is None else f"{z:g}"
 
 
 def alone(binary, kind, source, name, default_run, out, root, labels):

@@ -12,7 +12,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Version of the report layout; bumped when a field changes meaning or is removed.
-pub const SCHEMA_VERSION: &str = "1.5.0";
+pub const SCHEMA_VERSION: &str = "1.6.0";
 
 /// The software that wrote the report.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -108,6 +108,11 @@ pub struct Marrow {
     pub noise_sigma: f64,
     /// One entry per region with voxels, by label value.
     pub regions: Vec<RegionMarrow>,
+    /// The seed noise demand (`--noise-z`) at or under which the seed ratio, not the noise,
+    /// would set the seed floor (`regions[].seed_floor_ratio`) in three quarters of the bone,
+    /// rounded down to a tenth: the demand the seed-floor warning names. `None` where the
+    /// ratio sets it there already (or is 1 or under, which no demand lets bind).
+    pub noise_z_for_seed_ratio: Option<f64>,
 }
 
 impl Marrow {

@@ -84,20 +84,23 @@ fn participant_then_group_with_a_broken_subject_then_resume() {
     assert_eq!(scans.lines().count(), 13);
     assert!(scans.lines().any(|l| l.starts_with("sub-07\t07\tn/a\tfailed: ")), "{scans}");
     assert_eq!(scans.lines().filter(|l| l.split('\t').nth(3) == Some("ok")).count(), 11);
-    // The last three columns: each run's warnings about its inputs, the foci it set aside as
-    // equivocal and its seed floor (that of its median bone voxel). For these noisy STIR
-    // phantoms one warning (the seed floor's), no focus and a floor above 2; n/a for the scan
-    // that failed.
-    assert!(scans.lines().next().unwrap().ends_with("\twarnings\tequivocal_foci\tseed_floor"), "{scans}");
-    fn last_three(l: &str) -> Vec<&str> {
-        l.rsplitn(4, '\t').take(3).collect()
+    // The last four columns: each run's warnings about its inputs, the foci it set aside as
+    // equivocal, its seed floor (that of its median bone voxel) and the demand at which the
+    // seed ratio would bind in three quarters of its bone. For these noisy STIR phantoms one
+    // warning (the seed floor's), no focus, a floor above 2 and a demand under the default
+    // 17; n/a for the scan that failed.
+    let header = "\twarnings\tequivocal_foci\tseed_floor\tnoise_z_for_seed_ratio";
+    assert!(scans.lines().next().unwrap().ends_with(header), "{scans}");
+    fn last_four(l: &str) -> Vec<&str> {
+        l.rsplitn(5, '\t').take(4).collect()
     }
     for l in scans.lines().filter(|l| l.split('\t').nth(3) == Some("ok")) {
-        let [floor, foci, warnings] = last_three(l)[..] else { panic!("{l}") };
+        let [demand, floor, foci, warnings] = last_four(l)[..] else { panic!("{l}") };
         assert_eq!((warnings, foci), ("1", "0"), "{l}");
         assert!(floor.parse::<f64>().is_ok_and(|f| f > 2.0), "{l}");
+        assert!(demand.parse::<f64>().is_ok_and(|z| z > 0.0 && z < 17.0), "{l}");
     }
-    assert!(scans.lines().any(|l| l.starts_with("sub-07\t") && last_three(l) == ["n/a"; 3]), "{scans}");
+    assert!(scans.lines().any(|l| l.starts_with("sub-07\t") && last_four(l) == ["n/a"; 4]), "{scans}");
     let summary = json(&out.join("group_summary.json"));
     assert_eq!(summary["children"], 11);
     assert_eq!(summary["scans_failed"], serde_json::json!(["sub-07"]));
@@ -292,12 +295,13 @@ fn a_unit_whose_scan_looks_like_a_ct_says_so() {
     let group = crmo(&["bids", s(&ds), s(&out), "group"]);
     assert!(group.status.success(), "{}", stderr(&group));
     let scans = std::fs::read_to_string(out.join("group_scans.tsv")).unwrap();
-    // The warnings column, the last but two (the equivocal foci and the seed floor follow).
+    // The warnings column, the last but three (the equivocal foci, the seed floor and the
+    // demand for the seed ratio follow).
     let warnings = |unit: &str| {
         scans
             .lines()
             .find(|l| l.starts_with(&format!("{unit}\t")))
-            .and_then(|l| l.rsplit('\t').nth(2))
+            .and_then(|l| l.rsplit('\t').nth(3))
             .map(String::from)
     };
     assert_eq!((warnings("sub-01").as_deref(), warnings("sub-02").as_deref()), (Some("1"), Some("1")), "{scans}");

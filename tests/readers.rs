@@ -277,6 +277,8 @@ fn a_real_scan_pooled_to_a_coarser_grid_reports_its_higher_seed_floor() {
     let text = w[0].as_str().unwrap();
     let named: f64 = text.split("; --noise-z ").nth(1).and_then(|t| t.split(' ').next()).unwrap().parse().unwrap();
     assert!(named > 1.0 && named < z, "{text}");
+    assert_eq!(coarse["marrow"]["noise_z_for_seed_ratio"].as_f64(), Some(named), "the report's field is the warning's");
+    assert_eq!(native["marrow"]["noise_z_for_seed_ratio"], Value::Null, "the seed ratio binds as reconstructed");
     let (scan, atlas) = (pooled.join("sub-1016/stir.nii.gz"), pooled.join("sub-1016/region.nii.gz"));
     let out = tmp.path().join("named");
     let z_arg = named.to_string();

@@ -85,8 +85,9 @@ def named_advice(named):
     return [
         "",
         "The warning names the demand at or under which the seed ratio would bind in three quarters",
-        "of the bone. *Each scan's warning* in the table runs every scan alone at the demand its own",
-        "warning names (or the default where it gives none: the scans as reconstructed): pooled "
+        "of the bone (`marrow.noise_z_for_seed_ratio` of report.json). *Each scan's warning* in the",
+        "table runs every scan alone at the demand its own report names (the default where it names",
+        "none: the scans as reconstructed): pooled "
         f"{', '.join(real)},",
         f"finding {p['sensitivity']:.3f} at {p['fp_per_scan']:.2f} false positives per scan; the phantoms "
         f"{phantom[0]:g}-{phantom[-1]:g}, {h['sensitivity']:.3f} at {h['fp_per_scan']:.2f}.",

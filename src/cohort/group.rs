@@ -145,6 +145,13 @@ fn seed_floor(report: &Value) -> Option<f64> {
     crate::report::bone_floor_quantile(&mut floors, 0.5)
 }
 
+/// The seed noise demand at or under which the seed ratio would bind in three quarters of a
+/// report's bone (`marrow.noise_z_for_seed_ratio`). `None` where it binds there already, for
+/// the global detector and for a report before schema 1.6.0.
+fn noise_z_for_seed_ratio(report: &Value) -> Option<f64> {
+    report.pointer("/marrow/noise_z_for_seed_ratio").and_then(Value::as_f64)
+}
+
 fn flag(report: &Value, pointer: &str) -> bool {
     report.pointer(pointer).and_then(Value::as_bool).unwrap_or(false)
 }
@@ -199,7 +206,7 @@ impl Cohort {
     pub fn scans_tsv(&self) -> String {
         let mut s = String::from("unit\tsubject\tsession\tstatus\tlesions\tbones\tvertebral_levels");
         FLAGS.iter().for_each(|(f, _)| s.push_str(&format!("\t{f}")));
-        s.push_str("\twarnings\tequivocal_foci\tseed_floor\n");
+        s.push_str("\twarnings\tequivocal_foci\tseed_floor\tnoise_z_for_seed_ratio\n");
         for scan in &self.scans {
             let st = &scan.status;
             // A unit skipped as current has its outputs: ok.
@@ -220,8 +227,9 @@ impl Cohort {
                     s.push_str(&warnings(r).map_or("\tn/a".into(), |n| format!("\t{n}")));
                     s.push_str(&equivocal_foci(r).map_or("\tn/a".into(), |n| format!("\t{n}")));
                     s.push_str(&seed_floor(r).map_or("\tn/a".into(), |f| format!("\t{f}")));
+                    s.push_str(&noise_z_for_seed_ratio(r).map_or("\tn/a".into(), |z| format!("\t{z}")));
                 }
-                None => (0..6 + FLAGS.len()).for_each(|_| s.push_str("\tn/a")),
+                None => (0..7 + FLAGS.len()).for_each(|_| s.push_str("\tn/a")),
             }
             s.push('\n');
         }
@@ -342,12 +350,13 @@ mod tests {
         let scans = c.scans_tsv();
         assert!(scans.contains("sub-03\t03\tn/a\tfailed: scan x.nii: truncated\tn/a"));
         // unit, subject, session, status, lesions, bones, levels, the flags, warnings,
-        // equivocal foci, seed floor.
-        assert_eq!(scans.lines().nth(1).unwrap().split('\t').count(), 7 + FLAGS.len() + 3);
-        assert!(scans.lines().all(|l| l.split('\t').count() == 10 + FLAGS.len()), "{scans}");
+        // equivocal foci, seed floor, the demand for the seed ratio.
+        assert_eq!(scans.lines().nth(1).unwrap().split('\t').count(), 7 + FLAGS.len() + 4);
+        assert!(scans.lines().all(|l| l.split('\t').count() == 11 + FLAGS.len()), "{scans}");
         // A report before schema 1.2.0 has no warnings, none before 1.4.0 equivocal foci to
-        // count and none before 1.5.0 seed floors; sub-03 failed.
-        assert!(scans.lines().skip(1).all(|l| l.ends_with("\tn/a\tn/a\tn/a")), "{scans}");
+        // count, none before 1.5.0 seed floors and none before 1.6.0 a demand for the seed
+        // ratio; sub-03 failed.
+        assert!(scans.lines().skip(1).all(|l| l.ends_with("\tn/a\tn/a\tn/a\tn/a")), "{scans}");
     }
 
     #[test]
@@ -363,5 +372,15 @@ mod tests {
         assert_eq!(seed_floor(&r(json!([region(Value::Null, 90), region(json!(2.5), 10)]))), Some(2.5));
         assert_eq!(seed_floor(&r(json!([]))), None);
         assert_eq!(seed_floor(&json!({"marrow": null})), None);
+    }
+
+    #[test]
+    fn the_demand_for_the_seed_ratio_is_the_reports_own() {
+        let r = |z: Value| json!({"marrow": {"regions": [], "noise_z_for_seed_ratio": z}});
+        assert_eq!(noise_z_for_seed_ratio(&r(json!(6.2))), Some(6.2));
+        // Null (the ratio binds already), no marrow (the global detector), an older report.
+        assert_eq!(noise_z_for_seed_ratio(&r(Value::Null)), None);
+        assert_eq!(noise_z_for_seed_ratio(&json!({"marrow": null})), None);
+        assert_eq!(noise_z_for_seed_ratio(&json!({"marrow": {"regions": []}})), None);
     }
 }

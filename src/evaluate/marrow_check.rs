@@ -66,7 +66,7 @@ mod tests {
                 seed_floor_ratio: None,
             })
             .collect();
-        Marrow { method: "region_histogram_mode".into(), noise_sigma: 1.0, regions }
+        Marrow { method: "region_histogram_mode".into(), noise_sigma: 1.0, regions, noise_z_for_seed_ratio: None }
     }
 
     fn mask(bits: &[u8]) -> Vec<bool> {

@@ -44,8 +44,9 @@ pub(super) fn marrow_report(
             marrow: f.refs[l].marrow,
             seed_floor_ratio: p.seed_floor_ratio(spacing, f.refs[l].marrow, f.refs[l].noise),
         })
-        .collect();
-    Marrow { method: "region_histogram_mode".into(), noise_sigma: f.noise_sigma, regions }
+        .collect::<Vec<_>>();
+    let noise_z_for_seed_ratio = demand_for_the_seed_ratio(&regions, p);
+    Marrow { method: "region_histogram_mode".into(), noise_sigma: f.noise_sigma, regions, noise_z_for_seed_ratio }
 }
 
 /// Real oedema sits at about 1.1-2.4 times its normal marrow (the readers' masks of
@@ -61,7 +62,7 @@ pub const BLIND_BONE_SHARE: f64 = 0.25;
 /// ([`FAINT_OEDEMA_RATIO`], [`BLIND_BONE_SHARE`]): a scan noisy for its marrow, or a grid
 /// coarser than the denoising window, so that its noise is not averaged down. It names the
 /// demand at which the seed ratio binds again in all but that share of the bone
-/// ([`demand_for_the_seed_ratio`]).
+/// (`marrow.noise_z_for_seed_ratio`, [`demand_for_the_seed_ratio`]).
 fn seed_floor_warning(scan: &Path, marrow: &Marrow, p: &LocalParams) -> Option<String> {
     let total: u64 = marrow.regions.iter().map(|r| r.voxels).sum();
     let blind: Vec<_> =
@@ -72,7 +73,7 @@ fn seed_floor_warning(scan: &Path, marrow: &Marrow, p: &LocalParams) -> Option<S
     }
     let floor = |r: &&RegionMarrow| r.seed_floor_ratio.unwrap_or(0.0);
     let worst = blind.iter().max_by(|a, b| floor(a).total_cmp(&floor(b)))?;
-    let lower = demand_for_the_seed_ratio(marrow, p).map_or("a lower --noise-z".into(), |z| {
+    let lower = marrow.noise_z_for_seed_ratio.map_or("a lower --noise-z".into(), |z| {
         format!(
             "--noise-z {z:.1} or lower (the seed ratio, {}, would then bind in {:.0}% of the bone)",
             p.seed_ratio,
@@ -100,9 +101,8 @@ fn seed_floor_warning(scan: &Path, marrow: &Marrow, p: &LocalParams) -> Option<S
 /// ratio is `1 + noise_z k` ([`LocalParams::seed_floor_ratio`]), so it falls to `seed_ratio`
 /// at `noise_z (seed_ratio - 1) / (floor - 1)`. `None` when the ratio binds there already, or
 /// when it is 1 or under (a floor is never under 1: no demand lets such a ratio bind).
-fn demand_for_the_seed_ratio(marrow: &Marrow, p: &LocalParams) -> Option<f64> {
-    let mut floors: Vec<(f64, u64)> =
-        marrow.regions.iter().filter_map(|r| Some((r.seed_floor_ratio?, r.voxels))).collect();
+fn demand_for_the_seed_ratio(regions: &[RegionMarrow], p: &LocalParams) -> Option<f64> {
+    let mut floors: Vec<(f64, u64)> = regions.iter().filter_map(|r| Some((r.seed_floor_ratio?, r.voxels))).collect();
     let floor = crate::report::bone_floor_quantile(&mut floors, 1.0 - BLIND_BONE_SHARE)?;
     (floor > p.seed_ratio && p.seed_ratio > 1.0)
         .then(|| (10.0 * p.noise_z * (p.seed_ratio - 1.0) / (floor - 1.0)).floor() / 10.0)
@@ -177,8 +177,8 @@ pub(super) fn parameters(params: &Params, cutoff: f64) -> Parameters {
 mod tests {
     use super::*;
 
-    fn marrow(floors: &[(u64, Option<f64>)]) -> Marrow {
-        let regions = floors
+    fn regions(floors: &[(u64, Option<f64>)]) -> Vec<RegionMarrow> {
+        floors
             .iter()
             .enumerate()
             .map(|(i, &(voxels, f))| RegionMarrow {
@@ -188,8 +188,14 @@ mod tests {
                 marrow: 100.0,
                 seed_floor_ratio: f,
             })
-            .collect();
-        Marrow { method: "region_histogram_mode".into(), noise_sigma: 10.0, regions }
+            .collect()
+    }
+
+    /// A marrow account of `floors` as `marrow_report` makes it at the default settings.
+    fn marrow(floors: &[(u64, Option<f64>)]) -> Marrow {
+        let regions = regions(floors);
+        let noise_z_for_seed_ratio = demand_for_the_seed_ratio(&regions, &LocalParams::default());
+        Marrow { method: "region_histogram_mode".into(), noise_sigma: 10.0, regions, noise_z_for_seed_ratio }
     }
 
     #[test]
@@ -220,14 +226,14 @@ mod tests {
     fn the_demand_for_the_seed_ratio_reads_the_floor_of_three_quarters_of_the_bone() {
         let p = LocalParams::default();
         // Three quarters of the bone at 1.55 or under: the ratio binds there already.
-        assert_eq!(demand_for_the_seed_ratio(&marrow(&[(75, Some(1.55)), (25, Some(9.0))]), &p), None);
+        assert_eq!(demand_for_the_seed_ratio(&regions(&[(75, Some(1.55)), (25, Some(9.0))]), &p), None);
         // A region without a floor holds no voxel of the quantile: 3.2 is the floor of all the rest.
-        let z = demand_for_the_seed_ratio(&marrow(&[(10, Some(3.2)), (90, None)]), &p).unwrap();
+        let z = demand_for_the_seed_ratio(&regions(&[(10, Some(3.2)), (90, None)]), &p).unwrap();
         assert_eq!(z, (10.0 * 17.0 * 0.55 / 2.2_f64).floor() / 10.0);
         // Rounded down, so that the demand named lets the ratio bind: 17 x 0.55 / 1.1 = 8.5 exactly.
-        assert_eq!(demand_for_the_seed_ratio(&marrow(&[(1, Some(2.1))]), &p), Some(8.5));
-        assert_eq!(demand_for_the_seed_ratio(&marrow(&[]), &p), None);
+        assert_eq!(demand_for_the_seed_ratio(&regions(&[(1, Some(2.1))]), &p), Some(8.5));
+        assert_eq!(demand_for_the_seed_ratio(&regions(&[]), &p), None);
         let under_one = LocalParams { seed_ratio: 0.9, grow_ratio: 0.9, ..p };
-        assert_eq!(demand_for_the_seed_ratio(&marrow(&[(1, Some(2.1))]), &under_one), None);
+        assert_eq!(demand_for_the_seed_ratio(&regions(&[(1, Some(2.1))]), &under_one), None);
     }
 }

@@ -102,6 +102,7 @@ fn founding_case_units_and_items() {
             marrow: 150.0,
             seed_floor_ratio: None,
         }],
+        noise_z_for_seed_ratio: None,
     };
     let s = staged(&lesions, &regions, Some(&marrow));
     let units: Vec<(&str, u64, u64, usize)> =
