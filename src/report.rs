@@ -155,7 +155,8 @@ pub struct RegionMarrow {
 /// The seed floor of the bone's voxel at quantile `q` (0-1) of `(seed_floor_ratio, voxels)`
 /// pairs, ordered by floor: the lowest floor at which at least `q` of the voxels with a floor
 /// have that floor or a lower one. `None` when no voxel has one.
-pub fn bone_floor_quantile(floors: &mut [(f64, u64)], q: f64) -> Option<f64> {
+pub fn bone_floor_quantile(floors: impl IntoIterator<Item = (f64, u64)>, q: f64) -> Option<f64> {
+    let mut floors: Vec<(f64, u64)> = floors.into_iter().collect();
     floors.sort_by(|a, b| a.0.total_cmp(&b.0));
     let total = floors.iter().map(|f| f.1).sum::<u64>();
     let need = ((q.clamp(0.0, 1.0) * total as f64).ceil() as u64).max(1);

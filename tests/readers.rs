@@ -234,15 +234,16 @@ fn a_real_scan_pooled_to_a_coarser_grid_reports_its_higher_seed_floor() {
         .expect("python runs");
     assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
     let table = root().join("fixtures/realdata/sij-region.tsv");
-    let run = |dir: &Path, out: &Path| {
+    let run = |dir: &Path, out: &Path, flags: &[&str]| {
         let (scan, atlas) = (dir.join("stir.nii.gz"), dir.join("region.nii.gz"));
-        crmo_ok(&["run", "--quiet", "--scan", s(&scan), "--atlas", s(&atlas), "--labels", s(&table), "--out", s(out)]);
+        let args = ["run", "--quiet", "--scan", s(&scan), "--atlas", s(&atlas), "--labels", s(&table), "--out", s(out)];
+        crmo_ok(&[&args[..], flags].concat());
         let rep = json(&out.join("report.json"));
         let floor = rep["marrow"]["regions"][0]["seed_floor_ratio"].as_f64().unwrap();
         (rep, floor)
     };
-    let (native, native_floor) = run(&src.join("sub-1016"), &tmp.path().join("native"));
-    let (coarse, coarse_floor) = run(&pooled.join("sub-1016"), &tmp.path().join("coarse"));
+    let (native, native_floor) = run(&src.join("sub-1016"), &tmp.path().join("native"), &[]);
+    let (coarse, coarse_floor) = run(&pooled.join("sub-1016"), &tmp.path().join("coarse"), &[]);
     let seed_ratio = native["parameters"]["local"]["seed_ratio"].as_f64().unwrap();
     assert_eq!(native_floor, seed_ratio);
     assert_eq!(native["input"]["warnings"], serde_json::json!([]));
@@ -279,12 +280,8 @@ fn a_real_scan_pooled_to_a_coarser_grid_reports_its_higher_seed_floor() {
     assert!(named > 1.0 && named < z, "{text}");
     assert_eq!(coarse["marrow"]["noise_z_for_seed_ratio"].as_f64(), Some(named), "the report's field is the warning's");
     assert_eq!(native["marrow"]["noise_z_for_seed_ratio"], Value::Null, "the seed ratio binds as reconstructed");
-    let (scan, atlas) = (pooled.join("sub-1016/stir.nii.gz"), pooled.join("sub-1016/region.nii.gz"));
-    let out = tmp.path().join("named");
     let z_arg = named.to_string();
-    let args = ["run", "--quiet", "--scan", s(&scan), "--atlas", s(&atlas), "--labels", s(&table), "--out", s(&out)];
-    crmo_ok(&[&args[..], &["--noise-z", &z_arg]].concat());
-    let at_named = json(&out.join("report.json"));
-    assert_eq!(at_named["marrow"]["regions"][0]["seed_floor_ratio"].as_f64(), Some(seed_ratio));
+    let (at_named, named_floor) = run(&pooled.join("sub-1016"), &tmp.path().join("named"), &["--noise-z", &z_arg]);
+    assert_eq!(named_floor, seed_ratio);
     assert_eq!(at_named["input"]["warnings"], serde_json::json!([]));
 }

@@ -138,11 +138,9 @@ fn warnings(report: &Value) -> Option<usize> {
 /// detector (no marrow levels) and for a report before schema 1.5.0, which has no floors.
 fn seed_floor(report: &Value) -> Option<f64> {
     let regions = report.pointer("/marrow/regions")?.as_array()?;
-    let mut floors: Vec<(f64, u64)> = regions
-        .iter()
-        .filter_map(|r| Some((r.get("seed_floor_ratio")?.as_f64()?, r.get("voxels")?.as_u64()?)))
-        .collect();
-    crate::report::bone_floor_quantile(&mut floors, 0.5)
+    let floors =
+        regions.iter().filter_map(|r| Some((r.get("seed_floor_ratio")?.as_f64()?, r.get("voxels")?.as_u64()?)));
+    crate::report::bone_floor_quantile(floors, 0.5)
 }
 
 /// The seed noise demand at or under which the seed ratio would bind in three quarters of a

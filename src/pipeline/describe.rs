@@ -102,8 +102,8 @@ fn seed_floor_warning(scan: &Path, marrow: &Marrow, p: &LocalParams) -> Option<S
 /// at `noise_z (seed_ratio - 1) / (floor - 1)`. `None` when the ratio binds there already, or
 /// when it is 1 or under (a floor is never under 1: no demand lets such a ratio bind).
 fn demand_for_the_seed_ratio(regions: &[RegionMarrow], p: &LocalParams) -> Option<f64> {
-    let mut floors: Vec<(f64, u64)> = regions.iter().filter_map(|r| Some((r.seed_floor_ratio?, r.voxels))).collect();
-    let floor = crate::report::bone_floor_quantile(&mut floors, 1.0 - BLIND_BONE_SHARE)?;
+    let floors = regions.iter().filter_map(|r| Some((r.seed_floor_ratio?, r.voxels)));
+    let floor = crate::report::bone_floor_quantile(floors, 1.0 - BLIND_BONE_SHARE)?;
     (floor > p.seed_ratio && p.seed_ratio > 1.0)
         .then(|| (10.0 * p.noise_z * (p.seed_ratio - 1.0) / (floor - 1.0)).floor() / 10.0)
 }
