@@ -55,8 +55,13 @@ def evaluate(binary, args, out, cwd):
     return read_evaluation(out)
 
 
+def agreement(ev, tested, truth):
+    """The row of a readers' evaluation EV that scores TESTED (`detector`, `R2`) against TRUTH."""
+    return next(a for a in ev["agreements"] if a["tested"] == tested and a["truth"] == truth)
+
+
 def real_figures(ev):
-    a = next(a for a in ev["agreements"] if a["tested"] == "detector" and a["truth"] == "R1")
+    a = agreement(ev, "detector", "R1")
     return {"sensitivity": a["sensitivity"], "fp_per_scan": a["false_positives_per_scan"], "dice_mean": a["dice_mean"]}
 
 

@@ -28,14 +28,14 @@ import os
 import statistics
 import sys
 
-from ablation import emit, evaluate, parse_work_args, read_evaluation, real_figures
+from ablation import agreement, emit, evaluate, parse_work_args, read_evaluation, real_figures
 
 # Seed noise demands (--noise-z) evaluated; the first is the default.
 DEMANDS = [17, 11, 8, 5]
 
 
 def readers_figures(ev):
-    a = next(a for a in ev["agreements"] if a["tested"] == "R2" and a["truth"] == "R1")
+    a = agreement(ev, "R2", "R1")
     return {"sensitivity": a["sensitivity"], "fp_per_scan": a["false_positives_per_scan"], "dice_mean": a["dice_mean"]}
 
 
@@ -88,42 +88,55 @@ def alone(binary, kind, source, name, default_run, out, root, labels):
     return evaluate(binary, [kind, data, "--noise-z", z] + extra, os.path.join(out, "eval"), root), z
 
 
+def named_runs(binary, work, kind, source, runs, names, tag, root, labels):
+    """Each scan NAME of SOURCE (`--readers` or `--phantoms` as KIND) evaluated alone at the
+    demand its default run RUNS/NAME names (`alone`), into WORK/carry-named/TAG-NAME:
+    {name: (its evaluation, the demand, its seed floor)}."""
+    results = {}
+    for name in names:
+        out = os.path.join(work, "carry-named", f"{tag}-{name}")
+        ev, z = alone(binary, kind, source, name, os.path.join(runs, name), out, root, labels)
+        results[name] = (ev, z, seed_floor(os.path.join(out, "eval")))
+    return results
+
+
+def reader_counts(ev):
+    """Reader 1's lesions, those the detector found and its false positives."""
+    a = agreement(ev, "detector", "R1")
+    return a["lesions"], a["found"], a["false_positives"]
+
+
+def phantom_counts(ev):
+    """A one-phantom evaluation's true lesions, those found and the false positives."""
+    scan = ev["scans"][0]
+    return scan["true_lesions"], scan["found"], scan["false_positives"]
+
+
+def summed(results, counts):
+    """Sensitivity and false positives per scan over RESULTS (`named_runs`), from each
+    evaluation's COUNTS: (true lesions, found, false positives)."""
+    lesions, found, fps = (sum(c) for c in zip(*(counts(ev) for ev, _, _ in results.values())))
+    return {"sensitivity": found / lesions, "fp_per_scan": fps / len(results)}
+
+
 def named_row(binary, work, pooled, root, labels, native):
-    """The row `named`: the real scans as reconstructed at the default (they give no warning),
-    the pooled scans and the held-out phantoms each at the demand its own warning names."""
-    real_runs = os.path.join(work, "carry-pooled-z17", "runs")
-    counts = {"lesions": 0, "found": 0, "false_positives": 0, "scans": 0}
-    dice, demands, floors = [], {}, {"pooled": [], "phantoms": []}
-    for sub in sorted(os.listdir(real_runs)):
-        if not glob.glob(os.path.join(pooled, sub, "oedema_R1*")):
-            continue  # not annotated: run, never scored
-        out = os.path.join(work, "carry-named", "pooled-" + sub)
-        ev, demands[sub] = alone(binary, "--readers", pooled, sub, os.path.join(real_runs, sub), out, root, labels)
-        a = next(a for a in ev["agreements"] if a["tested"] == "detector" and a["truth"] == "R1")
-        for k in ("lesions", "found", "false_positives"):
-            counts[k] += a[k]
-        counts["scans"] += 1
-        dice.append(a["dice_mean"])
-        floors["pooled"].append(seed_floor(os.path.join(out, "eval")))
-    hard = {"lesions": 0, "found": 0, "false_positives": 0, "scans": 0}
-    phantoms, hard_runs = os.path.join(work, "hard-local", "phantoms"), os.path.join(work, "hard-local", "runs")
-    for name in sorted(os.listdir(hard_runs)):
-        out = os.path.join(work, "carry-named", "hard-" + name)
-        ev, demands[name] = alone(binary, "--phantoms", phantoms, name, os.path.join(hard_runs, name), out, root, labels)
-        scan = ev["scans"][0]
-        hard["lesions"] += scan["true_lesions"]
-        hard["found"] += scan["found"]
-        hard["false_positives"] += scan["false_positives"]
-        hard["scans"] += 1
-        floors["phantoms"].append(seed_floor(os.path.join(out, "eval")))
+    """The row `named`: the real scans as reconstructed at the default (they name no demand),
+    the pooled scans and the held-out phantoms each at the demand its own default run names."""
+    real_runs, hard_runs = os.path.join(work, "carry-pooled-z17", "runs"), os.path.join(work, "hard-local", "runs")
+    # A subject without reader masks is run, never scored.
+    annotated = [sub for sub in sorted(os.listdir(real_runs)) if glob.glob(os.path.join(pooled, sub, "oedema_R1*"))]
+    real = named_runs(binary, work, "--readers", pooled, real_runs, annotated, "pooled", root, labels)
+    phantoms = os.path.join(work, "hard-local", "phantoms")
+    hard = named_runs(binary, work, "--phantoms", phantoms, hard_runs, sorted(os.listdir(hard_runs)), "hard", root, labels)
+    pooled_figures = summed(real, reader_counts)
+    pooled_figures["dice_mean"] = statistics.mean(agreement(ev, "detector", "R1")["dice_mean"] for ev, _, _ in real.values())
     return {
-        "noise_z": "named", "demands": demands,
+        "noise_z": "named", "demands": {name: z for name, (_, z, _) in {**real, **hard}.items()},
         "native": real_figures(native), "native_seed_floor": seed_floor(os.path.join(work, "real-local")),
-        "pooled": {"sensitivity": counts["found"] / counts["lesions"], "fp_per_scan": counts["false_positives"] / counts["scans"],
-                   "dice_mean": statistics.mean(dice)},
-        "pooled_seed_floor": statistics.median(floors["pooled"]),
-        "phantoms": {"sensitivity": hard["found"] / hard["lesions"], "fp_per_scan": hard["false_positives"] / hard["scans"]},
-        "phantom_seed_floor": statistics.median(floors["phantoms"]),
+        "pooled": pooled_figures,
+        "pooled_seed_floor": statistics.median(f for _, _, f in real.values()),
+        "phantoms": summed(hard, phantom_counts),
+        "phantom_seed_floor": statistics.median(f for _, _, f in hard.values()),
     }
 
 
